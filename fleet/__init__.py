@@ -1,0 +1,66 @@
+"""Fleet: loaner laptops and center equipment of smart work centers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, request
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from fleet import api as api_package
+from fleet import cli, problems
+from fleet.config import load_settings
+from fleet.db import declare_write_intent
+from fleet.directory import directory_from_config
+from fleet.extensions import db, migrate
+
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app. Nothing connects here: the database and the directory are reached lazily."""
+    app = Flask(__name__, instance_relative_config=True)
+    config = dict(config or {})
+    directory = config.pop("FLEET_DIRECTORY", None)
+    app.config.from_mapping(load_settings(app.instance_path, config))
+    app.config.from_pyfile("fleet.cfg", silent=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    app.extensions["fleet_directory"] = directory or directory_from_config(app.config)
+
+    problems.init_app(app)
+    api_package.init_app(app)
+    cli.init_app(app)
+    _init_request_cycle(app)
+    return app
+
+
+def _init_request_cycle(app: Flask) -> None:
+    """One unit of work per request: services flush, the request commits at its boundary."""
+
+    @app.before_request
+    def _write_intent():
+        declare_write_intent(request.method not in READ_METHODS)
+
+    @app.after_request
+    def _commit(response):
+        if response.status_code >= 400:
+            db.session.rollback()
+            return response
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            return problems.problem_response(409, "Conflict", "The change conflicts with another one made at the same moment; try again.")
+        except OperationalError:
+            db.session.rollback()
+            return problems.problem_response(503, "Database busy", "The database is busy; try again in a moment.", headers={"Retry-After": "2"})
+        return response
+
+    @app.errorhandler(OperationalError)
+    def _database_unavailable(exc):
+        db.session.rollback()
+        return problems.problem_response(503, "Database unavailable", "The database did not answer; try again in a moment.",
+                                         headers={"Retry-After": "2"})

@@ -1,0 +1,48 @@
+from flask import current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from fleet.errors import NotAuthenticated
+from fleet.schemas.auth import MeSchema, TokenCreateSchema, TokenSchema
+from fleet.security import get_directory, require_principal
+from fleet.services import auth as auth_service
+from fleet.services import people as people_service
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Log-in and the caller")
+
+
+@blp.route("/auth/token")
+class Tokens(MethodView):
+    @blp.arguments(TokenCreateSchema)
+    @blp.response(201, TokenSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    def post(self, body):
+        """Log in with the directory password; answers a bearer token."""
+        issued = auth_service.issue_token(get_directory(), body["username"], body["password"],
+                                          hours=current_app.config["FLEET_TOKEN_HOURS"])
+        return {"token": issued.token, "expires_at": issued.expires_at, "uid": issued.person.uid,
+                "roles": sorted(issued.person.roles)}
+
+    @blp.response(204)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.doc(security=[{"bearerAuth": []}])
+    def delete(self):
+        """Log out: revoke the bearer token sent with this request."""
+        require_principal()
+        header = request.headers.get("Authorization", "")
+        if not auth_service.revoke_token(header[7:].strip()):
+            raise NotAuthenticated("The token is not live.")
+        return ""
+
+
+@blp.route("/me")
+class Me(MethodView):
+    @blp.response(200, MeSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @blp.doc(security=[{"bearerAuth": []}])
+    def get(self):
+        """The caller: uid, name, department, roles."""
+        principal = require_principal()
+        return people_service.describe_me(get_directory(), principal)

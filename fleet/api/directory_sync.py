@@ -1,0 +1,41 @@
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from fleet.schemas.directory_sync import SyncResultSchema
+from fleet.security import get_directory, require_principal, roles_required
+from fleet.services import directory_sync
+
+blp = Blueprint("directory_sync", __name__, url_prefix="/api/v1", description="Checks against the staff directory")
+
+
+def leaver_view(finding) -> dict:
+    loan = finding.loan
+    return {"id": finding.id, "uid": finding.uid, "name": loan.assignee_name, "reason": finding.reason,
+            "found_at": finding.found_at, "loan_id": loan.id, "loan_number": loan.number,
+            "asset_tag": loan.asset.asset_tag, "due_date": loan.due_date}
+
+
+@blp.route("/directory/sync")
+class DirectorySync(MethodView):
+    @blp.response(200, SyncResultSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @blp.doc(security=[{"bearerAuth": []}])
+    @roles_required("it")
+    def post(self):
+        """Check every open loan's assignee against the directory; answers the leavers holding devices."""
+        findings = directory_sync.sync_directory(get_directory(), require_principal().uid)
+        return {"leavers": [leaver_view(f) for f in findings]}
+
+
+@blp.route("/directory/leavers")
+class Leavers(MethodView):
+    @blp.response(200, SyncResultSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.doc(security=[{"bearerAuth": []}])
+    @roles_required("it", "auditor")
+    def get(self):
+        """Leavers found by earlier syncs who still hold a device."""
+        return {"leavers": [leaver_view(f) for f in directory_sync.list_open_leavers()]}

@@ -1,0 +1,46 @@
+import json
+from dataclasses import asdict
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from fleet.schemas.events import ChainVerificationSchema, EventPageSchema, EventQueryArgsSchema
+from fleet.security import roles_required
+from fleet.services import events as event_service
+
+blp = Blueprint("events", __name__, url_prefix="/api/v1", description="The tamper-evident event log")
+SECURITY = [{"bearerAuth": []}]
+
+
+def event_view(event) -> dict:
+    return {"seq": event.seq, "at": event.at, "actor": event.actor, "action": event.action,
+            "subject": f"{event.subject_type}:{event.subject_id}", "subject_type": event.subject_type,
+            "subject_id": event.subject_id, "data": json.loads(event.data), "prev_hash": event.prev_hash,
+            "hash": event.hash}
+
+
+@blp.route("/events")
+class Events(MethodView):
+    @blp.arguments(EventQueryArgsSchema, location="query")
+    @blp.response(200, EventPageSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @blp.doc(security=SECURITY)
+    @roles_required("it", "auditor")
+    def get(self, args):
+        """The event log in order of `seq`, filtered by subject, actor, action and time."""
+        page = event_service.list_events(**args)
+        return {"items": [event_view(e) for e in page.items], "next_cursor": page.next_cursor}
+
+
+@blp.route("/events/verify")
+class EventsVerify(MethodView):
+    @blp.response(200, ChainVerificationSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.doc(security=SECURITY)
+    @roles_required("it", "auditor")
+    def get(self):
+        """Recompute the whole hash chain: `valid`, `count`, `head`, `first_bad_seq`."""
+        return asdict(event_service.verify_chain())

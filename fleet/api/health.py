@@ -1,0 +1,40 @@
+from flask_smorest import Blueprint
+from sqlalchemy import text
+
+from fleet.errors import DirectoryUnavailable
+from fleet.extensions import db
+from fleet.problems import problem_response
+from fleet.schemas.auth import StatusSchema
+from fleet.security import get_directory
+
+blp = Blueprint("health", __name__, url_prefix="/", description="Liveness and readiness")
+
+
+@blp.route("/healthz")
+@blp.response(200, StatusSchema)
+def healthz():
+    """Answers while the process runs."""
+    return {"status": "ok"}
+
+
+@blp.route("/readyz")
+@blp.response(200, StatusSchema)
+@blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+def readyz():
+    """200 when the database and the directory answer, else 503 naming which is down."""
+    checks = {}
+    try:
+        db.session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - any database failure means "not ready", reported by name
+        db.session.rollback()
+        checks["database"] = f"down: {type(exc).__name__}"
+    try:
+        get_directory().ping()
+        checks["directory"] = "ok"
+    except DirectoryUnavailable as exc:
+        checks["directory"] = f"down: {exc.detail}"
+    down = [name for name, state in checks.items() if state != "ok"]
+    if down:
+        return problem_response(503, "Not ready", f"Not answering: {', '.join(down)}.")
+    return {"status": "ok", "checks": checks}

@@ -1,0 +1,155 @@
+from flask import url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from fleet.schemas.loans import (
+    BatchSchema,
+    BulkLoanCreateSchema,
+    LoanCreateSchema,
+    LoanLostSchema,
+    LoanPageSchema,
+    LoanQueryArgsSchema,
+    LoanReturnSchema,
+    LoanSchema,
+)
+from fleet.security import get_directory, require_principal, roles_required
+from fleet.services import loans as loan_service
+
+blp = Blueprint("loans", __name__, url_prefix="/api/v1", description="Hand-over and return of devices")
+SECURITY = [{"bearerAuth": []}]
+
+
+def document_ref(document_id: int | None) -> dict | None:
+    if document_id is None:
+        return None
+    return {"id": document_id, "url": url_for("documents.DocumentPdf", document_id=document_id)}
+
+
+def loan_view(loan) -> dict:
+    """A loan as the API shows it (fields computed from the stored loan)."""
+    returned = loan.accessories_returned
+    return {
+        "id": loan.id, "number": loan.number, "asset_tag": loan.asset.asset_tag, "category": loan.asset.category,
+        "center": loan.center.code,
+        "assignee": {"uid": loan.assignee_uid, "name": loan.assignee_name,
+                     "employee_number": loan.assignee_employee_number, "department": loan.assignee_department,
+                     "email": loan.assignee_email},
+        "issued_by": loan.issued_by, "checked_out_at": loan.checked_out_at, "due_date": loan.due_date,
+        "returned_at": loan.returned_at, "received_by": loan.received_by, "status": loan.status,
+        "overdue": loan_service.is_overdue(loan), "days_overdue": loan_service.days_overdue(loan),
+        "request_id": loan.request_id, "batch_id": loan.batch_id, "accessories": loan.accessories_out or [],
+        "condition": loan.condition_out, "note": loan.note, "return_condition": loan.return_condition,
+        "accessories_returned": returned,
+        "accessories_missing": None if returned is None else [a for a in loan.accessories_out or [] if a not in returned],
+        "damage_notes": loan.damage_notes, "data_wiped": loan.data_wiped,
+        "handover_document": document_ref(loan.handover_document_id),
+        "return_document": document_ref(loan.return_document_id),
+    }
+
+
+def _order(body: dict) -> loan_service.HandoverOrder:
+    return loan_service.HandoverOrder(**body)
+
+
+@blp.route("/loans")
+class Loans(MethodView):
+    @blp.arguments(LoanQueryArgsSchema, location="query")
+    @blp.response(200, LoanPageSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @blp.doc(security=SECURITY)
+    def get(self, args):
+        """Loans, newest first. Employees see their own only."""
+        page = loan_service.list_loans(require_principal(), **args)
+        return {"items": [loan_view(loan) for loan in page.items], "next_cursor": page.next_cursor}
+
+    @blp.arguments(LoanCreateSchema)
+    @blp.response(201, LoanSchema)
+    @blp.alt_response(400, response="BAD_REQUEST")
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @blp.doc(security=SECURITY)
+    @roles_required("it")
+    def post(self, body):
+        """Hand an in-stock asset over. The assignee is checked against the directory now:
+        unknown, disabled or not eligible → 422 saying which; the directory down → 503."""
+        loan = loan_service.hand_over(get_directory(), _order(body), require_principal())
+        return loan_view(loan)
+
+
+@blp.route("/loans/bulk")
+class BulkLoans(MethodView):
+    @blp.arguments(BulkLoanCreateSchema)
+    @blp.response(201, BatchSchema)
+    @blp.alt_response(400, response="BAD_REQUEST")
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @blp.doc(security=SECURITY)
+    @roles_required("it")
+    def post(self, body):
+        """Hand many devices over in one step (emergencies): all or none, one batch form.
+        Errors name their row as `loans.<index>.<field>`."""
+        batch = loan_service.hand_over_many(get_directory(), [_order(o) for o in body["loans"]],
+                                            require_principal(), note=body.get("note"))
+        return {"id": batch.id, "number": batch.number, "issued_by": batch.issued_by, "created_at": batch.created_at,
+                "note": batch.note, "loans": [loan_view(loan) for loan in loan_service.loans_of_batch(batch)],
+                "batch_document": document_ref(batch.document_id)}
+
+
+@blp.route("/loans/<string:loan_ref>")
+class LoanById(MethodView):
+    @blp.response(200, LoanSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.doc(security=SECURITY)
+    def get(self, loan_ref):
+        """One loan, by id or by number (L-2026-000042). Employees: their own only."""
+        principal = require_principal()
+        loan = loan_service.get_loan_by_ref(loan_ref)
+        loan_service.check_can_read(loan, principal)
+        return loan_view(loan)
+
+
+@blp.route("/loans/<string:loan_ref>/return")
+class LoanReturn(MethodView):
+    @blp.arguments(LoanReturnSchema)
+    @blp.response(200, LoanSchema)
+    @blp.alt_response(400, response="BAD_REQUEST")
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @blp.doc(security=SECURITY)
+    @roles_required("it")
+    def post(self, body, loan_ref):
+        """Take a device back: condition, accessories returned, damage notes, data wiped.
+        The asset goes to in_stock, quarantine (laptop not wiped) or in_repair (damaged)."""
+        loan = loan_service.get_loan_by_ref(loan_ref)
+        return loan_view(loan_service.take_back(loan, require_principal(), **body))
+
+
+@blp.route("/loans/<string:loan_ref>/lost")
+class LoanLost(MethodView):
+    @blp.arguments(LoanLostSchema)
+    @blp.response(200, LoanSchema)
+    @blp.alt_response(400, response="BAD_REQUEST")
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @blp.doc(security=SECURITY)
+    @roles_required("it")
+    def post(self, body, loan_ref):
+        """Close an active loan as lost; the asset becomes lost."""
+        loan = loan_service.get_loan_by_ref(loan_ref)
+        return loan_view(loan_service.mark_lost(loan, require_principal(), body["reason"]))

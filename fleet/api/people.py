@@ -1,0 +1,21 @@
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from fleet.schemas.auth import PersonSchema
+from fleet.security import get_directory, require_principal
+from fleet.services import people as people_service
+
+blp = Blueprint("people", __name__, url_prefix="/api/v1", description="People, as the directory knows them")
+
+
+@blp.route("/people/<string:uid>")
+class PersonByUid(MethodView):
+    @blp.response(200, PersonSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @blp.doc(security=[{"bearerAuth": []}])
+    def get(self, uid):
+        """A directory entry with `active`, `eligible` and open loans. Employees may read only themselves."""
+        return people_service.get_person_view(get_directory(), require_principal(), uid)

@@ -1,0 +1,82 @@
+"""Database plumbing: a UTC timestamp type and SQLite's locking discipline.
+
+SQLite lets one writer at a time. A transaction that reads first and writes later
+can fail at once with SQLITE_BUSY when another writer got in between, whatever the
+busy timeout. So a unit of work that will write begins with BEGIN IMMEDIATE: it waits
+for the write lock up front (up to the busy timeout) instead of failing half-way.
+Requests that only read begin a plain deferred transaction and never block writers (WAL).
+"""
+
+from __future__ import annotations
+
+import contextvars
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+from sqlalchemy import DateTime, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.types import TypeDecorator
+
+_write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("fleet_write_intent", default=False)
+
+
+def declare_write_intent(value: bool = True) -> contextvars.Token:
+    """Mark the current context as one that will write (SQLite: BEGIN IMMEDIATE)."""
+    return _write_intent.set(value)
+
+
+@contextmanager
+def writing():
+    token = _write_intent.set(True)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in and out, on SQLite (naive UTC text) and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_on_connect(dbapi_connection, connection_record):
+    module = type(dbapi_connection).__module__
+    if not module.startswith("sqlite3"):
+        return
+    # Take transaction control away from pysqlite so that the "begin" hook decides.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_on_begin(conn):
+    if conn.dialect.name != "sqlite":
+        return
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")

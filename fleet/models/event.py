@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fleet.db import UTCDateTime
+from fleet.extensions import db
+
+GENESIS_HASH = "0" * 64
+
+
+class Event(db.Model):
+    """One entry of the append-only event log, chained by SHA-256.
+
+    `data` holds the canonical JSON text that was hashed, so that verification reads
+    exactly the bytes that were chained. Rows are never updated or deleted.
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_subject", "subject_type", "subject_id", "seq"),
+        Index("ix_events_actor", "actor", "seq"),
+        Index("ix_events_at", "at", "seq"),
+    )
+
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(db.Integer, "sqlite"), primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(256))
+    action: Mapped[str] = mapped_column(String(64))
+    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[str] = mapped_column(String(128))
+    data: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class EventHead(db.Model):
+    """The single row holding the chain's head; updating it serialises appends."""
+
+    __tablename__ = "event_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(db.Integer, "sqlite"))
+    hash: Mapped[str] = mapped_column(String(64))

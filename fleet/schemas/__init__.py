@@ -1,0 +1,1 @@
+"""marshmallow schemas: XSchema out, XCreateSchema in, XQueryArgsSchema for filters."""

@@ -1,0 +1,54 @@
+"""Who is calling: bearer tokens for the API, the session cookie for web pages."""
+
+from __future__ import annotations
+
+import functools
+from flask import current_app, g, request, session
+
+from fleet.directory.base import Directory
+from fleet.errors import Forbidden, NotAuthenticated
+from fleet.services.auth import Principal, resolve_token
+
+
+def get_directory() -> Directory:
+    return current_app.extensions["fleet_directory"]
+
+
+def current_principal() -> Principal | None:
+    """The caller, or None. Resolved once per request."""
+    if "principal" in g:
+        return g.principal
+    principal = None
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        principal = resolve_token(header[7:].strip())
+        if principal is None:
+            g.principal = None
+            raise NotAuthenticated("The token is unknown, expired or revoked. Log in again.")
+    elif "uid" in session:
+        principal = Principal(session["uid"], session.get("name", session["uid"]), frozenset(session.get("roles", [])))
+    g.principal = principal
+    return principal
+
+
+def require_principal() -> Principal:
+    principal = current_principal()
+    if principal is None:
+        raise NotAuthenticated("Log in first: send a bearer token from POST /api/v1/auth/token.")
+    return principal
+
+
+def roles_required(*roles: str):
+    """Decorator for views: the caller must hold one of `roles` (any logged-in person if none given)."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            principal = require_principal()
+            if roles and not principal.has(*roles):
+                raise Forbidden(f"This needs the role {' or '.join(roles)}.")
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -1,0 +1,1 @@
+"""Every business rule, as plain functions. Services flush; the caller commits."""

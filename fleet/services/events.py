@@ -1,0 +1,156 @@
+"""The append-only event log, chained by SHA-256.
+
+Each entry's hash covers a canonical encoding of the entry and the previous hash, so
+any later edit of a past entry breaks the chain from that entry on. Appends take the
+chain head row first (an UPDATE, which locks it on PostgreSQL and takes the write lock
+on SQLite), so concurrent writers form one chain, never a fork.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, update
+
+from fleet.db import utcnow
+from fleet.extensions import db
+from fleet.models import GENESIS_HASH, Event, EventHead
+from fleet.services.pagination import Page, decode_cursor, make_page
+
+HEAD_ID = 1
+
+
+def _json_default(value: Any):
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"cannot encode {type(value).__name__} in an event")
+
+
+def canonical_data(data: dict) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default)
+
+
+def format_at(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def compute_hash(seq: int, at: datetime, actor: str, action: str, subject_type: str, subject_id: str,
+                 data: str, prev_hash: str) -> str:
+    encoded = json.dumps([seq, format_at(at), actor, action, subject_type, subject_id, data, prev_hash],
+                         separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+def ensure_head() -> None:
+    """Create the chain head row if the log is new (migrations do it too)."""
+    if db.session.get(EventHead, HEAD_ID) is None:
+        db.session.add(EventHead(id=HEAD_ID, seq=0, hash=GENESIS_HASH))
+        db.session.flush()
+
+
+def append_event(actor: str, action: str, subject_type: str, subject_id: Any, *,
+                 before: dict | None = None, after: dict | None = None, extra: dict | None = None,
+                 at: datetime | None = None) -> Event:
+    """Append one event in the caller's transaction. Never carries request reasons or notes."""
+    result = db.session.execute(
+        update(EventHead).where(EventHead.id == HEAD_ID).values(seq=EventHead.seq + 1)
+        .returning(EventHead.seq, EventHead.hash)
+    ).one_or_none()
+    if result is None:
+        ensure_head()
+        return append_event(actor, action, subject_type, subject_id, before=before, after=after, extra=extra, at=at)
+    seq, prev_hash = result
+    payload: dict = {}
+    if before is not None:
+        payload["before"] = before
+    if after is not None:
+        payload["after"] = after
+    if extra:
+        payload.update(extra)
+    at = at or utcnow()
+    data = canonical_data(payload)
+    subject_id = str(subject_id)
+    digest = compute_hash(seq, at, actor, action, subject_type, subject_id, data, prev_hash)
+    event = Event(seq=seq, at=at, actor=actor, action=action, subject_type=subject_type, subject_id=subject_id,
+                  data=data, prev_hash=prev_hash, hash=digest)
+    db.session.add(event)
+    db.session.execute(update(EventHead).where(EventHead.id == HEAD_ID).values(hash=digest))
+    db.session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class ChainVerification:
+    valid: bool
+    count: int
+    head: str
+    first_bad_seq: int | None
+
+
+def verify_chain(batch_size: int = 5000) -> ChainVerification:
+    """Recompute every hash in order; memory stays flat however long the log is."""
+    expected_prev = GENESIS_HASH
+    expected_seq = 1
+    count = 0
+    last_seq = 0
+    while True:
+        rows = db.session.execute(
+            select(Event.seq, Event.at, Event.actor, Event.action, Event.subject_type, Event.subject_id,
+                   Event.data, Event.prev_hash, Event.hash)
+            .where(Event.seq > last_seq).order_by(Event.seq).limit(batch_size)
+        ).all()
+        if not rows:
+            break
+        for seq, at, actor, action, subject_type, subject_id, data, prev_hash, stored_hash in rows:
+            if seq != expected_seq or prev_hash != expected_prev or stored_hash != compute_hash(
+                seq, at, actor, action, subject_type, subject_id, data, prev_hash
+            ):
+                return ChainVerification(False, count, expected_prev, seq if seq == expected_seq else expected_seq)
+            expected_prev = stored_hash
+            expected_seq += 1
+            count += 1
+        last_seq = rows[-1][0]
+    head = db.session.get(EventHead, HEAD_ID)
+    if head is not None and (head.seq != count or head.hash != expected_prev):
+        # Entries were removed from the end, or the head was edited.
+        return ChainVerification(False, count, expected_prev, count + 1)
+    return ChainVerification(True, count, expected_prev, None)
+
+
+def head_hash() -> str:
+    head = db.session.get(EventHead, HEAD_ID)
+    return head.hash if head else GENESIS_HASH
+
+
+def list_events(*, subject: str | None = None, actor: str | None = None, action: str | None = None,
+                since: datetime | None = None, until: datetime | None = None, limit: int = 50,
+                cursor: str | None = None) -> Page:
+    """Events in chain order, keyset-paginated on seq; `subject` is `type` or `type:id`."""
+    query = select(Event)
+    if subject:
+        subject_type, _, subject_id = subject.partition(":")
+        query = query.where(Event.subject_type == subject_type)
+        if subject_id:
+            query = query.where(Event.subject_id == subject_id)
+    if actor:
+        query = query.where(Event.actor == actor)
+    if action:
+        query = query.where(Event.action == action)
+    if since:
+        query = query.where(Event.at >= since)
+    if until:
+        query = query.where(Event.at < until)
+    key = decode_cursor(cursor)
+    if key:
+        query = query.where(Event.seq > key[0])
+    rows = list(db.session.execute(query.order_by(Event.seq).limit(limit + 1)).scalars())
+    return make_page(rows, limit, lambda event: [event.seq])

@@ -1,0 +1,327 @@
+"""Hand-over and return: the heart of Fleet.
+
+Rules enforced here:
+- the assignee is checked against the directory at the moment of hand-over, never a cache;
+- an asset is on at most one open loan: a conditional UPDATE on the asset plus a unique
+  partial index on loans, so the database refuses a second one even across processes;
+- every change appends an event in the same transaction;
+- the handover and return forms are registered at once and rendered when first asked
+  for, deterministically from the stored loan, so a hand-over never waits for a PDF.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, exists, select, update
+from sqlalchemy.exc import IntegrityError
+
+from fleet.db import utcnow
+from fleet.directory.base import Directory, Person
+from fleet.errors import Conflict, NotFound, RuleViolation, ValidationFailed
+from fleet.extensions import db
+from fleet.models import Asset, Center, Document, LeaverFinding, Loan, LoanBatch
+from fleet.models.loan import parse_loan_number
+from fleet.services import requests as request_service
+from fleet.services.auth import Principal
+from fleet.services.clock import local_today
+from fleet.services.events import append_event
+from fleet.services.pagination import Page, decode_cursor, make_page
+
+
+@dataclass(frozen=True)
+class HandoverOrder:
+    """One device to hand over, as IT staff typed it."""
+
+    asset_tag: str
+    assignee: str
+    due_date: date | None = None
+    request_id: int | None = None
+    accessories: list[str] | None = None
+    condition: str | None = None
+    note: str | None = None
+
+
+def check_assignee(directory: Directory, uid: str) -> Person:
+    """Ask the directory now: unknown, disabled or not eligible means no hand-over (422, saying which)."""
+    person = directory.get_person(uid)
+    if person is None:
+        raise RuleViolation(f"Nobody with the user name {uid!r} exists in the directory.", code="assignee-unknown",
+                            errors={"assignee": ["The person does not exist in the directory."]})
+    if not person.active:
+        raise RuleViolation(f"{person.name} ({uid}) is disabled in the directory and cannot receive a device.",
+                            code="assignee-disabled", errors={"assignee": ["The person is disabled in the directory."]})
+    if not person.eligible:
+        raise RuleViolation(f"{person.name} ({uid}) is not eligible to borrow devices.", code="assignee-not-eligible",
+                            errors={"assignee": ["The person is not eligible to borrow devices."]})
+    return person
+
+
+def _due_date(order: HandoverOrder, now: datetime) -> date:
+    today = local_today(now)
+    if order.due_date is None:
+        return today + timedelta(days=current_app.config["FLEET_LOAN_DAYS"])
+    if order.due_date < today:
+        raise ValidationFailed("The due date is in the past.", errors={"due_date": ["Must be today or later."]})
+    return order.due_date
+
+
+def _asset_for_handover(tag: str) -> Asset:
+    asset = db.session.execute(select(Asset).where(Asset.asset_tag == tag.strip().upper())).scalar_one_or_none()
+    if asset is None:
+        raise NotFound(f"No asset has the tag {tag!r}.")
+    return asset
+
+
+def _take_asset(asset: Asset, now: datetime) -> None:
+    """Move the asset in_stock → on_loan only if it still is in stock (one winner under concurrency)."""
+    result = db.session.execute(
+        update(Asset).where(Asset.id == asset.id, Asset.status == "in_stock")
+        .values(status="on_loan", updated_at=now).execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.refresh(asset)
+        raise Conflict(f"Asset {asset.asset_tag} is {asset.status}, not in_stock: it cannot be handed over.",
+                       code="asset-not-in-stock")
+    asset.status = "on_loan"
+
+
+def _reserve_document(kind: str, subject: str, filename: str, actor: str, now: datetime) -> Document:
+    document = Document(kind=kind, subject=subject, filename=filename, created_at=now, created_by=actor)
+    db.session.add(document)
+    return document
+
+
+def _hand_over_one(person: Person, order: HandoverOrder, actor: Principal, now: datetime,
+                   batch: LoanBatch | None = None) -> Loan:
+    due = _due_date(order, now)
+    asset = _asset_for_handover(order.asset_tag)
+    _take_asset(asset, now)
+    accessories = list(asset.accessories or []) if order.accessories is None else list(order.accessories)
+    document = None
+    if batch is None:
+        document = _reserve_document("handover_form", "loan", "handover.pdf", actor.uid, now)
+    loan = Loan(asset=asset, center_id=asset.center_id, status="active", assignee_uid=person.uid,
+                assignee_name=person.name, assignee_employee_number=person.employee_number,
+                assignee_department=person.department, assignee_email=person.email, issued_by=actor.uid,
+                issued_by_name=actor.name, checked_out_at=now, due_date=due, request_id=order.request_id,
+                batch=batch, accessories_out=accessories, condition_out=order.condition, note=order.note)
+    db.session.add(loan)
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"Asset {asset.asset_tag} is already on an open loan.", code="asset-on-loan") from exc
+    if document is not None:
+        document.subject = f"loan:{loan.id}"
+        document.filename = f"handover-{loan.number}.pdf"
+        loan.handover_document_id = document.id
+    if order.request_id is not None:
+        request_service.mark_fulfilled(request_service.get_request(order.request_id), loan_id=loan.id,
+                                       assignee_uid=person.uid, category=asset.category, actor=actor.uid)
+    append_event(actor.uid, "loan.handed_over", "loan", loan.id, at=now, after={
+        "number": loan.number, "asset_tag": asset.asset_tag, "asset_status": {"before": "in_stock", "after": "on_loan"},
+        "assignee": person.uid, "due_date": due, "request_id": order.request_id,
+        "batch_id": batch.id if batch else None, "accessories": accessories,
+    })
+    return loan
+
+
+def hand_over(directory: Directory, order: HandoverOrder, actor: Principal, now: datetime | None = None) -> Loan:
+    """Hand one in-stock asset to a person the directory says is active and eligible, now."""
+    person = check_assignee(directory, order.assignee)
+    return _hand_over_one(person, order, actor, now or utcnow())
+
+
+def hand_over_many(directory: Directory, orders: list[HandoverOrder], actor: Principal, note: str | None = None,
+                   now: datetime | None = None) -> LoanBatch:
+    """An emergency hand-over of many devices: all or none, with one batch form.
+
+    Every assignee is checked first; any refusal names its row and nothing is written.
+    """
+    if not orders:
+        raise ValidationFailed("List at least one loan.", errors={"loans": ["Must not be empty."]})
+    tags = [o.asset_tag.strip().upper() for o in orders]
+    duplicates = sorted({t for t in tags if tags.count(t) > 1})
+    if duplicates:
+        raise ValidationFailed(f"An asset can be handed over only once: {', '.join(duplicates)}.",
+                               errors={f"loans.{i}.asset_tag": ["Listed twice."] for i, t in enumerate(tags)
+                                       if t in duplicates})
+    people: dict[str, Person] = {}
+    for i, order in enumerate(orders):
+        if order.assignee not in people:
+            try:
+                people[order.assignee] = check_assignee(directory, order.assignee)
+            except RuleViolation as exc:
+                raise RuleViolation(f"Row {i + 1}: {exc.detail}", code=exc.code,
+                                    errors={f"loans.{i}.assignee": [exc.detail]}) from exc
+    now = now or utcnow()
+    document = _reserve_document("batch_handover_form", "batch", "batch-handover.pdf", actor.uid, now)
+    batch = LoanBatch(issued_by=actor.uid, issued_by_name=actor.name, note=note, created_at=now)
+    db.session.add(batch)
+    db.session.flush()
+    document.subject = f"batch:{batch.id}"
+    document.filename = f"batch-handover-{batch.number}.pdf"
+    batch.document_id = document.id
+    for i, order in enumerate(orders):
+        try:
+            _hand_over_one(people[order.assignee], order, actor, now, batch=batch)
+        except (Conflict, NotFound, ValidationFailed, RuleViolation) as exc:
+            errors = {f"loans.{i}.{field}": msgs for field, msgs in (exc.errors or {"asset_tag": [exc.detail]}).items()}
+            raise type(exc)(f"Row {i + 1}: {exc.detail} Nothing was handed over.", code=exc.code, errors=errors) from exc
+    return batch
+
+
+def _close_loan(loan: Loan, values: dict) -> None:
+    result = db.session.execute(
+        update(Loan).where(Loan.id == loan.id, Loan.status == "active").values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.refresh(loan)
+        raise Conflict(f"Loan {loan.number} is already {loan.status}.", code="loan-closed")
+    db.session.refresh(loan)
+
+
+def _move_asset(asset: Asset, expected: str, new: str, now: datetime) -> None:
+    result = db.session.execute(
+        update(Asset).where(Asset.id == asset.id, Asset.status == expected).values(status=new, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.refresh(asset)
+        raise Conflict(f"Asset {asset.asset_tag} is {asset.status}, not {expected}.", code="asset-status-changed")
+    asset.status = new
+
+
+def status_after_return(asset: Asset, condition: str, data_wiped: bool) -> str:
+    """Damaged → in_repair; a laptop whose data is not wiped → quarantine; otherwise in_stock."""
+    if condition == "damaged":
+        return "in_repair"
+    if asset.category == "laptop" and not data_wiped:
+        return "quarantine"
+    return "in_stock"
+
+
+def take_back(loan: Loan, actor: Principal, *, condition: str, accessories_returned: list[str],
+              data_wiped: bool, damage_notes: str | None = None, now: datetime | None = None) -> Loan:
+    """Close an active loan: record what came back and send the asset where it belongs."""
+    if condition not in ("good", "damaged"):
+        raise ValidationFailed("The condition must be good or damaged.", errors={"condition": ["good or damaged"]})
+    if condition == "damaged" and not (damage_notes or "").strip():
+        raise ValidationFailed("Describe the damage.", errors={"damage_notes": ["Required when damaged."]})
+    handed = list(loan.accessories_out or [])
+    unknown = [a for a in accessories_returned if a not in handed]
+    if unknown:
+        raise ValidationFailed(f"These were not handed over with the loan: {', '.join(unknown)}.",
+                               errors={"accessories_returned": [f"Not handed over: {a}" for a in unknown]})
+    now = now or utcnow()
+    new_status = status_after_return(loan.asset, condition, data_wiped)
+    document = _reserve_document("return_form", f"loan:{loan.id}", f"return-{loan.number}.pdf", actor.uid, now)
+    db.session.flush()
+    _close_loan(loan, {"status": "returned", "returned_at": now, "received_by": actor.uid,
+                       "received_by_name": actor.name, "return_condition": condition,
+                       "accessories_returned": list(dict.fromkeys(accessories_returned)),
+                       "damage_notes": damage_notes, "data_wiped": data_wiped, "return_document_id": document.id})
+    _move_asset(loan.asset, "on_loan", new_status, now)
+    _resolve_leaver_findings(loan, now)
+    missing = [a for a in handed if a not in accessories_returned]
+    append_event(actor.uid, "loan.returned", "loan", loan.id, at=now, before={"status": "active"}, after={
+        "status": "returned", "asset_tag": loan.asset.asset_tag,
+        "asset_status": {"before": "on_loan", "after": new_status}, "condition": condition,
+        "accessories_missing": missing, "data_wiped": data_wiped, "days_overdue": days_overdue(loan, now),
+    })
+    return loan
+
+
+def mark_lost(loan: Loan, actor: Principal, reason: str, now: datetime | None = None) -> Loan:
+    """A device reported lost: the loan closes as lost and the asset becomes lost."""
+    if not (reason or "").strip():
+        raise ValidationFailed("Say why the device is lost.", errors={"reason": ["Required."]})
+    now = now or utcnow()
+    _close_loan(loan, {"status": "lost", "returned_at": now, "received_by": actor.uid, "received_by_name": actor.name})
+    _move_asset(loan.asset, "on_loan", "lost", now)
+    _resolve_leaver_findings(loan, now)
+    append_event(actor.uid, "loan.lost", "loan", loan.id, at=now, before={"status": "active"}, after={
+        "status": "lost", "asset_tag": loan.asset.asset_tag, "asset_status": {"before": "on_loan", "after": "lost"},
+        "reason": reason,
+    })
+    return loan
+
+
+def _resolve_leaver_findings(loan: Loan, now: datetime) -> None:
+    db.session.execute(update(LeaverFinding).where(LeaverFinding.loan_id == loan.id, LeaverFinding.resolved_at.is_(None))
+                       .values(resolved_at=now).execution_options(synchronize_session=False))
+
+
+def days_overdue(loan: Loan, now: datetime | None = None) -> int:
+    """Whole days past the due date, judged in the local time zone; 0 when on time."""
+    end = loan.returned_at or now or utcnow()
+    return max(0, (local_today(end) - loan.due_date).days)
+
+
+def is_overdue(loan: Loan, now: datetime | None = None) -> bool:
+    return loan.status == "active" and loan.due_date < local_today(now)
+
+
+def get_loan(loan_id: int) -> Loan:
+    loan = db.session.get(Loan, loan_id)
+    if loan is None:
+        raise NotFound(f"There is no loan {loan_id}.")
+    return loan
+
+
+def get_loan_by_ref(ref: str) -> Loan:
+    """A loan by id (`42`) or by number (`L-2026-000042`)."""
+    loan_id = int(ref) if ref.isdigit() else parse_loan_number(ref)
+    loan = db.session.get(Loan, loan_id) if loan_id is not None and loan_id < 2**62 else None
+    if loan is None or (not ref.isdigit() and loan.number != ref.strip().upper()):
+        raise NotFound(f"There is no loan {ref!r}.")
+    return loan
+
+
+def get_active_loan_for_asset(tag: str) -> Loan:
+    loan = db.session.execute(
+        select(Loan).join(Loan.asset).where(Asset.asset_tag == tag.strip().upper(), Loan.status == "active")
+    ).scalar_one_or_none()
+    if loan is None:
+        raise NotFound(f"Asset {tag!r} is not on an open loan.")
+    return loan
+
+
+def check_can_read(loan: Loan, principal: Principal) -> None:
+    """Employees see only their own loans (others look like they don't exist)."""
+    if not principal.has("it", "auditor") and loan.assignee_uid != principal.uid:
+        raise NotFound(f"There is no loan {loan.id}.")
+
+
+def list_loans(principal: Principal, *, active: bool | None = None, overdue: bool | None = None,
+               assignee: str | None = None, center: str | None = None, limit: int = 50,
+               cursor: str | None = None, now: datetime | None = None) -> Page:
+    """Loans, newest first, keyset-paginated on id. Employees see their own only."""
+    query = select(Loan)
+    if not principal.has("it", "auditor"):
+        query = query.where(Loan.assignee_uid == principal.uid)
+    elif assignee:
+        query = query.where(Loan.assignee_uid == assignee)
+    if active is True:
+        query = query.where(Loan.status == "active")
+    elif active is False:
+        query = query.where(Loan.status != "active")
+    if overdue is not None:
+        condition = and_(Loan.status == "active", Loan.due_date < local_today(now))
+        query = query.where(condition if overdue else ~condition)
+    if center:
+        if not db.session.execute(select(exists().where(Center.code == center))).scalar():
+            raise ValidationFailed(f"There is no center {center!r}.", errors={"center": ["Unknown center."]})
+        query = query.where(Loan.center_id == select(Center.id).where(Center.code == center).scalar_subquery())
+    key = decode_cursor(cursor)
+    if key:
+        query = query.where(Loan.id < key[0])
+    rows = list(db.session.execute(query.order_by(Loan.id.desc()).limit(limit + 1)).scalars())
+    return make_page(rows, limit, lambda loan: [loan.id])
+
+
+def loans_of_batch(batch: LoanBatch) -> list[Loan]:
+    return list(db.session.execute(select(Loan).where(Loan.batch_id == batch.id).order_by(Loan.id)).scalars())

@@ -1,0 +1,3 @@
+from fleet import create_app
+
+app = create_app()
