@@ -53,14 +53,17 @@ def _init_request_cycle(app: Flask) -> None:
             db.session.commit()
         except IntegrityError:
             db.session.rollback()
-            return problems.problem_response(409, "Conflict", "The change conflicts with another one made at the same moment; try again.")
+            return problems.problem_response(
+                409, "Conflict", "The change conflicts with another one made at the same moment; try again.")
         except OperationalError:
             db.session.rollback()
-            return problems.problem_response(503, "Database busy", "The database is busy; try again in a moment.", headers={"Retry-After": "2"})
+            return problems.problem_response(503, "Database busy", "The database is busy; try again in a moment.",
+                                             headers={"Retry-After": "2"})
         return response
 
     @app.errorhandler(OperationalError)
     def _database_unavailable(exc):
         db.session.rollback()
-        return problems.problem_response(503, "Database unavailable", "The database did not answer; try again in a moment.",
+        return problems.problem_response(503, "Database unavailable",
+                                         "The database did not answer; try again in a moment.",
                                          headers={"Retry-After": "2"})

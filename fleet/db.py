@@ -10,8 +10,9 @@ Requests that only read begin a plain deferred transaction and never block write
 from __future__ import annotations
 
 import contextvars
+import functools
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine
@@ -23,6 +24,26 @@ _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("fleet_writ
 def declare_write_intent(value: bool = True) -> contextvars.Token:
     """Mark the current context as one that will write (SQLite: BEGIN IMMEDIATE)."""
     return _write_intent.set(value)
+
+
+def write_intent(view):
+    """Mark a read-method view that writes (e.g. renders and registers a PDF on first download)."""
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        declare_write_intent(True)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@contextmanager
+def reading():
+    """A short read-only unit of work, even inside a request that will write later."""
+    token = _write_intent.set(False)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
 
 
 @contextmanager
@@ -45,19 +66,19 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @event.listens_for(Engine, "connect")

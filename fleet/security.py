@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import functools
+
 from flask import current_app, g, request, session
 
+from fleet.db import reading
 from fleet.directory.base import Directory
 from fleet.errors import Forbidden, NotAuthenticated
+from fleet.extensions import db
 from fleet.services.auth import Principal, resolve_token
 
 
@@ -21,7 +24,11 @@ def current_principal() -> Principal | None:
     principal = None
     header = request.headers.get("Authorization", "")
     if header[:7].lower() == "bearer ":
-        principal = resolve_token(header[7:].strip())
+        # A short transaction of its own: a hand-over then asks the directory before it
+        # touches the database again, so no database lock is held during LDAP calls.
+        with reading():
+            principal = resolve_token(header[7:].strip())
+            db.session.commit()
         if principal is None:
             g.principal = None
             raise NotAuthenticated("The token is unknown, expired or revoked. Log in again.")

@@ -17,12 +17,12 @@ def leaver_view(finding) -> dict:
 
 @blp.route("/directory/sync")
 class DirectorySync(MethodView):
+    @roles_required("it")
     @blp.response(200, SyncResultSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     @blp.doc(security=[{"bearerAuth": []}])
-    @roles_required("it")
     def post(self):
         """Check every open loan's assignee against the directory; answers the leavers holding devices."""
         findings = directory_sync.sync_directory(get_directory(), require_principal().uid)
@@ -31,11 +31,11 @@ class DirectorySync(MethodView):
 
 @blp.route("/directory/leavers")
 class Leavers(MethodView):
+    @roles_required("it", "auditor")
     @blp.response(200, SyncResultSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.doc(security=[{"bearerAuth": []}])
-    @roles_required("it", "auditor")
     def get(self):
         """Leavers found by earlier syncs who still hold a device."""
         return {"leavers": [leaver_view(f) for f in directory_sync.list_open_leavers()]}

@@ -21,13 +21,13 @@ def event_view(event) -> dict:
 
 @blp.route("/events")
 class Events(MethodView):
+    @roles_required("it", "auditor")
     @blp.arguments(EventQueryArgsSchema, location="query")
     @blp.response(200, EventPageSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
     @blp.doc(security=SECURITY)
-    @roles_required("it", "auditor")
     def get(self, args):
         """The event log in order of `seq`, filtered by subject, actor, action and time."""
         page = event_service.list_events(**args)
@@ -36,11 +36,11 @@ class Events(MethodView):
 
 @blp.route("/events/verify")
 class EventsVerify(MethodView):
+    @roles_required("it", "auditor")
     @blp.response(200, ChainVerificationSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.doc(security=SECURITY)
-    @roles_required("it", "auditor")
     def get(self):
         """Recompute the whole hash chain: `valid`, `count`, `head`, `first_bad_seq`."""
         return asdict(event_service.verify_chain())

@@ -40,7 +40,8 @@ def loan_view(loan) -> dict:
         "request_id": loan.request_id, "batch_id": loan.batch_id, "accessories": loan.accessories_out or [],
         "condition": loan.condition_out, "note": loan.note, "return_condition": loan.return_condition,
         "accessories_returned": returned,
-        "accessories_missing": None if returned is None else [a for a in loan.accessories_out or [] if a not in returned],
+        "accessories_missing": None if returned is None
+        else [a for a in loan.accessories_out or [] if a not in returned],
         "damage_notes": loan.damage_notes, "data_wiped": loan.data_wiped,
         "handover_document": document_ref(loan.handover_document_id),
         "return_document": document_ref(loan.return_document_id),
@@ -53,6 +54,7 @@ def _order(body: dict) -> loan_service.HandoverOrder:
 
 @blp.route("/loans")
 class Loans(MethodView):
+    @roles_required()
     @blp.arguments(LoanQueryArgsSchema, location="query")
     @blp.response(200, LoanPageSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
@@ -63,6 +65,7 @@ class Loans(MethodView):
         page = loan_service.list_loans(require_principal(), **args)
         return {"items": [loan_view(loan) for loan in page.items], "next_cursor": page.next_cursor}
 
+    @roles_required("it")
     @blp.arguments(LoanCreateSchema)
     @blp.response(201, LoanSchema)
     @blp.alt_response(400, response="BAD_REQUEST")
@@ -73,7 +76,6 @@ class Loans(MethodView):
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     @blp.doc(security=SECURITY)
-    @roles_required("it")
     def post(self, body):
         """Hand an in-stock asset over. The assignee is checked against the directory now:
         unknown, disabled or not eligible → 422 saying which; the directory down → 503."""
@@ -83,6 +85,7 @@ class Loans(MethodView):
 
 @blp.route("/loans/bulk")
 class BulkLoans(MethodView):
+    @roles_required("it")
     @blp.arguments(BulkLoanCreateSchema)
     @blp.response(201, BatchSchema)
     @blp.alt_response(400, response="BAD_REQUEST")
@@ -93,7 +96,6 @@ class BulkLoans(MethodView):
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     @blp.doc(security=SECURITY)
-    @roles_required("it")
     def post(self, body):
         """Hand many devices over in one step (emergencies): all or none, one batch form.
         Errors name their row as `loans.<index>.<field>`."""
@@ -106,6 +108,7 @@ class BulkLoans(MethodView):
 
 @blp.route("/loans/<string:loan_ref>")
 class LoanById(MethodView):
+    @roles_required()
     @blp.response(200, LoanSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(404, response="NOT_FOUND")
@@ -120,6 +123,7 @@ class LoanById(MethodView):
 
 @blp.route("/loans/<string:loan_ref>/return")
 class LoanReturn(MethodView):
+    @roles_required("it")
     @blp.arguments(LoanReturnSchema)
     @blp.response(200, LoanSchema)
     @blp.alt_response(400, response="BAD_REQUEST")
@@ -129,7 +133,6 @@ class LoanReturn(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
     @blp.doc(security=SECURITY)
-    @roles_required("it")
     def post(self, body, loan_ref):
         """Take a device back: condition, accessories returned, damage notes, data wiped.
         The asset goes to in_stock, quarantine (laptop not wiped) or in_repair (damaged)."""
@@ -139,6 +142,7 @@ class LoanReturn(MethodView):
 
 @blp.route("/loans/<string:loan_ref>/lost")
 class LoanLost(MethodView):
+    @roles_required("it")
     @blp.arguments(LoanLostSchema)
     @blp.response(200, LoanSchema)
     @blp.alt_response(400, response="BAD_REQUEST")
@@ -148,7 +152,6 @@ class LoanLost(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
     @blp.doc(security=SECURITY)
-    @roles_required("it")
     def post(self, body, loan_ref):
         """Close an active loan as lost; the asset becomes lost."""
         loan = loan_service.get_loan_by_ref(loan_ref)

@@ -48,7 +48,7 @@ def check_assignee(directory: Directory, uid: str) -> Person:
     """Ask the directory now: unknown, disabled or not eligible means no hand-over (422, saying which)."""
     person = directory.get_person(uid)
     if person is None:
-        raise RuleViolation(f"Nobody with the user name {uid!r} exists in the directory.", code="assignee-unknown",
+        raise RuleViolation(f"The person {uid!r} does not exist in the directory.", code="assignee-unknown",
                             errors={"assignee": ["The person does not exist in the directory."]})
     if not person.active:
         raise RuleViolation(f"{person.name} ({uid}) is disabled in the directory and cannot receive a device.",
@@ -169,7 +169,8 @@ def hand_over_many(directory: Directory, orders: list[HandoverOrder], actor: Pri
             _hand_over_one(people[order.assignee], order, actor, now, batch=batch)
         except (Conflict, NotFound, ValidationFailed, RuleViolation) as exc:
             errors = {f"loans.{i}.{field}": msgs for field, msgs in (exc.errors or {"asset_tag": [exc.detail]}).items()}
-            raise type(exc)(f"Row {i + 1}: {exc.detail} Nothing was handed over.", code=exc.code, errors=errors) from exc
+            raise type(exc)(f"Row {i + 1}: {exc.detail} Nothing was handed over.", code=exc.code,
+                            errors=errors) from exc
     return batch
 
 
@@ -251,8 +252,9 @@ def mark_lost(loan: Loan, actor: Principal, reason: str, now: datetime | None = 
 
 
 def _resolve_leaver_findings(loan: Loan, now: datetime) -> None:
-    db.session.execute(update(LeaverFinding).where(LeaverFinding.loan_id == loan.id, LeaverFinding.resolved_at.is_(None))
-                       .values(resolved_at=now).execution_options(synchronize_session=False))
+    db.session.execute(
+        update(LeaverFinding).where(LeaverFinding.loan_id == loan.id, LeaverFinding.resolved_at.is_(None))
+        .values(resolved_at=now).execution_options(synchronize_session=False))
 
 
 def days_overdue(loan: Loan, now: datetime | None = None) -> int:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from fleet.errors import ValidationFailed
 
@@ -19,6 +20,7 @@ from fleet.errors import ValidationFailed
 class Page:
     items: list
     next_cursor: str | None
+    positions: dict = field(default_factory=dict)
 
 
 def encode_cursor(key: Sequence[Any]) -> str:

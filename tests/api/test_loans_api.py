@@ -129,7 +129,8 @@ def test_return_good_wiped_goes_back_in_stock(app, client, it_headers):
 def test_return_sends_the_asset_where_it_belongs(app, client, it_headers, condition, wiped, status):
     stock(app, "NB-001")
     loan = hand_over(client, it_headers).get_json()
-    body = {"condition": condition, "data_wiped": wiped, "damage_notes": "화면 깨짐" if condition == "damaged" else None}
+    notes = "화면 깨짐" if condition == "damaged" else None
+    body = {"condition": condition, "data_wiped": wiped, "damage_notes": notes}
     assert client.post(f"/api/v1/loans/{loan['number']}/return", headers=it_headers, json=body).status_code == 200
     with app.app_context():
         assert db.session.execute(db.select(Asset.status)).scalar() == status

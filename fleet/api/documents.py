@@ -1,0 +1,93 @@
+import hashlib
+from io import BytesIO
+
+from flask import request, send_file, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from fleet.db import write_intent
+from fleet.errors import ValidationFailed
+from fleet.schemas.documents import DocumentSchema, VerificationSchema
+from fleet.security import require_principal, roles_required
+from fleet.services import documents as document_service
+
+blp = Blueprint("documents", __name__, url_prefix="/api/v1", description="The register of issued documents")
+SECURITY = [{"bearerAuth": []}]
+PDF_RESPONSE = {"description": "The registered PDF, byte for byte",
+                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}
+
+
+def document_view(document) -> dict:
+    return {"id": document.id, "kind": document.kind, "subject": document.subject, "title": document.title,
+            "filename": document.filename, "sha256": document.sha256, "size": document.size,
+            "created_at": document.created_at, "created_by": document.created_by,
+            "supersedes": document.supersedes_id,
+            "url": url_for("documents.DocumentPdf", document_id=document.id)}
+
+
+def _readable_document(document_id: int):
+    principal = require_principal()
+    document = document_service.get_document(document_id)
+    document_service.check_can_read(document, principal)
+    return document_service.ensure_rendered(document)
+
+
+def send_pdf(content: bytes, filename: str, *, inline: bool = True):
+    response = send_file(BytesIO(content), mimetype="application/pdf", download_name=filename,
+                         as_attachment=not inline, max_age=0)
+    response.headers["ETag"] = hashlib.sha256(content).hexdigest()
+    return response
+
+
+@blp.route("/documents/<int:document_id>")
+class DocumentById(MethodView):
+    @write_intent
+    @roles_required()
+    @blp.response(200, DocumentSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.doc(security=SECURITY)
+    def get(self, document_id):
+        """A registered document: kind, sha256, who and when. The loan's assignee, IT staff and auditors."""
+        return document_view(_readable_document(document_id))
+
+
+@blp.route("/documents/<int:document_id>.pdf")
+class DocumentPdf(MethodView):
+    @write_intent
+    @roles_required()
+    @blp.doc(responses={"200": PDF_RESPONSE})
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.doc(security=SECURITY)
+    def get(self, document_id):
+        """The PDF's bytes; the same bytes every time."""
+        document = _readable_document(document_id)
+        return send_pdf(document.content, document.filename)
+
+
+@blp.route("/documents/verify")
+class DocumentVerify(MethodView):
+    @blp.response(200, VerificationSchema)
+    @blp.alt_response(400, response="BAD_REQUEST")
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @blp.doc(security=SECURITY, requestBody={"required": True, "content": {
+        "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+        "multipart/form-data": {"schema": {"type": "object", "properties": {
+            "file": {"type": "string", "format": "binary"}}, "required": ["file"]}}}})
+    @roles_required("it", "auditor")
+    def post(self):
+        """Upload a PDF (raw `application/pdf` body or a multipart `file`): is it a registered document, and which?"""
+        if request.mimetype == "multipart/form-data":
+            upload = request.files.get("file")
+            if upload is None:
+                raise ValidationFailed("Upload the PDF in the field `file`.", errors={"file": ["Missing."]})
+            content = upload.read()
+        else:
+            content = request.get_data()
+        document = document_service.verify_pdf(content)
+        return {"registered": document is not None, "sha256": hashlib.sha256(content).hexdigest(),
+                "document": document_view(document) if document else None}

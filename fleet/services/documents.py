@@ -1,0 +1,170 @@
+"""The register of issued documents, and the gathering of forms for rendering.
+
+Gather, then render: these functions turn loans into the plain dataclasses of
+`reports`, which knows nothing of the database. Forms are reserved at hand-over and
+rendered on first download from the stored loan, deterministically (the creation date
+is the reservation time), and from then on the stored bytes are served.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import select, update
+
+import reports
+from fleet.db import utcnow
+from fleet.errors import NotFound, ValidationFailed
+from fleet.extensions import db
+from fleet.models import Document, Event, Loan, LoanBatch
+from fleet.services.auth import Principal
+from fleet.services.clock import format_local
+from fleet.services.loans import days_overdue
+
+CATEGORY_LABELS = {
+    "laptop": "노트북 Laptop", "monitor": "모니터 Monitor", "dock": "도킹 스테이션 Dock", "webcam": "웹캠 Webcam",
+    "headset": "헤드셋 Headset", "vc_kit": "화상회의 키트 VC kit", "router": "LTE 라우터 Router", "other": "기타 Other",
+}
+
+
+def _org() -> str:
+    return current_app.config["FLEET_ORG_NAME"]
+
+
+def _party(loan: Loan) -> reports.Party:
+    return reports.Party(name=loan.assignee_name, employee_number=loan.assignee_employee_number or "",
+                         department=loan.assignee_department or "", email=loan.assignee_email or "",
+                         uid=loan.assignee_uid)
+
+
+def _asset_line(loan: Loan) -> reports.AssetLine:
+    asset = loan.asset
+    return reports.AssetLine(asset_tag=asset.asset_tag, category=CATEGORY_LABELS.get(asset.category, asset.category),
+                             manufacturer=asset.manufacturer or "", model=asset.model or "",
+                             serial_number=asset.serial_number or "", accessories=list(loan.accessories_out or []),
+                             condition=loan.condition_out)
+
+
+def _request_ref(loan: Loan) -> str | None:
+    return f"R-{loan.request_id:06d}" if loan.request_id else None
+
+
+def gather_handover_form(loan: Loan, document: Document) -> reports.HandoverForm:
+    return reports.HandoverForm(
+        org_name=_org(), form_number=loan.number, issued_at=format_local(loan.checked_out_at),
+        due_date=loan.due_date.isoformat(), center_name=loan.center.name, request_ref=_request_ref(loan),
+        issued_by=loan.issued_by_name or loan.issued_by, assignee=_party(loan), asset=_asset_line(loan),
+        note=loan.note, qr_payload=f"fleet:loan:{loan.number}", created_at=document.created_at.isoformat(),
+    )
+
+
+def _wipe_release(loan: Loan) -> str | None:
+    """How and by whom a quarantined laptop was released, read from the event log."""
+    if loan.returned_at is None:
+        return None
+    events = db.session.execute(
+        select(Event).where(Event.subject_type == "asset", Event.subject_id == loan.asset.asset_tag,
+                            Event.action == "asset.status_changed", Event.at >= loan.returned_at).order_by(Event.seq)
+    ).scalars()
+    for event in events:
+        wipe = json.loads(event.data).get("wipe")
+        if wipe:
+            at = datetime.fromisoformat(wipe["at"]) if wipe.get("at") else event.at
+            return f"{format_local(at)} · {wipe.get('method', '')} · {wipe.get('by', event.actor)}"
+        break
+    return None
+
+
+def gather_return_form(loan: Loan, document: Document) -> reports.ReturnForm:
+    return reports.ReturnForm(
+        org_name=_org(), form_number=loan.number, returned_at=format_local(loan.returned_at),
+        received_by=loan.received_by_name or loan.received_by or "", issued_at=format_local(loan.checked_out_at),
+        due_date=loan.due_date.isoformat(), center_name=loan.center.name, assignee=_party(loan),
+        asset=_asset_line(loan), accessories_handed_over=list(loan.accessories_out or []),
+        accessories_returned=list(loan.accessories_returned or []), condition=loan.return_condition or "good",
+        damage_notes=loan.damage_notes, data_wiped=bool(loan.data_wiped), wipe_release=_wipe_release(loan),
+        days_overdue=days_overdue(loan), qr_payload=f"fleet:return:{loan.number}",
+        created_at=document.created_at.isoformat(),
+    )
+
+
+def gather_batch_form(batch: LoanBatch, document: Document) -> reports.BatchHandoverForm:
+    loans = db.session.execute(select(Loan).where(Loan.batch_id == batch.id).order_by(Loan.id)).scalars()
+    return reports.BatchHandoverForm(
+        org_name=_org(), batch_number=batch.number, issued_at=format_local(batch.created_at),
+        issued_by=batch.issued_by_name or batch.issued_by, note=batch.note,
+        lines=[reports.BatchLine(form_number=loan.number, assignee=_party(loan), asset=_asset_line(loan),
+                                 due_date=loan.due_date.isoformat()) for loan in loans],
+        qr_payload=f"fleet:batch:{batch.number}", created_at=document.created_at.isoformat(),
+    )
+
+
+def _render_reserved(document: Document) -> bytes:
+    kind, _, ref = (document.subject or "").partition(":")
+    if document.kind == "handover_form" and kind == "loan":
+        return reports.render_handover(gather_handover_form(db.session.get(Loan, int(ref)), document))
+    if document.kind == "return_form" and kind == "loan":
+        return reports.render_return(gather_return_form(db.session.get(Loan, int(ref)), document))
+    if document.kind == "batch_handover_form" and kind == "batch":
+        return reports.render_batch_handover(gather_batch_form(db.session.get(LoanBatch, int(ref)), document))
+    raise NotFound(f"Document {document.id} has no content.")
+
+
+def get_document(document_id: int) -> Document:
+    document = db.session.get(Document, document_id)
+    if document is None:
+        raise NotFound(f"There is no document {document_id}.")
+    return document
+
+
+def ensure_rendered(document: Document) -> Document:
+    """Render a reserved form once; later calls serve the stored bytes unchanged."""
+    if document.sha256 is None:
+        content = _render_reserved(document)
+        digest = hashlib.sha256(content).hexdigest()
+        db.session.execute(update(Document).where(Document.id == document.id, Document.sha256.is_(None))
+                           .values(content=content, sha256=digest, size=len(content))
+                           .execution_options(synchronize_session=False))
+        db.session.flush()
+        db.session.refresh(document)
+    return document
+
+
+def check_can_read(document: Document, principal: Principal) -> None:
+    """IT staff and auditors read every document; an employee only their own loan's forms."""
+    if principal.has("it", "auditor"):
+        return
+    kind, _, ref = (document.subject or "").partition(":")
+    if kind == "loan" and ref.isdigit():
+        loan = db.session.get(Loan, int(ref))
+        if loan is not None and loan.assignee_uid == principal.uid:
+            return
+    raise NotFound(f"There is no document {document.id}.")
+
+
+def register_pdf(kind: str, subject: str | None, title: str, filename: str, content: bytes, actor: str,
+                 now: datetime | None = None, supersedes: Document | None = None) -> Document:
+    """Register a PDF Fleet issued (a report, a signed form) with its SHA-256."""
+    document = Document(kind=kind, subject=subject, title=title, filename=filename, content=content,
+                        sha256=hashlib.sha256(content).hexdigest(), size=len(content), created_at=now or utcnow(),
+                        created_by=actor, supersedes_id=supersedes.id if supersedes else None)
+    db.session.add(document)
+    db.session.flush()
+    return document
+
+
+MAX_VERIFY_BYTES = 50 * 1024 * 1024
+
+
+def verify_pdf(content: bytes) -> Document | None:
+    """The registered document with exactly these bytes, or None."""
+    if not content:
+        raise ValidationFailed("Upload a PDF file.", errors={"file": ["Empty upload."]})
+    if not content.startswith(b"%PDF-"):
+        raise ValidationFailed("The upload is not a PDF.", errors={"file": ["Not a PDF."]})
+    digest = hashlib.sha256(content).hexdigest()
+    return db.session.execute(select(Document).where(Document.sha256 == digest).order_by(Document.id).limit(1)
+                              ).scalar_one_or_none()
