@@ -15,11 +15,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import String, and_, cast, or_, select, update
 
 from fleet.db import utcnow
 from fleet.extensions import db
-from fleet.models import GENESIS_HASH, Event, EventHead
+from fleet.models import GENESIS_HASH, Asset, Event, EventHead, Loan
 from fleet.services.pagination import Page, decode_cursor, make_page
 
 HEAD_ID = 1
@@ -149,6 +149,18 @@ def list_events(*, subject: str | None = None, actor: str | None = None, action:
         query = query.where(Event.at >= since)
     if until:
         query = query.where(Event.at < until)
+    key = decode_cursor(cursor)
+    if key:
+        query = query.where(Event.seq > key[0])
+    rows = list(db.session.execute(query.order_by(Event.seq).limit(limit + 1)).scalars())
+    return make_page(rows, limit, lambda event: [event.seq])
+
+
+def list_asset_history(asset: Asset, *, limit: int = 50, cursor: str | None = None) -> Page:
+    """An asset's events and those of its loans, in chain order."""
+    loan_ids = select(cast(Loan.id, String)).where(Loan.asset_id == asset.id).scalar_subquery()
+    query = select(Event).where(or_(and_(Event.subject_type == "asset", Event.subject_id == asset.asset_tag),
+                                    and_(Event.subject_type == "loan", Event.subject_id.in_(loan_ids))))
     key = decode_cursor(cursor)
     if key:
         query = query.where(Event.seq > key[0])

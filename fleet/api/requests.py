@@ -1,0 +1,125 @@
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from fleet.schemas.requests import (
+    DecisionSchema,
+    RequestCreateSchema,
+    RequestPageSchema,
+    RequestQueryArgsSchema,
+    RequestSchema,
+)
+from fleet.security import get_directory, require_principal, roles_required
+from fleet.services import requests as request_service
+
+blp = Blueprint("requests", __name__, url_prefix="/api/v1", description="Requests for devices and the queue")
+SECURITY = [{"bearerAuth": []}]
+
+
+def request_view(req, principal, position: int | None = None) -> dict:
+    """Reasons and notes are personal data: only the requester and IT staff see them."""
+    view = {"id": req.id, "requester": req.requester_uid, "requester_name": req.requester_name,
+            "category": req.category, "needed_from": req.needed_from, "needed_until": req.needed_until,
+            "center": req.center.code if req.center else None, "status": req.status, "position": position,
+            "decided_by": req.decided_by, "decided_at": req.decided_at, "created_at": req.created_at}
+    if principal.has("it") or principal.uid == req.requester_uid:
+        view.update(reason=req.reason, note=req.note, decision_note=req.decision_note)
+    return view
+
+
+def _one(request_id: int):
+    principal = require_principal()
+    req = request_service.get_request(request_id)
+    request_service.check_can_read(req, principal)
+    return req, principal
+
+
+@blp.route("/requests")
+class Requests(MethodView):
+    @roles_required()
+    @blp.arguments(RequestQueryArgsSchema, location="query")
+    @blp.response(200, RequestPageSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @blp.doc(security=SECURITY)
+    def get(self, args):
+        """Employees: their own requests; IT staff: all; auditors: all, without reasons and notes.
+        `?status=pending` is the queue in priority order, each with its `position`."""
+        principal = require_principal()
+        page = request_service.list_requests(principal, **args)
+        return {"items": [request_view(r, principal, page.positions.get(r.id)) for r in page.items],
+                "next_cursor": page.next_cursor}
+
+    @roles_required()
+    @blp.arguments(RequestCreateSchema)
+    @blp.response(201, RequestSchema)
+    @blp.alt_response(400, response="BAD_REQUEST")
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(409, response="CONFLICT")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @blp.doc(security=SECURITY)
+    def post(self, body):
+        """Ask for a device. One open request per person per category (409)."""
+        principal = require_principal()
+        req = request_service.create_request(get_directory(), principal, **body)
+        return request_view(req, principal, request_service.queue_position(req))
+
+
+@blp.route("/requests/<int:request_id>")
+class RequestById(MethodView):
+    @roles_required()
+    @blp.response(200, RequestSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.doc(security=SECURITY)
+    def get(self, request_id):
+        """One request; an employee sees only their own (others answer 404)."""
+        req, principal = _one(request_id)
+        return request_view(req, principal, request_service.queue_position(req))
+
+
+def _decision_view(action):
+    @roles_required("it")
+    @blp.arguments(DecisionSchema)
+    @blp.response(200, RequestSchema)
+    @blp.alt_response(400, response="BAD_REQUEST")
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @blp.doc(security=SECURITY)
+    def post(self, body, request_id):
+        req, principal = _one(request_id)
+        return request_view(action(req, principal, body.get("note")), principal)
+
+    return post
+
+
+@blp.route("/requests/<int:request_id>/approve")
+class RequestApprove(MethodView):
+    post = _decision_view(request_service.approve_request)
+    post.__doc__ = "Approve a pending request (IT staff), with a note."
+
+
+@blp.route("/requests/<int:request_id>/reject")
+class RequestReject(MethodView):
+    post = _decision_view(request_service.reject_request)
+    post.__doc__ = "Reject a pending request (IT staff), with a note."
+
+
+@blp.route("/requests/<int:request_id>/cancel")
+class RequestCancel(MethodView):
+    @roles_required()
+    @blp.arguments(DecisionSchema)
+    @blp.response(200, RequestSchema)
+    @blp.alt_response(400, response="BAD_REQUEST")
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @blp.doc(security=SECURITY)
+    def post(self, body, request_id):
+        """Cancel a pending or approved request: IT staff, or the requester themself."""
+        req, principal = _one(request_id)
+        return request_view(request_service.cancel_request(req, principal, body.get("note")), principal)
