@@ -25,6 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
     directory = config.pop("FLEET_DIRECTORY", None)
     app.config.from_mapping(load_settings(app.instance_path, config))
     app.config.from_pyfile("fleet.cfg", silent=True)
+    app.json.ensure_ascii = False  # Korean names read as Korean, not \uXXXX
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)

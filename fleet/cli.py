@@ -10,7 +10,8 @@ from fleet.db import writing
 from fleet.errors import FleetError
 from fleet.extensions import db
 from fleet.security import get_directory
-from fleet.services import directory_sync
+from fleet.services import demo_data, directory_sync
+from fleet.services.auth import Principal
 from fleet.services.clock import format_local
 
 fleet_cli = AppGroup("fleet", help="Fleet commands.")
@@ -50,3 +51,21 @@ def sync_directory_command(actor: str) -> None:
         click.echo(f"  {finding.uid:<16} {loan.assignee_name:<10} {finding.reason:<10} {loan.asset.asset_tag:<14} "
                    f"{loan.number}  found {format_local(finding.found_at)}")
     current_app.logger.info("directory sync: %d leavers", len(findings))
+
+
+@fleet_cli.command("seed-demo")
+@click.option("--actor", default="kimit", show_default=True, help="The IT staff member the demo data is made by.")
+def seed_demo_command(actor: str) -> None:
+    """Load the demo centers, devices, requests and loans (once; a second run changes nothing)."""
+    with writing():
+        try:
+            person = get_directory().get_person(actor)
+            principal = Principal(actor, person.name if person else actor, frozenset({"it", "employee"}))
+            counts = demo_data.seed_demo(get_directory(), principal)
+        except FleetError as exc:
+            _fail(exc)
+        db.session.commit()
+    if not any(counts.values()):
+        click.echo("The demo data is there already; nothing changed.")
+    else:
+        click.echo("Loaded " + ", ".join(f"{n} {what}" for what, n in counts.items()) + ".")

@@ -10,6 +10,7 @@ from fleet.db import utcnow
 from fleet.extensions import db
 from fleet.models import ApiToken
 from tests.fixtures_data import AUDITOR, DISABLED, EMPLOYEE, IT, NOT_ELIGIBLE
+from tests.support.slapd import start_test_directory
 
 
 def _token(client, username, password):
@@ -131,3 +132,24 @@ def test_openapi_document(client):
     assert {"201", "401", "422", "503"} <= set(post["responses"])
     problem = spec["components"]["responses"]["UNAUTHORIZED"]["content"]
     assert "application/problem+json" in problem
+
+
+def test_another_organisations_directory_through_settings_only(make_app):
+    server = start_test_directory("acme.ldif", suffix="o=acme,c=us")
+    try:
+        app = make_app(FLEET_DIRECTORY=None, FLEET_LDAP_URI=server.uri, FLEET_LDAP_PEOPLE_BASE="ou=staff,o=acme,c=us",
+                       FLEET_LDAP_BIND_DN=server.root_dn, FLEET_LDAP_BIND_PASSWORD=server.root_pw,
+                       FLEET_LDAP_ACTIVE_FILTER="(!(description=disabled))",
+                       FLEET_LDAP_IT_GROUP="cn=desk,ou=roles,o=acme,c=us", FLEET_LDAP_AUDITOR_GROUP="",
+                       FLEET_LDAP_ELIGIBLE_GROUP="", FLEET_LDAP_DEPARTMENT_ATTR="departmentNumber")
+        client = app.test_client()
+        token = _token(client, "ada", "adapw").get_json()["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        me = client.get("/api/v1/me", headers=headers).get_json()
+        assert me["name"] == "Ada Lovelace" and me["department"] == "Engineering" and me["roles"] == ["employee", "it"]
+        bob = client.get("/api/v1/people/bob", headers=headers).get_json()
+        assert bob["active"] is False and bob["eligible"] is False
+        assert_problem(_token(client, "bob", "bobpw"), 401)
+        assert_problem(client.get("/api/v1/people/nobody", headers=headers), 404)
+    finally:
+        server.stop()

@@ -35,16 +35,23 @@ class GunicornServer:
             [str(gunicorn), "--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}",
              "--timeout", "60", "--log-level", "warning", "wsgi:app"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            self._wait_until_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_until_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited: {self.process.stderr.read().decode()[-2000:]}")
             try:
                 if requests.get(f"{self.url}/healthz", timeout=5).status_code == 200:
-                    return self
+                    return
             except requests.RequestException:
                 time.sleep(0.1)
-        self.stop()
         raise RuntimeError("gunicorn did not answer in time")
 
     def stop(self) -> None:

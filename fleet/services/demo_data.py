@@ -1,0 +1,84 @@
+"""The demo's world (Yuseong-gu, Daejeon): two library smart work centers, four library
+information rooms for emergencies, 42 loaner laptops and center equipment, a few requests
+and loans. Loaded through the same services as everything else, so the event log is real.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from fleet.directory.base import Directory
+from fleet.extensions import db
+from fleet.models import Center
+from fleet.services import assets as asset_service
+from fleet.services import centers as center_service
+from fleet.services import loans as loan_service
+from fleet.services import requests as request_service
+from fleet.services.auth import Principal
+from fleet.services.clock import local_today
+
+CENTERS = [
+    ("JINJAM", "진잠도서관 스마트워크센터", "smart_work_center", "대전 유성구 원내로 51 진잠도서관 3층", 10),
+    ("NOEUN", "노은도서관 스마트워크센터", "smart_work_center", "대전 유성구 노은동로 145 노은도서관 2층", 10),
+    ("GUJEUK", "구즉도서관 정보자료실", "library_info_room", "대전 유성구 봉산로 26 구즉도서관", 25),
+    ("YUSEONG", "유성도서관 정보자료실", "library_info_room", "대전 유성구 어은로 57 유성도서관", 25),
+    ("WONSINHEUNG", "원신흥도서관 정보자료실", "library_info_room", "대전 유성구 원신흥남로 10", 25),
+    ("HANBAT", "한밭도서관 정보자료실", "library_info_room", "대전 유성구 봉명동 한밭도서관", 25),
+    ("HQ", "유성구청 정보통신과", "office", "대전 유성구 대학로 211", 0),
+]
+
+EQUIPMENT = [  # (prefix, category, manufacturer, model, accessories, cost, per smart work center)
+    ("VC", "vc_kit", "Logitech", "Rally Bar", ["remote", "power adapter", "HDMI cable"], "3900000", 1),
+    ("MN", "monitor", "LG", "27UP850N 27\" 4K", ["power cable", "USB-C cable"], "420000", 4),
+    ("DK", "dock", "Lenovo", "ThinkPad USB-C Dock Gen 2", ["power adapter"], "260000", 4),
+    ("HS", "headset", "Jabra", "Evolve2 65", ["USB dongle", "case"], "310000", 4),
+    ("RT", "router", "KT", "Egg LTE Router", ["charger"], "120000", 1),
+]
+
+
+def seed_demo(directory: Directory, actor: Principal) -> dict[str, int]:
+    """Load the demo world once; a second run changes nothing."""
+    if db.session.execute(select(Center).where(Center.code == "JINJAM")).scalar_one_or_none():
+        return {"centers": 0, "assets": 0, "requests": 0, "loans": 0}
+    for code, name, kind, address, seats in CENTERS:
+        center_service.create_center(actor, code=code, name=name, kind=kind, address=address, seats=seats)
+    purchase = date(2026, 3, 2)
+    laptops = []
+    for i in range(1, 43):
+        home = "HQ" if i > 30 else ("JINJAM" if i % 2 else "NOEUN")
+        maker, model = ("LG", "gram 16 (16Z90S)") if i <= 30 else ("Samsung", "Galaxy Book4 Pro")
+        laptops.append(asset_service.create_asset(
+            actor, asset_tag=f"YS-NB-{i:03d}", serial_number=f"{'LG' if i <= 30 else 'SS'}26{i:06d}",
+            category="laptop", manufacturer=maker, model=model, center=home, purchase_date=purchase,
+            purchase_cost=Decimal("1690000"), warranty_until=purchase + timedelta(days=3 * 365),
+            accessories=["charger", "bag", "mouse"], notes="재택근무용 대여 노트북 (2026 추경)"))
+    count = len(laptops)
+    for center in ("JINJAM", "NOEUN"):
+        for prefix, category, maker, model, accessories, cost, per_center in EQUIPMENT:
+            for n in range(1, per_center + 1):
+                asset_service.create_asset(
+                    actor, asset_tag=f"YS-{prefix}-{center[:2]}{n:02d}", serial_number=f"{prefix}{center[:2]}{n:04d}",
+                    category=category, manufacturer=maker, model=model, center=center, purchase_date=purchase,
+                    purchase_cost=Decimal(cost), accessories=accessories)
+                count += 1
+    today = local_today()
+    requests = [("choi", "pregnancy", "출산 전까지 재택근무"), ("jung", "childcare", "초등학생 자녀 방과후 돌봄"),
+                ("kang", "remote_work", None), ("song", "childcare", "어린이집 하원 시간 조정"),
+                ("seo", "business_trip", "세종 파견 근무")]
+    made = {}
+    for uid, reason, note in requests:
+        made[uid] = request_service.create_request(
+            directory, actor, requester=uid, reason=reason, note=note, needed_from=today + timedelta(days=1),
+            needed_until=today + timedelta(days=90), center="JINJAM")
+    request_service.approve_request(made["choi"], actor, "임신 직원 우선 지원")
+    loans = 0
+    for tag, uid, request in [("YS-NB-001", "choi", made["choi"].id), ("YS-NB-002", "oh", None),
+                              ("YS-NB-003", "shin", None), ("YS-NB-004", "lim", None)]:
+        loan_service.hand_over(directory, loan_service.HandoverOrder(
+            asset_tag=tag, assignee=uid, request_id=request, condition="새 제품 New",
+            due_date=today + timedelta(days=60 if uid != "lim" else 1)), actor)
+        loans += 1
+    return {"centers": len(CENTERS), "assets": count, "requests": len(requests), "loans": loans}
