@@ -99,7 +99,7 @@ def inventory(as_of: date | None = None, center: str | None = None) -> ReportDat
         query = query.where(Asset.created_at < cutoff)
         counts: dict[str, int] = {}
         for asset in db.session.execute(query.execution_options(yield_per=STREAM)).scalars():
-            status = statuses.get(asset.asset_tag, asset.status)
+            status = statuses.get(asset.asset_tag, "in_stock")
             counts[status] = counts.get(status, 0) + 1
     else:
         statuses = {}
@@ -108,7 +108,8 @@ def inventory(as_of: date | None = None, center: str | None = None) -> ReportDat
     def rows() -> Iterator[Sequence[str]]:
         result = db.session.execute(query.execution_options(yield_per=STREAM)).scalars()
         for asset in result:
-            status = statuses.get(asset.asset_tag, asset.status) if historic else asset.status
+            # Every status change is an event: an asset with none before the cutoff was in stock.
+            status = statuses.get(asset.asset_tag, "in_stock") if historic else asset.status
             yield (asset.asset_tag, CATEGORY_LABELS.get(asset.category, asset.category),
                    f"{asset.manufacturer or ''} {asset.model or ''}".strip(), asset.serial_number or "",
                    asset.center.code, STATUS_LABELS.get(status, status),
@@ -150,7 +151,8 @@ def loans(from_date: date | None = None, to_date: date | None = None) -> ReportD
         raise ValidationFailed("The period ends before it starts.", errors={"to": ["Must not be before from."]})
     query = select(Loan).where(Loan.checked_out_at >= _day_start(from_date),
                                Loan.checked_out_at < _day_start(to_date + timedelta(days=1))).order_by(Loan.id)
-    counts = dict(db.session.execute(select(Loan.status, func.count()).where(query.whereclause).group_by(Loan.status)))
+    counts = dict(db.session.execute(
+        select(Loan.status, func.count()).where(query.whereclause).group_by(Loan.status)).all())
 
     def rows() -> Iterator[Sequence[str]]:
         for loan in db.session.execute(query.execution_options(yield_per=STREAM)).scalars():

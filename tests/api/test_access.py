@@ -25,16 +25,24 @@ ANY_ROLE = {
 IT_ONLY_READS = {("get", "/api/v1/labels.pdf")}
 
 
+SAMPLES: dict[tuple[str, str], str] = {}
+
+
 def _operations(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     for path, item in spec["paths"].items():
+        for parameter in item.get("parameters", []):
+            enum = parameter.get("schema", {}).get("enum")
+            if parameter["in"] == "path" and enum:
+                SAMPLES[(path, parameter["name"])] = enum[0]
         for method in item:
             if method in ("get", "post", "put", "patch", "delete"):
                 yield method, path
 
 
 def _concrete(path: str) -> str:
-    return re.sub(r"\{[^}]+\}", "1", path)
+    """A real URL for a templated path: enum parameters take their first value, others "1"."""
+    return re.sub(r"\{([^}]+)\}", lambda m: SAMPLES.get((path, m.group(1)), "1"), path)
 
 
 def _call(client, method, path, headers=None):

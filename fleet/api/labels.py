@@ -1,0 +1,36 @@
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from fleet.api.documents import send_pdf
+from fleet.db import write_intent
+from fleet.security import require_principal, roles_required
+from fleet.services import labels as label_service
+
+blp = Blueprint("labels", __name__, url_prefix="/api/v1", description="Asset labels with QR codes")
+
+
+class LabelArgsSchema(Schema):
+    center = fields.String(load_default=None, validate=validate.Length(max=32))
+    tags = fields.String(load_default=None, validate=validate.Length(max=70000),
+                         metadata={"description": "Asset tags separated by commas"})
+
+
+@blp.route("/labels.pdf")
+class Labels(MethodView):
+    @write_intent
+    @roles_required("it")
+    @blp.arguments(LabelArgsSchema, location="query")
+    @blp.doc(security=[{"bearerAuth": []}], responses={"200": {
+        "description": "The label sheet (registered as a document)",
+        "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    def get(self, args):
+        """A sheet of labels (QR code and tag) for `?center=` or `?tags=a,b,c`."""
+        tags = [t for t in (args["tags"] or "").split(",") if t.strip()] or None
+        document = label_service.issue_labels(require_principal(), center=args["center"], tags=tags)
+        response = send_pdf(document.content, document.filename)
+        response.headers["X-Fleet-Document-Id"] = str(document.id)
+        return response

@@ -1,0 +1,77 @@
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from fleet.api.documents import send_pdf
+from fleet.db import write_intent
+from fleet.security import require_principal, roles_required
+from fleet.services import audit_reports
+
+blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Audit reports, as PDF and CSV")
+SECURITY = [{"bearerAuth": []}]
+NAMES = list(audit_reports.REPORTS)
+PDF = {"description": "The report; registered as a document (its id is in X-Fleet-Document-Id)",
+       "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+       "headers": {"X-Fleet-Document-Id": {"schema": {"type": "integer"}}}}
+CSV = {"description": "The report as CSV (UTF-8 with a BOM)",
+       "content": {"text/csv": {"schema": {"type": "string"}}}}
+
+
+class ReportArgsSchema(Schema):
+    as_of = fields.Date(load_default=None, metadata={"description": "inventory: the date to report as of"})
+    center = fields.String(load_default=None, validate=validate.Length(max=32),
+                           metadata={"description": "inventory: one center's code"})
+    from_date = fields.Date(load_default=None, data_key="from", metadata={"description": "loans, requests, events"})
+    to_date = fields.Date(load_default=None, data_key="to", metadata={"description": "loans, requests, events"})
+
+    @validates_schema
+    def _period(self, data, **kwargs):
+        if data.get("from_date") and data.get("to_date") and data["to_date"] < data["from_date"]:
+            raise ValidationError("Must not be before from.", "to")
+
+
+def _params(name: str, args: dict) -> dict:
+    """Each report takes the parameters it knows; others are ignored."""
+    if name == "inventory":
+        return {"as_of": args.get("as_of"), "center": args.get("center")}
+    if name in ("loans", "requests", "events"):
+        key = "from_date"
+        return {key: args.get("from_date"), "to_date": args.get("to_date")}
+    return {}
+
+
+def _errors(func):
+    for code, name in [(401, "UNAUTHORIZED"), (403, "FORBIDDEN"), (404, "NOT_FOUND"), (422, "UNPROCESSABLE_ENTITY")]:
+        func = blp.alt_response(code, response=name)(func)
+    return func
+
+
+@blp.route("/reports/<any(inventory, loans, overdue, leavers, requests, events):name>.pdf")
+class ReportPdf(MethodView):
+    @write_intent
+    @roles_required("it", "auditor")
+    @blp.arguments(ReportArgsSchema, location="query")
+    @blp.doc(security=SECURITY, responses={"200": PDF})
+    @_errors
+    def get(self, args, name):
+        """A report as PDF: inventory (as_of, center), loans (from, to), overdue, leavers, requests (from, to),
+        events (from, to). Every PDF is registered as a document."""
+        data = audit_reports.gather(name, **_params(name, args))
+        document = audit_reports.render_pdf(data, require_principal())
+        response = send_pdf(document.content, document.filename)
+        response.headers["X-Fleet-Document-Id"] = str(document.id)
+        return response
+
+
+@blp.route("/reports/<any(inventory, loans, overdue, leavers, requests, events):name>.csv")
+class ReportCsv(MethodView):
+    @roles_required("it", "auditor")
+    @blp.arguments(ReportArgsSchema, location="query")
+    @blp.doc(security=SECURITY, responses={"200": CSV})
+    @_errors
+    def get(self, args, name):
+        """The same report as CSV."""
+        data = audit_reports.gather(name, **_params(name, args))
+        return Response(audit_reports.render_csv(data), mimetype="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})

@@ -1,0 +1,107 @@
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from fleet.api.documents import send_pdf
+from fleet.db import write_intent
+from fleet.schemas.stocktakes import (
+    ScanCreateSchema,
+    ScanSchema,
+    StocktakeCreateSchema,
+    StocktakeResultSchema,
+    StocktakeSchema,
+)
+from fleet.security import require_principal, roles_required
+from fleet.services import stocktakes as stocktake_service
+
+blp = Blueprint("stocktakes", __name__, url_prefix="/api/v1", description="Stocktakes of a center")
+SECURITY = [{"bearerAuth": []}]
+
+
+def stocktake_view(stocktake) -> dict:
+    return {"id": stocktake.id, "center": stocktake.center.code, "status": stocktake.status,
+            "started_by": stocktake.started_by, "started_at": stocktake.started_at, "closed_by": stocktake.closed_by,
+            "closed_at": stocktake.closed_at, "scans": stocktake_service.scan_count(stocktake),
+            "result": stocktake_service.current_result(stocktake)}
+
+
+@blp.route("/stocktakes")
+class Stocktakes(MethodView):
+    @roles_required("it")
+    @blp.arguments(StocktakeCreateSchema)
+    @blp.response(201, StocktakeSchema)
+    @blp.alt_response(400, response="BAD_REQUEST")
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @blp.doc(security=SECURITY)
+    def post(self, body):
+        """Start a stocktake of a center."""
+        return stocktake_view(stocktake_service.start_stocktake(require_principal(), body["center"]))
+
+
+@blp.route("/stocktakes/<int:stocktake_id>")
+class StocktakeById(MethodView):
+    @roles_required("it", "auditor")
+    @blp.response(200, StocktakeSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.doc(security=SECURITY)
+    def get(self, stocktake_id):
+        """A stocktake, with its result so far (or as closed)."""
+        return stocktake_view(stocktake_service.get_stocktake(stocktake_id))
+
+
+@blp.route("/stocktakes/<int:stocktake_id>/scans")
+class StocktakeScans(MethodView):
+    @roles_required("it")
+    @blp.arguments(ScanCreateSchema)
+    @blp.response(201, ScanSchema)
+    @blp.alt_response(200, schema=ScanSchema, description="The tag was scanned before (harmless)")
+    @blp.alt_response(400, response="BAD_REQUEST")
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @blp.doc(security=SECURITY)
+    def post(self, body, stocktake_id):
+        """Record a scanned tag (as a barcode scanner types it); answers what it is."""
+        result = stocktake_service.scan(stocktake_service.get_stocktake(stocktake_id), require_principal(),
+                                        body["asset_tag"])
+        view = {"asset_tag": result.scan.asset_tag, "duplicate": result.duplicate, "known": result.known,
+                "expected_here": result.expected_here, "status": result.status, "home_center": result.home_center}
+        return view, 200 if result.duplicate else 201
+
+
+@blp.route("/stocktakes/<int:stocktake_id>/close")
+class StocktakeClose(MethodView):
+    @roles_required("it")
+    @blp.response(200, StocktakeResultSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    @blp.doc(security=SECURITY)
+    def post(self, stocktake_id):
+        """Close the stocktake: expected (count), found, missing, unexpected."""
+        stocktake = stocktake_service.close_stocktake(stocktake_service.get_stocktake(stocktake_id),
+                                                      require_principal())
+        return stocktake.result
+
+
+@blp.route("/stocktakes/<int:stocktake_id>/report.pdf")
+class StocktakeReport(MethodView):
+    @write_intent
+    @roles_required("it", "auditor")
+    @blp.doc(security=SECURITY, responses={"200": {"description": "The stocktake report (registered)", "content": {
+        "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, stocktake_id):
+        """The stocktake report as PDF, registered as a document."""
+        document = stocktake_service.issue_report(stocktake_service.get_stocktake(stocktake_id), require_principal())
+        response = send_pdf(document.content, document.filename)
+        response.headers["X-Fleet-Document-Id"] = str(document.id)
+        return response
