@@ -8,7 +8,7 @@ from flask import Flask, request
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from fleet import api as api_package
-from fleet import cli, problems
+from fleet import cli, problems, web
 from fleet.config import load_settings
 from fleet.db import declare_write_intent
 from fleet.directory import directory_from_config
@@ -20,7 +20,7 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app. Nothing connects here: the database and the directory are reached lazily."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_relative_config=True, static_folder="web/static")
     config = dict(config or {})
     directory = config.pop("FLEET_DIRECTORY", None)
     app.config.from_mapping(load_settings(app.instance_path, config))
@@ -34,6 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
     problems.init_app(app)
     api_package.init_app(app)
     cli.init_app(app)
+    web.init_app(app)
     _init_request_cycle(app)
     return app
 

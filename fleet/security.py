@@ -32,7 +32,9 @@ def current_principal() -> Principal | None:
         if principal is None:
             g.principal = None
             raise NotAuthenticated("The token is unknown, expired or revoked. Log in again.")
-    elif "uid" in session:
+    elif "uid" in session and (request.method in ("GET", "HEAD") or not request.path.startswith("/api/")):
+        # The session cookie counts for pages and for API reads; API writes need a bearer
+        # token, so a page on another site cannot make a browser change anything (CSRF).
         principal = Principal(session["uid"], session.get("name", session["uid"]), frozenset(session.get("roles", [])))
     g.principal = principal
     return principal

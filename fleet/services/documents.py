@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from datetime import datetime
 
 from flask import current_app
@@ -168,3 +169,39 @@ def verify_pdf(content: bytes) -> Document | None:
     digest = hashlib.sha256(content).hexdigest()
     return db.session.execute(select(Document).where(Document.sha256 == digest).order_by(Document.id).limit(1)
                               ).scalar_one_or_none()
+
+
+def signed_versions(loan: Loan) -> list[Document]:
+    """Signed copies of a loan's forms, newest first (the unsigned originals stay registered)."""
+    return list(db.session.execute(select(Document).where(Document.subject == f"loan:{loan.id}",
+                                                          Document.supersedes_id.is_not(None))
+                                   .order_by(Document.id.desc())).scalars())
+
+
+def sign_form(document: Document, principal: Principal, *, assignee_png: bytes | None,
+              staff_png: bytes | None) -> Document:
+    """Place signatures drawn on screen into a handover or return form, registered as a new document.
+
+    The unsigned form stays in the register; the signed copy names it as the one it supersedes.
+    """
+    if document.kind not in ("handover_form", "return_form"):
+        raise ValidationFailed("Only handover and return forms are signed.", errors={"document": ["Not a form."]})
+    if not assignee_png and not staff_png:
+        raise ValidationFailed("Draw at least one signature.", errors={"signature": ["Empty."]})
+    original = document
+    while original.supersedes_id is not None:
+        original = db.session.get(Document, original.supersedes_id)
+    ensure_rendered(original)
+    loan = db.session.get(Loan, int(original.subject.split(":")[1]))
+    now = utcnow()
+    if original.kind == "handover_form":
+        form = gather_handover_form(loan, original)
+        content = reports.render_handover(replace(form, signature_assignee_png=assignee_png,
+                                                  signature_staff_png=staff_png, created_at=now.isoformat()))
+    else:
+        form = gather_return_form(loan, original)
+        content = reports.render_return(replace(form, signature_assignee_png=assignee_png,
+                                                signature_staff_png=staff_png, created_at=now.isoformat()))
+    filename = original.filename.replace(".pdf", "-signed.pdf")
+    return register_pdf(original.kind, original.subject, f"{original.kind} (signed)", filename, content,
+                        principal.uid, now=now, supersedes=original)

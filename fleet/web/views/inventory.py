@@ -1,0 +1,129 @@
+"""Assets for IT staff: search, detail with history, create, edit, status moves, CSV import."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from flask import redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from fleet.errors import FleetError, ValidationFailed
+from fleet.extensions import db
+from fleet.models import CATEGORIES, STATUSES, Center
+from fleet.services import asset_import, events
+from fleet.services import assets as asset_service
+from fleet.services import loans as loan_service
+from fleet.web.views.common import bp, page, rerender
+
+
+def _centers():
+    return db.session.execute(select(Center).order_by(Center.code)).scalars().all()
+
+
+@bp.route("/assets")
+@page("it", "auditor")
+def assets(principal):
+    args = {k: request.args.get(k) or None for k in ("status", "center", "category", "q", "cursor")}
+    error = None
+    try:
+        result = asset_service.list_assets(limit=50, **args)
+        items, next_cursor = result.items, result.next_cursor
+    except FleetError as exc:
+        items, next_cursor, error = [], None, exc.detail
+    next_args = {k: v for k, v in args.items() if v and k != "cursor"}
+    return render_template("assets/list.html", items=items, next_cursor=next_cursor, args=args, centers=_centers(),
+                           next_args=next_args,
+                           statuses=STATUSES, categories=CATEGORIES, error=error)
+
+
+@bp.route("/assets/<tag>")
+@page("it", "auditor")
+def asset_page(principal, tag: str):
+    asset = asset_service.get_asset(tag)
+    history = events.list_asset_history(asset, limit=200).items
+    return render_template("assets/detail.html", asset=asset, history=history, loan=asset_service.active_loan(asset),
+                           parse=json.loads, statuses=STATUSES)
+
+
+def _values(form) -> dict:
+    values = {k: (form.get(k) or "").strip() or None for k in ("serial_number", "category", "manufacturer", "model",
+                                                                "center", "notes")}
+    try:
+        for key in ("purchase_date", "warranty_until"):
+            values[key] = date.fromisoformat(form[key]) if form.get(key) else None
+        values["purchase_cost"] = Decimal(form["purchase_cost"].replace(",", "")) if form.get("purchase_cost") else None
+    except (ValueError, InvalidOperation) as exc:
+        raise ValidationFailed("A date or the cost is not valid.") from exc
+    values["accessories"] = [a.strip() for a in (form.get("accessories") or "").split(",") if a.strip()]
+    return values
+
+
+@bp.route("/assets/new", methods=["GET", "POST"])
+@page("it")
+def asset_new(principal):
+    if request.method == "GET":
+        return render_template("assets/edit.html", asset=None, form={}, centers=_centers(), categories=CATEGORIES)
+    try:
+        asset = asset_service.create_asset(principal, asset_tag=request.form.get("asset_tag", ""),
+                                           **_values(request.form))
+    except FleetError as exc:
+        return rerender("assets/edit.html", exc, asset=None, centers=_centers(), categories=CATEGORIES)
+    return redirect(url_for("web.asset_page", tag=asset.asset_tag))
+
+
+@bp.route("/assets/<tag>/edit", methods=["GET", "POST"])
+@page("it")
+def asset_edit(principal, tag: str):
+    asset = asset_service.get_asset(tag)
+    if request.method == "GET":
+        form = {**asset_service.snapshot(asset), "accessories": ", ".join(asset.accessories or [])}
+        return render_template("assets/edit.html", asset=asset, form=form, centers=_centers(), categories=CATEGORIES)
+    try:
+        asset_service.update_asset(asset, principal, **_values(request.form))
+    except FleetError as exc:
+        return rerender("assets/edit.html", exc, asset=asset, centers=_centers(), categories=CATEGORIES)
+    return redirect(url_for("web.asset_page", tag=asset.asset_tag))
+
+
+@bp.route("/assets/<tag>/status", methods=["POST"])
+@page("it")
+def asset_status(principal, tag: str):
+    asset = asset_service.get_asset(tag)
+    try:
+        asset_service.move_status(asset, principal, request.form.get("status", ""), request.form.get("reason", ""),
+                                  wipe_method=request.form.get("wipe_method") or None)
+    except FleetError as exc:
+        return rerender("assets/detail.html", exc, asset=asset, history=events.list_asset_history(asset).items,
+                        loan=asset_service.active_loan(asset), parse=json.loads, statuses=STATUSES)
+    return redirect(url_for("web.asset_page", tag=asset.asset_tag))
+
+
+@bp.route("/assets/import", methods=["GET", "POST"])
+@page("it")
+def asset_import_page(principal):
+    if request.method == "GET":
+        return render_template("assets/import.html", created=None, problems=None)
+    upload = request.files.get("file")
+    try:
+        if upload is None or not upload.filename:
+            raise ValidationFailed("Choose a CSV file.")
+        created = asset_import.import_assets(upload.read(), principal)
+    except FleetError as exc:
+        problems = sorted((exc.errors or {}).items(), key=lambda kv: _row_number(kv[0]))
+        return render_template("assets/import.html", created=None, problems=problems, error=exc.detail), 422
+    return render_template("assets/import.html", created=created, problems=None)
+
+
+def _row_number(key: str) -> int:
+    digits = "".join(ch for ch in key.split(",")[0] if ch.isdigit())
+    return int(digits or 0)
+
+
+@bp.route("/loans")
+@page("it", "auditor")
+def loan_list(principal):
+    overdue = request.args.get("overdue") == "1"
+    result = loan_service.list_loans(principal, active=True, overdue=True if overdue else None, limit=200)
+    return render_template("loans.html", loans=result.items, overdue_only=overdue, is_overdue=loan_service.is_overdue)
