@@ -11,11 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, and_, cast, or_, select, update
+from sqlalchemy import String, and_, cast, or_, select, text, update
 
 from fleet.db import utcnow
 from fleet.extensions import db
@@ -96,24 +96,32 @@ class ChainVerification:
     first_bad_seq: int | None
 
 
-def verify_chain(batch_size: int = 5000) -> ChainVerification:
-    """Recompute every hash in order; memory stays flat however long the log is."""
+def _raw_at(value) -> str:
+    """The canonical text of a stored time, straight from the driver (no ORM round trip)."""
+    if isinstance(value, str):  # SQLite stores "YYYY-MM-DD HH:MM:SS.ffffff" in UTC
+        return value.replace(" ", "T") + ("Z" if "." in value else ".000000Z")
+    return format_at(value.astimezone(UTC))
+
+
+def verify_chain(batch_size: int = 5_000) -> ChainVerification:
+    """Recompute every hash in order, streaming the log: memory stays flat however long it is."""
     expected_prev = GENESIS_HASH
     expected_seq = 1
     count = 0
     last_seq = 0
+    sha256, dumps = hashlib.sha256, json.dumps
+    connection = db.session.connection()
+    query = text("SELECT seq, at, actor, action, subject_type, subject_id, data, prev_hash, hash FROM events "
+                 "WHERE seq > :after ORDER BY seq LIMIT :limit")
     while True:
-        rows = db.session.execute(
-            select(Event.seq, Event.at, Event.actor, Event.action, Event.subject_type, Event.subject_id,
-                   Event.data, Event.prev_hash, Event.hash)
-            .where(Event.seq > last_seq).order_by(Event.seq).limit(batch_size)
-        ).all()
+        rows = connection.execute(query, {"after": last_seq, "limit": batch_size}).all()
         if not rows:
             break
         for seq, at, actor, action, subject_type, subject_id, data, prev_hash, stored_hash in rows:
-            if seq != expected_seq or prev_hash != expected_prev or stored_hash != compute_hash(
-                seq, at, actor, action, subject_type, subject_id, data, prev_hash
-            ):
+            encoded = dumps([seq, _raw_at(at), actor, action, subject_type, subject_id, data, prev_hash],
+                            separators=(",", ":"), ensure_ascii=False)
+            if seq != expected_seq or prev_hash != expected_prev or \
+                    stored_hash != sha256(encoded.encode("utf-8")).hexdigest():
                 return ChainVerification(False, count, expected_prev, seq if seq == expected_seq else expected_seq)
             expected_prev = stored_hash
             expected_seq += 1

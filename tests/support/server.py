@@ -21,7 +21,8 @@ def free_port() -> int:
 
 
 class GunicornServer:
-    def __init__(self, settings: dict[str, str], workers: int = 2, port: int | None = None):
+    def __init__(self, settings: dict[str, str], workers: int = 2, port: int | None = None, app: str = "wsgi:app"):
+        self.app = app
         self.settings = settings
         self.workers = workers
         self.port = port or free_port()
@@ -33,7 +34,7 @@ class GunicornServer:
         gunicorn = Path(sys.executable).parent / "gunicorn"
         self.process = subprocess.Popen(
             [str(gunicorn), "--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}",
-             "--timeout", "60", "--log-level", "warning", "wsgi:app"],
+             "--timeout", "60", "--log-level", "warning", self.app],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             self._wait_until_ready(timeout)

@@ -1,0 +1,232 @@
+"""The individual benchmarks; each records its figures through `record(key, value, label, unit)`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert, text
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE_TIME = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))] if ordered else 0.0
+
+
+def make_app(url: str, ldap: dict | None = None):
+    import flask_migrate
+
+    from fleet import create_app
+    from fleet.extensions import db
+
+    app = create_app({"FLEET_DATABASE_URL": url, "FLEET_SECRET_KEY": "bench", **(ldap or {})})
+    with app.app_context():
+        flask_migrate.upgrade(directory=str(ROOT / "migrations"))
+        db.session.commit()
+    return app
+
+
+def bulk_assets(app, count: int, prefix: str = "BN", category: str = "monitor") -> None:
+    from fleet.extensions import db
+    from fleet.models import Asset, Center
+
+    with app.app_context():
+        center = Center(code="BENCH", name="벤치 센터", kind="smart_work_center")
+        db.session.add(center)
+        db.session.flush()
+        now = datetime.now(UTC)
+        for start in range(0, count, 5000):
+            db.session.execute(insert(Asset), [
+                {"asset_tag": f"{prefix}-{i:05d}", "serial_number": f"SN{i:08d}", "category": category,
+                 "manufacturer": "LG", "model": "27UP850N" if i % 3 else "gram 16", "center_id": center.id,
+                 "status": "in_stock", "accessories": [], "created_at": now, "updated_at": now,
+                 "purchase_date": date(2026, 3, 2)} for i in range(start, min(count, start + 5000))])
+        db.session.commit()
+
+
+def prepare_fleet_database(url: str, ldap: dict, assets: int) -> None:
+    app = make_app(url, ldap)
+    bulk_assets(app, assets)
+    from fleet.extensions import db
+
+    with app.app_context():
+        db.engine.dispose()
+
+
+def baseline_url(url: str) -> str:
+    if url.startswith("sqlite:///"):
+        return url.replace("fleet.sqlite", "baseline.sqlite")
+    return url
+
+
+def bulk_events(app, count: int) -> None:
+    """A valid hash chain of `count` events, written in bulk."""
+    from fleet.extensions import db
+    from fleet.models import Event, EventHead
+    from fleet.services.events import GENESIS_HASH, canonical_data, compute_hash
+
+    prev = GENESIS_HASH
+    with app.app_context():
+        batch = []
+        for seq in range(1, count + 1):
+            at = BASE_TIME + timedelta(seconds=seq)
+            data = canonical_data({"after": {"asset_tag": f"BN-{seq % 1000:05d}", "status": "in_stock"}})
+            subject = f"BN-{seq % 1000:05d}"
+            digest = compute_hash(seq, at, "u00000", "asset.updated", "asset", subject, data, prev)
+            batch.append({"seq": seq, "at": at, "actor": "u00000", "action": "asset.updated", "subject_type": "asset",
+                          "subject_id": subject, "data": data, "prev_hash": prev, "hash": digest})
+            prev = digest
+            if len(batch) == 20_000:
+                db.session.execute(insert(Event), batch)
+                batch = []
+        if batch:
+            db.session.execute(insert(Event), batch)
+        db.session.execute(text("UPDATE event_head SET seq = :s, hash = :h WHERE id = 1"), {"s": count, "h": prev})
+        db.session.commit()
+        assert db.session.get(EventHead, 1).seq == count
+
+
+def form_rendering(record, repeats: int) -> None:
+    """ms per handover form, against a bare reportlab page with the same strings, fonts and QR code."""
+    import reports
+    from bench.forms_baseline import bare_page, sample_form, time_qr
+
+    form = sample_form()
+    reports.render_handover(form)
+    bare_page(form)
+    fleet, bare = [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        reports.render_handover(form)
+        t1 = time.perf_counter()
+        bare_page(form)
+        t2 = time.perf_counter()
+        fleet.append(t1 - t0)
+        bare.append(t2 - t1)
+    fleet_ms, bare_ms = sorted(fleet)[len(fleet) // 2] * 1000, sorted(bare)[len(bare) // 2] * 1000
+    record("form_ms", round(fleet_ms, 1), "handover form, median", "ms")
+    record("form_baseline_ms", round(bare_ms, 1), "bare reportlab page, same strings, fonts, QR; median", "ms")
+    record("form_qr_ms", round(time_qr(form), 1), "of which: the QR code alone", "ms")
+    record("form_ratio", round(fleet_ms / bare_ms, 2), "form_ratio (target <= 1.3)", "")
+
+
+def _worker(kind: str, rows: int) -> dict:
+    out = subprocess.run([sys.executable, "-m", "bench.report_worker", kind, str(rows)], cwd=ROOT, check=True,
+                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def inventory_report(record, rows: int) -> None:
+    """The inventory report of `rows` assets through Fleet's service, against a bare split platypus table."""
+    fleet = _worker("fleet", rows)
+    bare = _worker("platypus", rows)
+    record("report_rows", rows, "inventory report rows", "")
+    record("report_seconds", fleet["seconds"], "Fleet inventory report (gather + render + register)", "s")
+    record("report_rss_mb", fleet["peak_rss_mb"], "Fleet report process, peak RSS (target <= 400)", "MB")
+    record("report_baseline_seconds", bare["seconds"], "bare platypus tables of 1,000 rows, same rows", "s")
+    record("report_baseline_rss_mb", bare["peak_rss_mb"], "bare platypus, peak RSS", "MB")
+    record("report_ratio", round(fleet["seconds"] / bare["seconds"], 2), "report_ratio (target <= 1.5)", "")
+
+
+def chain_verification(record, events: int) -> None:
+    """Verify chains of events/10 and events: seconds, and traced memory that must not grow with the log."""
+    from fleet.extensions import db
+    from fleet.services.events import verify_chain
+
+    figures = {}
+    for count in (events // 10, events):
+        tmp = tempfile.mkdtemp(prefix="fleet-bench-chain-")
+        app = make_app(f"sqlite:///{tmp}/chain.sqlite")
+        bulk_events(app, count)
+        with app.app_context():
+            t0 = time.perf_counter()
+            result = verify_chain()
+            seconds = time.perf_counter() - t0
+            db.session.rollback()
+            tracemalloc.start()  # a second pass for memory: tracing slows Python down several times
+            verify_chain()
+            peak = tracemalloc.get_traced_memory()[1] / 1e6
+            tracemalloc.stop()
+            db.engine.dispose()
+        assert result.valid and result.count == count, result
+        figures[count] = (seconds, peak)
+        record(f"chain_verify_seconds_{count}", round(seconds, 2), f"verify a chain of {count:,} events", "s")
+        record(f"chain_verify_peak_mb_{count}", round(peak, 1), f"  peak memory traced while verifying {count:,}", "MB")
+    small, large = figures[events // 10], figures[events]
+    record("chain_verify_seconds", round(large[0], 2), f"chain verification of {events:,} (target <= 10 s at 1M)", "s")
+    record("chain_memory_growth", round(large[1] / small[1], 2), "peak memory at 10x the events ÷ at 1x (flat ≈ 1)", "")
+
+
+def directory_work(record, ldap: dict) -> None:
+    """LDAP operations and latency of the hand-over's directory check, with 10,000 people."""
+    from fleet.directory import directory_from_config
+    from fleet.services.loans import check_assignee
+
+    directory = directory_from_config(ldap)
+    check_assignee(directory, "u00001")
+    latencies, ops = [], []
+    for i in range(300):
+        before = directory.operation_count
+        t0 = time.perf_counter()
+        check_assignee(directory, f"u{(i * 37) % 10000:05d}")
+        latencies.append(time.perf_counter() - t0)
+        ops.append(directory.operation_count - before)
+    record("ldap_ops_per_handover", max(ops), "LDAP operations per hand-over check (target <= 3)", "")
+    record("ldap_check_p50_ms", round(percentile(latencies, 50) * 1000, 2), "directory check p50, 10,000 people", "ms")
+    record("ldap_check_p95_ms", round(percentile(latencies, 95) * 1000, 2), "directory check p95", "ms")
+
+
+def read_scale(record, ldap: dict, sizes: tuple[int, ...], event_counts: tuple[int, int]) -> None:
+    """p95 of list endpoints as the data grows; loaded in bulk, measured through the app in-process."""
+    from fleet.extensions import db
+    from fleet.models import Loan
+
+    p95: dict[str, list[float]] = {"assets": [], "loans": [], "events": []}
+    for index, size in enumerate(sizes):
+        events = event_counts[0] if index < len(sizes) - 1 else event_counts[1]
+        tmp = tempfile.mkdtemp(prefix="fleet-bench-reads-")
+        app = make_app(f"sqlite:///{tmp}/reads.sqlite", ldap)
+        bulk_assets(app, size)
+        with app.app_context():
+            active = max(1, size // 10)
+            now = datetime.now(UTC)
+            rows = [{"asset_id": i + 1, "center_id": 1, "status": "active", "assignee_uid": f"u{i % 10000:05d}",
+                     "assignee_name": "직원", "issued_by": "u00000", "checked_out_at": now,
+                     "due_date": date.today() + timedelta(days=30), "accessories_out": []} for i in range(active)]
+            for start in range(0, len(rows), 5000):
+                db.session.execute(insert(Loan), rows[start:start + 5000])
+            db.session.execute(text("UPDATE assets SET status = 'on_loan' WHERE id <= :n"), {"n": active})
+            db.session.commit()
+        bulk_events(app, events)
+        client = app.test_client()
+        token = client.post("/api/v1/auth/token", json={"username": "u00000", "password": "pw"}).get_json()["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        for name, url in [("assets", "/api/v1/assets?status=in_stock&category=monitor&limit=50"),
+                          ("loans", "/api/v1/loans?active=true&limit=50"),
+                          ("events", "/api/v1/events?limit=50")]:
+            timings = []
+            cursor = None
+            for i in range(60):
+                page_url = url + (f"&cursor={cursor}" if cursor and i % 2 else "")
+                t0 = time.perf_counter()
+                response = client.get(page_url, headers=headers)
+                timings.append(time.perf_counter() - t0)
+                assert response.status_code == 200, response.get_data(as_text=True)
+                cursor = response.get_json()["next_cursor"] or cursor
+            p95[name].append(percentile(timings[10:], 95) * 1000)
+            record(f"list_p95_ms_{name}_{size}", round(p95[name][-1], 2),
+                   f"GET {name} p95 at {size:,} assets, {events:,} events", "ms")
+        with app.app_context():
+            db.engine.dispose()
+    ratio = max(values[-1] / values[0] for values in p95.values())
+    record("list_growth_ratio", round(ratio, 2), "list_growth_ratio, worst endpoint (target <= 1.5)", "")
