@@ -42,6 +42,7 @@ class Loan(db.Model):
             postgresql_where=text("status = 'active'"),
         ),
         Index("ix_loans_status_due", "status", "due_date", "id"),
+        Index("ix_loans_status_id", "status", "id"),
         Index("ix_loans_assignee", "assignee_uid", "id"),
         Index("ix_loans_asset", "asset_id", "id"),
     )
