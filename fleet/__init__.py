@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, request
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from fleet import api as api_package
 from fleet import cli, problems, web
@@ -46,6 +46,18 @@ def _init_request_cycle(app: Flask) -> None:
     def _write_intent():
         declare_write_intent(request.method not in READ_METHODS)
 
+    @app.before_request
+    def _refuse_nul_characters():
+        """No field of Fleet can hold a NUL character; refuse it the same way on SQLite and PostgreSQL."""
+        if request.mimetype == "application/json":
+            body = request.get_data(cache=True)
+            nul = b"\\u0000" in body or b"\x00" in body
+        else:
+            nul = False
+        if nul or "\x00" in request.path or any("\x00" in v for v in request.args.values()):
+            return problems.problem_response(422, "Invalid value", "The request contains a NUL character, "
+                                             "which no field accepts.")
+
     @app.after_request
     def _commit(response):
         if response.status_code >= 400:
@@ -62,6 +74,13 @@ def _init_request_cycle(app: Flask) -> None:
             return problems.problem_response(503, "Database busy", "The database is busy; try again in a moment.",
                                              headers={"Retry-After": "2"})
         return response
+
+    @app.errorhandler(DataError)
+    def _value_the_database_cannot_hold(exc):
+        # A value no column can hold (a NUL byte, an id past 64 bits) is the client's mistake, not a 500.
+        db.session.rollback()
+        return problems.problem_response(422, "Invalid value", "A value in the request cannot be stored or "
+                                         "looked up (for example a NUL character or a number that is too large).")
 
     @app.errorhandler(OperationalError)
     def _database_unavailable(exc):
