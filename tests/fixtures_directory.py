@@ -1,25 +1,89 @@
-"""The real directory for the test session: one slapd, shared by every test."""
+"""The real directory for the test session (a pytest plugin listed in tests/conftest.py).
+
+One slapd serves the whole session. A test that changes an entry through `slapd.modify`
+puts it back in a `finally`; a test that stops or freezes a directory takes `own_slapd`
+(a second server, brought back after each test) instead, so the shared one is never down.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+from ldap.ldapobject import SimpleLDAPObject
 
 from fleet.directory import LdapDirectory, directory_from_config
-from tests.support.slapd import directory_settings, start_test_directory
+from tests.support.slapd import DirectoryServer, directory_settings, start_test_directory
 
 
 @pytest.fixture(scope="session")
-def slapd():
+def slapd() -> Iterator[DirectoryServer]:
+    """The session's running test directory (tests/ldif/directory.ldif, suffix dc=example,dc=kr)."""
     server = start_test_directory()
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="session")
-def ldap_settings(slapd) -> dict[str, str]:
+def ldap_settings(slapd: DirectoryServer) -> dict[str, str]:
+    """FLEET_LDAP_* for the session's directory."""
     return directory_settings(slapd)
 
 
 @pytest.fixture(scope="session")
-def directory(ldap_settings) -> LdapDirectory:
+def directory(ldap_settings: dict[str, str]) -> LdapDirectory:
+    """An LdapDirectory on the session's directory, made from the settings alone."""
     return directory_from_config(ldap_settings)
+
+
+@pytest.fixture(scope="session")
+def _spare_slapd() -> Iterator[DirectoryServer]:
+    server = start_test_directory()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def own_slapd(_spare_slapd: DirectoryServer) -> Iterator[DirectoryServer]:
+    """A second copy of the test directory that a test may stop, restart or freeze, but not change.
+
+    It is thawed and serving again after the test, so the next test finds it as new.
+    """
+    yield _spare_slapd
+    _spare_slapd.thaw()
+    if not _spare_slapd.running:
+        _spare_slapd.restart()
+
+
+# Requests a client sends; reading results and unbinding are not operations the server answers.
+LDAP_REQUESTS = frozenset(
+    {
+        "search_ext",
+        "compare_ext",
+        "simple_bind",
+        "whoami_s",
+        "extop",
+        "sasl_interactive_bind_s",
+        "sasl_bind_s",
+        "add_ext",
+        "modify_ext",
+        "delete_ext",
+        "rename",
+        "passwd",
+    }
+)
+
+
+@pytest.fixture
+def ldap_operations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the LDAP requests python-ldap sends while the test runs, in order (any connection)."""
+    sent: list[str] = []
+    original = SimpleLDAPObject._ldap_call
+
+    def counting(self: SimpleLDAPObject, func, *args, **kwargs):
+        if getattr(func, "__name__", "") in LDAP_REQUESTS:
+            sent.append(func.__name__)
+        return original(self, func, *args, **kwargs)
+
+    monkeypatch.setattr(SimpleLDAPObject, "_ldap_call", counting)
+    return sent

@@ -3,5 +3,4 @@
 from fleet.directory.base import ROLE_AUDITOR, ROLE_EMPLOYEE, ROLE_IT, Directory, Person
 from fleet.directory.ldap import LdapDirectory, directory_from_config
 
-__all__ = ["ROLE_AUDITOR", "ROLE_EMPLOYEE", "ROLE_IT", "Directory", "Person", "LdapDirectory",
-           "directory_from_config"]
+__all__ = ["ROLE_AUDITOR", "ROLE_EMPLOYEE", "ROLE_IT", "Directory", "Person", "LdapDirectory", "directory_from_config"]

@@ -1,130 +1,257 @@
-"""The LDAP adapter against a real slapd."""
+"""The LDAP adapter against a real slapd: look-ups, roles, passwords, hostile input, op counts."""
 
 from __future__ import annotations
 
-import time
+import threading
 
+import ldap
 import pytest
+from ldap.ldapobject import SimpleLDAPObject
 
-from fleet.directory import LdapDirectory, directory_from_config
+from fleet.directory import ROLE_AUDITOR, ROLE_EMPLOYEE, ROLE_IT, LdapDirectory, Person, directory_from_config
 from fleet.errors import DirectoryUnavailable
-from tests.support.slapd import directory_settings, start_test_directory
+from tests.support.slapd import person_dn
 
-INJECTIONS = ["*", "*)(uid=*", "\\2a", "emp1)(|(uid=*", "emp1\x00", "x" * 10_000, "", " emp1", "(uid=emp1)"]
-
-
-def test_look_up_with_korean_names(directory):
-    person = directory.get_person("emp3")
-    assert person.name == "정하늘" and person.employee_number == "E3003" and person.email == "emp3@example.kr"
-    assert person.department == "스마트워크센터운영및디지털민원서비스혁신추진단"
-    assert person.dn == "uid=emp3,ou=people,dc=example,dc=kr"
-    assert person.active and person.eligible and person.roles == frozenset()
-
-
-@pytest.mark.parametrize("uid,active,eligible", [("emp1", True, True), ("gone1", False, False),
-                                                 ("outsider1", True, False)])
-def test_active_and_eligible(directory, uid, active, eligible):
-    person = directory.get_person(uid)
-    assert (person.active, person.eligible) == (active, eligible)
-
-
-def test_unknown_and_injections_find_nobody(directory):
-    assert directory.get_person("nobody") is None
-    for uid in INJECTIONS:
-        assert directory.get_person(uid) is None, repr(uid)
-        assert directory.authenticate(uid, "emp1pw") is None, repr(uid)
-
-
-def test_roles_come_from_groups(directory):
-    assert directory.get_person("it1", with_roles=True).roles == {"it", "employee"}
-    assert directory.get_person("audit1", with_roles=True).roles == {"auditor", "employee"}
-    assert directory.get_person("emp1", with_roles=True).roles == {"employee"}
-    assert directory.get_person("gone1", with_roles=True).roles == frozenset()
-
-
-def test_passwords(directory):
-    assert directory.authenticate("emp1", "emp1pw").uid == "emp1"
-    assert directory.authenticate("emp1", "wrong") is None
-    assert directory.authenticate("emp1", "") is None
-    assert directory.authenticate("emp1", "emp1pw\x00") is None
-    assert directory.authenticate("gone1", "gone1pw") is None  # disabled: the server would let it bind
-
-
-def test_a_hand_over_look_up_takes_at_most_three_operations(directory):
-    for uid in ("emp1", "gone1", "outsider1", "nobody"):
-        before = directory.operation_count
-        directory.get_person(uid)
-        assert directory.operation_count - before <= 3, uid
-
-
-def test_get_people_in_batches(directory):
-    people = directory.get_people(["emp1", "gone1", "outsider1", "nobody", "*"])
-    assert set(people) == {"emp1", "gone1", "outsider1"}
-    assert people["gone1"].active is False and people["emp1"].eligible and not people["outsider1"].eligible
+INJECTIONS = [
+    "*",
+    "*)(uid=*",
+    "\\2a",
+    "emp1)(|(uid=*",
+    "emp1\x00",
+    "\x00",
+    "x" * 10_000,
+    "",
+    " emp1",
+    "emp1 ",
+    "(uid=emp1)",
+    "emp*",
+    "e*1",
+    "emp1\n",
+    "\udc80",
+    "uid=emp1,ou=people,dc=example,dc=kr",
+    "김민수",
+]
 
 
 @pytest.fixture
-def own_server():
-    server = start_test_directory()
-    yield server
-    server.stop()
+def fresh_directory(ldap_settings) -> LdapDirectory:
+    """A directory object that has not connected yet (its first call pays for the bind)."""
+    return directory_from_config(ldap_settings)
 
 
-def test_stopped_directory_fails_fast_and_recovers_without_restart(own_server):
-    directory = directory_from_config({**directory_settings(own_server), "FLEET_LDAP_TIMEOUT": "2"})
-    assert directory.get_person("emp1").active
-    own_server.stop_serving()
-    started = time.monotonic()
-    with pytest.raises(DirectoryUnavailable):
-        directory.get_person("emp1")
-    with pytest.raises(DirectoryUnavailable):
-        directory.ping()
-    assert time.monotonic() - started < 10  # a hang guard, not a performance check
-    own_server.start_serving()
-    assert directory.get_person("emp1").name == "이지은"
+def test_look_up_gives_every_attribute_in_korean(directory):
+    person = directory.get_person("emp3")
+    assert person == Person(
+        uid="emp3",
+        dn=person_dn("emp3"),
+        name="정하늘",
+        employee_number="E3003",
+        department="스마트워크센터운영및디지털민원서비스혁신추진단",
+        email="emp3@example.kr",
+        active=True,
+        eligible=True,
+        roles=frozenset(),
+    )
+    assert directory.get_person("it1").name == "김민수" and directory.get_person("audit1").department == "감사담당관"
+
+
+@pytest.mark.parametrize(
+    ("uid", "active", "eligible"),
+    [("emp1", True, True), ("it2", True, True), ("gone1", False, False), ("outsider1", True, False)],
+)
+def test_active_and_eligible(directory, uid, active, eligible):
+    person = directory.get_person(uid)
+    assert (person.uid, person.active, person.eligible) == (uid, active, eligible)
+
+
+def test_a_disabled_person_is_still_described(directory):
+    gone = directory.get_person("gone1")
+    assert (gone.name, gone.department, gone.employee_number) == ("한상우", "총무과", "E3004")
+
+
+def test_unknown_uid_is_none(directory):
+    assert directory.get_person("nobody") is None
+    assert directory.authenticate("nobody", "nobodypw") is None
+
+
+def test_uids_match_as_the_directory_matches_them(directory):
+    assert directory.get_person("EMP1").uid == "emp1"  # uid is case-insensitive in LDAP; the stored form comes back
+
+
+@pytest.mark.parametrize(
+    ("uid", "roles"),
+    [
+        ("it1", {ROLE_IT, ROLE_EMPLOYEE}),
+        ("it2", {ROLE_IT, ROLE_EMPLOYEE}),
+        ("audit1", {ROLE_AUDITOR, ROLE_EMPLOYEE}),
+        ("emp1", {ROLE_EMPLOYEE}),
+        ("outsider1", {ROLE_EMPLOYEE}),
+        ("gone1", set()),
+    ],
+)
+def test_roles_come_from_groups(directory, uid, roles):
+    assert directory.get_person(uid, with_roles=True).roles == roles
+    assert directory.get_person(uid).roles == frozenset()  # only on request
+
+
+def test_roles_without_groups_configured(ldap_settings):
+    plain = directory_from_config(
+        {**ldap_settings, "FLEET_LDAP_IT_GROUP": "", "FLEET_LDAP_AUDITOR_GROUP": "", "FLEET_LDAP_ELIGIBLE_GROUP": ""}
+    )
+    it1 = plain.get_person("it1", with_roles=True)
+    assert it1.roles == {ROLE_EMPLOYEE} and it1.eligible  # no eligible group: every active person may borrow
+    assert plain.get_person("outsider1").eligible and not plain.get_person("gone1").eligible
+
+
+def test_a_group_that_does_not_exist_grants_nothing(ldap_settings):
+    missing = directory_from_config(
+        {
+            **ldap_settings,
+            "FLEET_LDAP_IT_GROUP": "cn=nope,ou=groups,dc=example,dc=kr",
+            "FLEET_LDAP_ELIGIBLE_GROUP": "cn=nope,ou=groups,dc=example,dc=kr",
+        }
+    )
+    it1 = missing.get_person("it1", with_roles=True)
+    assert it1.roles == {ROLE_EMPLOYEE} and not it1.eligible
+
+
+@pytest.mark.parametrize("uid", INJECTIONS, ids=repr)
+def test_hostile_uids_find_nobody_and_raise_nothing(directory, uid):
+    assert directory.get_person(uid) is None
+    assert directory.get_person(uid, with_roles=True) is None
+    assert directory.authenticate(uid, "emp1pw") is None
+    assert directory.authenticate(uid, "") is None
+    assert directory.get_people([uid]) == {}
+
+
+def test_hostile_passwords_bind_nobody(directory):
+    for password in ["*", "", "emp1pw\x00", "\x00", "emp1pw*", "EMP1PW", " emp1pw", "x" * 10_000, "\udc80", None]:
+        assert directory.authenticate("emp1", password) is None, repr(password)
+
+
+def test_the_right_password_logs_in_with_roles(directory):
+    person = directory.authenticate("it1", "it1pw")
+    assert person.uid == "it1" and person.name == "김민수" and person.roles == {ROLE_IT, ROLE_EMPLOYEE}
+    assert directory.authenticate("audit1", "audit1pw").roles == {ROLE_AUDITOR, ROLE_EMPLOYEE}
+    assert directory.authenticate("outsider1", "outsider1pw").roles == {ROLE_EMPLOYEE}  # may log in, not borrow
+
+
+def test_wrong_and_empty_passwords(directory):
+    assert directory.authenticate("emp1", "emp2pw") is None
+    assert directory.authenticate("emp1", "wrong") is None
+    assert directory.authenticate("emp1", "") is None
+
+
+def test_an_empty_password_never_reaches_a_bind(directory, ldap_operations):
+    assert directory.authenticate("emp1", "") is None
+    assert ldap_operations == []
+
+
+def test_a_disabled_person_cannot_log_in_even_with_the_right_password(directory, slapd):
+    # The server itself accepts the password: the refusal is Fleet's active filter.
+    conn = ldap.initialize(slapd.uri)
+    conn.simple_bind_s(person_dn("gone1"), "gone1pw")
+    conn.unbind_s()
+    assert directory.authenticate("gone1", "gone1pw") is None
+
+
+def test_the_password_bind_uses_a_fresh_connection_and_closes_it(directory, ldap_operations, monkeypatch):
+    unbound = []
+    original = SimpleLDAPObject.unbind_ext_s
+    monkeypatch.setattr(SimpleLDAPObject, "unbind_ext_s", lambda self, *a: unbound.append(self) or original(self, *a))
+    directory.ping()  # the service connection exists before
+    ldap_operations.clear()
     assert directory.authenticate("emp1", "emp1pw") is not None
+    assert ldap_operations.count("simple_bind") == 1 and len(unbound) == 1
+    assert directory.get_person("emp1", with_roles=True).roles == {ROLE_EMPLOYEE}  # the service connection is intact
 
 
-def test_frozen_directory_times_out(own_server):
-    directory = directory_from_config({**directory_settings(own_server), "FLEET_LDAP_TIMEOUT": "1"})
-    directory.ping()
-    own_server.freeze()
+@pytest.mark.parametrize("uid", ["emp1", "gone1", "outsider1", "nobody"])
+def test_a_look_up_takes_at_most_three_operations_even_on_a_new_connection(fresh_directory, ldap_operations, uid):
+    fresh_directory.get_person(uid)
+    assert ldap_operations[0] == "simple_bind"  # the service bind of the new connection counts too
+    assert len(ldap_operations) <= 3, ldap_operations
+
+
+def test_a_look_up_on_an_open_connection_takes_two_operations(fresh_directory, ldap_operations):
+    fresh_directory.ping()
+    ldap_operations.clear()
+    fresh_directory.get_person("emp1")
+    assert ldap_operations == ["search_ext", "compare_ext"]  # the active search, then the eligible group
+    ldap_operations.clear()
+    fresh_directory.get_person("emp1", with_roles=True)
+    assert ldap_operations == ["search_ext"] + ["compare_ext"] * 3  # never a read of a group's members
+
+
+def test_absurd_uids_cost_no_operation(directory, ldap_operations):
+    for uid in ["", "x" * 257, "a\x00b", None, 42]:
+        assert directory.get_person(uid) is None
+    assert ldap_operations == []
+
+
+def test_get_people_for_a_sync(directory, ldap_operations):
+    people = directory.get_people(["emp1", "gone1", "outsider1", "nobody", "*", "EMP2", "emp1", "it1"])
+    assert set(people) == {"emp1", "gone1", "outsider1", "EMP2", "it1"}
+    assert people["EMP2"].uid == "emp2" and people["EMP2"].name == "최준호"
+    assert (people["emp1"].active, people["emp1"].eligible) == (True, True)
+    assert (people["gone1"].active, people["gone1"].eligible) == (False, False)
+    assert (people["outsider1"].active, people["outsider1"].eligible) == (True, False)
+    assert all(p.roles == frozenset() for p in people.values())
+    assert ldap_operations.count("search_ext") == 2
+
+
+def test_get_people_batches_thousands(directory, ldap_operations):
+    real = ["it1", "it2", "audit1", "emp1", "emp2", "emp3", "gone1", "outsider1"]
+    uids = [f"leaver{i:04d}" for i in range(1000)] + real
+    people = directory.get_people(uids)
+    assert set(people) == set(real)
+    assert ldap_operations.count("search_ext") == 2 * 11  # 1,008 uids: 11 batches of at most 100, two searches each
+    assert ldap_operations.count("compare_ext") == 7  # eligibility of the active people found, pipelined
+    assert directory.get_people([]) == {}
+
+
+def test_a_uid_held_by_two_entries_is_nobody(directory, slapd):
+    twin = "uid=emp2,ou=twins,ou=people,dc=example,dc=kr"
+    slapd.load(
+        "dn: ou=twins,ou=people,dc=example,dc=kr\nobjectClass: organizationalUnit\nou: twins\n\n"
+        f"dn: {twin}\nobjectClass: inetOrgPerson\nuid: emp2\ncn: 최준호\nsn: 최\nuserPassword: twinpw\n"
+    )
     try:
-        started = time.monotonic()
-        with pytest.raises(DirectoryUnavailable):
-            directory.get_person("emp1")
-        assert time.monotonic() - started < 10
+        assert directory.get_person("emp2") is None
+        assert directory.authenticate("emp2", "twinpw") is None and directory.authenticate("emp2", "emp2pw") is None
+        assert directory.get_people(["emp2", "emp1"]).keys() == {"emp1"}
     finally:
-        own_server.thaw()
-    assert directory.get_person("emp1") is not None
+        slapd.ldapdelete("ou=twins,ou=people,dc=example,dc=kr", recursive=True)
+    assert directory.get_person("emp2").name == "최준호"
 
 
-def test_first_uri_dead_second_answers(slapd):
-    settings = {**directory_settings(slapd), "FLEET_LDAP_URI": f"ldap://127.0.0.1:1 {slapd.uri}"}
-    directory = directory_from_config(settings)
-    assert directory.get_person("emp1").active
-    assert directory.authenticate("emp1", "emp1pw") is not None
-
-
-def test_nothing_connects_until_asked():
-    directory = LdapDirectory(["ldap://127.0.0.1:1"], "ou=people,dc=example,dc=kr", timeout=1)
-    assert directory.operation_count == 0
-    with pytest.raises(DirectoryUnavailable):
-        directory.ping()
-
-
-def test_another_directory_configured_only_by_settings():
-    server = start_test_directory("acme.ldif", suffix="o=acme,c=us")
+def test_a_change_in_the_directory_counts_at_the_next_look_up(directory, slapd):
+    change = "dn: {dn}\nchangetype: modify\n{op}: employeeType\n{value}"
+    slapd.modify(change.format(dn=person_dn("emp2"), op="add", value="employeeType: inactive\n"))
     try:
-        directory = directory_from_config({
-            "FLEET_LDAP_URI": server.uri, "FLEET_LDAP_PEOPLE_BASE": "ou=staff,o=acme,c=us",
-            "FLEET_LDAP_BIND_DN": server.root_dn, "FLEET_LDAP_BIND_PASSWORD": server.root_pw,
-            "FLEET_LDAP_ACTIVE_FILTER": "(!(description=disabled))",
-            "FLEET_LDAP_IT_GROUP": "cn=desk,ou=roles,o=acme,c=us",
-            "FLEET_LDAP_DEPARTMENT_ATTR": "departmentNumber"})
-        ada = directory.authenticate("ada", "adapw")
-        assert ada.roles == {"it", "employee"} and ada.department == "Engineering" and ada.eligible
-        bob = directory.get_person("bob")
-        assert bob.active is False and directory.authenticate("bob", "bobpw") is None
+        assert directory.get_person("emp2").active is False
+        assert directory.authenticate("emp2", "emp2pw") is None
+        assert directory.get_people(["emp2"])["emp2"].active is False
     finally:
-        server.stop()
+        slapd.modify(change.format(dn=person_dn("emp2"), op="delete", value=""))
+    assert directory.get_person("emp2").active is True
+
+
+def test_each_thread_has_its_own_connection(fresh_directory, ldap_operations):
+    names: list[str] = []
+    errors: list[BaseException] = []
+
+    def look_up() -> None:
+        try:
+            for _ in range(5):
+                names.append(fresh_directory.get_person("emp1").name)
+        except DirectoryUnavailable as exc:  # pragma: no cover - reported by the assert below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=look_up) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert not errors and names == ["이지은"] * 30
+    assert ldap_operations.count("simple_bind") == 6  # one service bind per thread, then reused
