@@ -22,8 +22,9 @@ class Labels(MethodView):
     @roles_required("it")
     @blp.arguments(LabelArgsSchema, location="query")
     @blp.doc(security=[{"bearerAuth": []}], responses={"200": {
-        "description": "The label sheet (registered as a document)",
-        "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
+        "description": "The label sheet, registered as a document (its id is in X-Fleet-Document-Id)",
+        "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        "headers": {"X-Fleet-Document-Id": {"schema": {"type": "integer"}}}}})
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")

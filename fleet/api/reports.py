@@ -36,8 +36,7 @@ def _params(name: str, args: dict) -> dict:
     if name == "inventory":
         return {"as_of": args.get("as_of"), "center": args.get("center")}
     if name in ("loans", "requests", "events"):
-        key = "from_date"
-        return {key: args.get("from_date"), "to_date": args.get("to_date")}
+        return {"from_date": args.get("from_date"), "to_date": args.get("to_date")}
     return {}
 
 
@@ -57,8 +56,7 @@ class ReportPdf(MethodView):
     def get(self, args, name):
         """A report as PDF: inventory (as_of, center), loans (from, to), overdue, leavers, requests (from, to),
         events (from, to). Every PDF is registered as a document."""
-        data = audit_reports.gather(name, **_params(name, args))
-        document = audit_reports.render_pdf(data, require_principal())
+        document = audit_reports.issue_pdf(name, require_principal(), **_params(name, args))
         response = send_pdf(document.content, document.filename)
         response.headers["X-Fleet-Document-Id"] = str(document.id)
         return response

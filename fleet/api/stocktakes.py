@@ -1,3 +1,4 @@
+from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -15,13 +16,19 @@ from fleet.services import stocktakes as stocktake_service
 
 blp = Blueprint("stocktakes", __name__, url_prefix="/api/v1", description="Stocktakes of a center")
 SECURITY = [{"bearerAuth": []}]
+REPORT_PDF = {"description": "The stocktake report, registered as a document (its id is in X-Fleet-Document-Id)",
+              "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+              "headers": {"X-Fleet-Document-Id": {"schema": {"type": "integer"}}}}
 
 
 def stocktake_view(stocktake) -> dict:
     return {"id": stocktake.id, "center": stocktake.center.code, "status": stocktake.status,
             "started_by": stocktake.started_by, "started_at": stocktake.started_at, "closed_by": stocktake.closed_by,
             "closed_at": stocktake.closed_at, "scans": stocktake_service.scan_count(stocktake),
-            "result": stocktake_service.current_result(stocktake)}
+            "result": stocktake_service.current_result(stocktake),
+            "report": {"id": stocktake.document_id,
+                       "url": url_for("documents.DocumentPdf", document_id=stocktake.document_id)}
+            if stocktake.document_id else None}
 
 
 @blp.route("/stocktakes")
@@ -94,13 +101,13 @@ class StocktakeClose(MethodView):
 class StocktakeReport(MethodView):
     @write_intent
     @roles_required("it", "auditor")
-    @blp.doc(security=SECURITY, responses={"200": {"description": "The stocktake report (registered)", "content": {
-        "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
+    @blp.doc(security=SECURITY, responses={"200": REPORT_PDF})
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, stocktake_id):
-        """The stocktake report as PDF, registered as a document."""
+        """The stocktake report as PDF, registered as a document: a closed stocktake's report is issued once and
+        the same bytes are served after; an open one gets an interim report each time."""
         document = stocktake_service.issue_report(stocktake_service.get_stocktake(stocktake_id), require_principal())
         response = send_pdf(document.content, document.filename)
         response.headers["X-Fleet-Document-Id"] = str(document.id)

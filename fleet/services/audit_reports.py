@@ -18,16 +18,15 @@ import reports
 from fleet.db import utcnow
 from fleet.errors import NotFound, ValidationFailed
 from fleet.extensions import db
-from fleet.models import Asset, Center, Event, LeaverFinding, Loan
+from fleet.models import Asset, Center, Document, Event, LeaverFinding, Loan
 from fleet.services.auth import Principal
+from fleet.services.centers import CODE_PATTERN
 from fleet.services.clock import format_local, local_today, local_zone
-from fleet.services.documents import CATEGORY_LABELS, register_pdf
+from fleet.services.documents import CATEGORY_LABELS, STATUS_LABELS, register_pdf, rendering_without_the_write_lock
 from fleet.services.events import head_hash, verify_chain
 from fleet.services.loans import days_overdue
 from fleet.services.requests import request_statistics
 
-STATUS_LABELS = {"in_stock": "재고 In stock", "on_loan": "대여 중 On loan", "quarantine": "격리 Quarantine",
-                 "in_repair": "수리 중 In repair", "lost": "분실 Lost", "retired": "폐기 Retired"}
 STREAM = 1000
 
 
@@ -50,7 +49,8 @@ def _day_start(day: date) -> datetime:
 def _center(code: str | None) -> Center | None:
     if not code:
         return None
-    center = db.session.execute(select(Center).where(Center.code == code)).scalar_one_or_none()
+    center = db.session.execute(select(Center).where(Center.code == code)).scalar_one_or_none() \
+        if CODE_PATTERN.match(code) else None
     if center is None:
         raise ValidationFailed(f"There is no center {code!r}.", errors={"center": ["Unknown center."]})
     return center
@@ -82,6 +82,7 @@ def _statuses_as_of(cutoff: datetime) -> dict[str, str]:
 
 
 def inventory(as_of: date | None = None, center: str | None = None) -> ReportData:
+    """Every asset with its status as of a day (today or earlier; a past day is replayed from the event log)."""
     today = local_today()
     as_of = as_of or today
     if as_of > today:
@@ -145,6 +146,7 @@ LOAN_COLUMNS = [
 
 
 def loans(from_date: date | None = None, to_date: date | None = None) -> ReportData:
+    """The loan register: loans handed over in a period (default: the last 30 days) that ends after it starts."""
     to_date = to_date or local_today()
     from_date = from_date or to_date - timedelta(days=30)
     if to_date < from_date:
@@ -166,6 +168,7 @@ def loans(from_date: date | None = None, to_date: date | None = None) -> ReportD
 
 
 def overdue() -> ReportData:
+    """Active loans past their due date, judged in FLEET_TIMEZONE, oldest due first."""
     today = local_today()
     query = select(Loan).where(Loan.status == "active", Loan.due_date < today).order_by(Loan.due_date, Loan.id)
 
@@ -178,6 +181,7 @@ def overdue() -> ReportData:
 
 
 def leavers() -> ReportData:
+    """People who left or were disabled in the directory and still hold a device (unresolved findings)."""
     query = select(LeaverFinding).where(LeaverFinding.resolved_at.is_(None)).order_by(LeaverFinding.id)
 
     def rows() -> Iterator[Sequence[str]]:
@@ -195,6 +199,7 @@ def leavers() -> ReportData:
 
 
 def requests_report(from_date: date | None = None, to_date: date | None = None) -> ReportData:
+    """Request counts by reason and outcome: never names, never notes (reasons such as pregnancy are personal)."""
     if from_date and to_date and to_date < from_date:
         raise ValidationFailed("The period ends before it starts.", errors={"to": ["Must not be before from."]})
     stats = request_statistics(from_date=from_date, to_date=to_date)
@@ -218,6 +223,7 @@ def _by_reason(stats: dict) -> dict[str, int]:
 
 
 def events_report(from_date: date | None = None, to_date: date | None = None) -> ReportData:
+    """The event log of a period, with the whole chain's verification result and head hash."""
     to_date = to_date or local_today()
     from_date = from_date or to_date - timedelta(days=30)
     if to_date < from_date:
@@ -248,24 +254,47 @@ REPORTS: dict[str, Callable[..., ReportData]] = {
 
 
 def gather(name: str, **params) -> ReportData:
+    """The named report's data; an unknown name is NotFound, bad parameters ValidationFailed."""
     if name not in REPORTS:
         raise NotFound(f"There is no report {name!r}. Reports: {', '.join(REPORTS)}.")
     return REPORTS[name](**params)
 
 
-def render_pdf(data: ReportData, principal: Principal, now: datetime | None = None):
-    """Render a report and register it as a document."""
-    now = now or utcnow()
-    report = reports.TableReport(
+def _table_report(data: ReportData, principal: Principal, now: datetime) -> reports.TableReport:
+    return reports.TableReport(
         title=f"{data.title} {data.title_en}", org_name=current_app.config["FLEET_ORG_NAME"],
         parameters=data.parameters, generated_at=format_local(now), generated_by=f"{principal.name} ({principal.uid})",
         head_hash=head_hash(), columns=data.columns, rows=data.rows, summary=data.summary, notes=data.notes,
         created_at=now.isoformat())
-    content = reports.render_table_report(report)
+
+
+def _register(data: ReportData, title: str, content: bytes, principal: Principal, now: datetime) -> Document:
     stamp = format_local(now).replace(" ", "_").replace(":", "")
-    return register_pdf("report", f"report:{data.name}", report.title, f"{data.name}-{stamp}.pdf", content,
-                        principal.uid, now=now)
+    return register_pdf("report", f"report:{data.name}", title, f"{data.name}-{stamp}.pdf", content, principal.uid,
+                        now=now)
+
+
+def render_pdf(data: ReportData, principal: Principal, now: datetime | None = None) -> Document:
+    """Render gathered report data and register the PDF (in the caller's transaction)."""
+    now = now or utcnow()
+    report = _table_report(data, principal, now)
+    return _register(data, report.title, reports.render_table_report(report), principal, now)
+
+
+def issue_pdf(name: str, principal: Principal, now: datetime | None = None, **params) -> Document:
+    """Gather, render and register a report; every PDF issued is registered.
+
+    Reading and rendering run in a read-only transaction (one snapshot: rows, counts and
+    head hash agree); only registering the PDF writes, so writers never wait for a render.
+    """
+    with rendering_without_the_write_lock():
+        data = gather(name, **params)
+        now = now or utcnow()
+        report = _table_report(data, principal, now)
+        content = reports.render_table_report(report)
+    return _register(data, report.title, content, principal, now)
 
 
 def render_csv(data: ReportData) -> bytes:
+    """The report as CSV (UTF-8 with a BOM, so that spreadsheet programs read Korean); not registered."""
     return reports.render_csv(data.columns, data.rows())

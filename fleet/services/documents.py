@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 
@@ -17,7 +19,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 import reports
-from fleet.db import utcnow
+from fleet.db import reading, utcnow
 from fleet.errors import NotFound, ValidationFailed
 from fleet.extensions import db
 from fleet.models import Document, Event, Loan, LoanBatch
@@ -29,6 +31,8 @@ CATEGORY_LABELS = {
     "laptop": "노트북 Laptop", "monitor": "모니터 Monitor", "dock": "도킹 스테이션 Dock", "webcam": "웹캠 Webcam",
     "headset": "헤드셋 Headset", "vc_kit": "화상회의 키트 VC kit", "router": "LTE 라우터 Router", "other": "기타 Other",
 }
+STATUS_LABELS = {"in_stock": "재고 In stock", "on_loan": "대여 중 On loan", "quarantine": "격리 Quarantine",
+                 "in_repair": "수리 중 In repair", "lost": "분실 Lost", "retired": "폐기 Retired"}
 
 
 def _org() -> str:
@@ -54,6 +58,7 @@ def _request_ref(loan: Loan) -> str | None:
 
 
 def gather_handover_form(loan: Loan, document: Document) -> reports.HandoverForm:
+    """The handover form of a loan, from its stored snapshot only: rendering it again gives the same bytes."""
     return reports.HandoverForm(
         org_name=_org(), form_number=loan.number, issued_at=format_local(loan.checked_out_at),
         due_date=loan.due_date.isoformat(), center_name=loan.center.name, request_ref=_request_ref(loan),
@@ -80,6 +85,7 @@ def _wipe_release(loan: Loan) -> str | None:
 
 
 def gather_return_form(loan: Loan, document: Document) -> reports.ReturnForm:
+    """The return form of a closed loan: what came back against what was handed over."""
     return reports.ReturnForm(
         org_name=_org(), form_number=loan.number, returned_at=format_local(loan.returned_at),
         received_by=loan.received_by_name or loan.received_by or "", issued_at=format_local(loan.checked_out_at),
@@ -93,6 +99,7 @@ def gather_return_form(loan: Loan, document: Document) -> reports.ReturnForm:
 
 
 def gather_batch_form(batch: LoanBatch, document: Document) -> reports.BatchHandoverForm:
+    """One form for a bulk hand-over, listing every device and person."""
     loans = db.session.execute(select(Loan).where(Loan.batch_id == batch.id).order_by(Loan.id)).scalars()
     return reports.BatchHandoverForm(
         org_name=_org(), batch_number=batch.number, issued_at=format_local(batch.created_at),
@@ -114,8 +121,13 @@ def _render_reserved(document: Document) -> bytes:
     raise NotFound(f"Document {document.id} has no content.")
 
 
+# Ids are 32-bit integers in PostgreSQL: a larger id in a URL is simply unknown.
+MAX_ID = 2**31 - 1
+
+
 def get_document(document_id: int) -> Document:
-    document = db.session.get(Document, document_id)
+    """A registered document, or NotFound (ids beyond the database's range are unknown too)."""
+    document = db.session.get(Document, document_id) if 0 < document_id <= MAX_ID else None
     if document is None:
         raise NotFound(f"There is no document {document_id}.")
     return document
@@ -155,6 +167,25 @@ def register_pdf(kind: str, subject: str | None, title: str, filename: str, cont
     db.session.add(document)
     db.session.flush()
     return document
+
+
+@contextmanager
+def rendering_without_the_write_lock() -> Iterator[None]:
+    """Gather and render in a read-only transaction that ends with the block.
+
+    A large report takes about a minute (100,000 assets): on SQLite, a transaction that
+    declared write intent would hold the one write lock all that time and every hand-over
+    would wait. Read here, leave the block, then register the PDF: only the insert writes.
+    Inside a transaction that is already open (it may hold changes), nothing is ended.
+    """
+    if db.session().in_transaction():
+        yield
+        return
+    with reading():
+        try:
+            yield
+        finally:
+            db.session.rollback()  # ends the read-only snapshot; it changed nothing
 
 
 MAX_VERIFY_BYTES = 50 * 1024 * 1024

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 import reports
@@ -21,11 +21,14 @@ from fleet.extensions import db
 from fleet.models import Asset, Center, Document, Stocktake, StocktakeScan
 from fleet.services.assets import normalise_tag
 from fleet.services.auth import Principal
+from fleet.services.centers import CODE_PATTERN
 from fleet.services.clock import format_local
-from fleet.services.documents import register_pdf
+from fleet.services.documents import STATUS_LABELS, register_pdf
 from fleet.services.events import append_event, head_hash
 
 ON_THE_SHELF = ("in_stock", "quarantine")
+# Ids are 32-bit integers in PostgreSQL: a larger id in a URL is simply unknown, not an error.
+MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -39,14 +42,17 @@ class ScanResult:
 
 
 def get_stocktake(stocktake_id: int) -> Stocktake:
-    stocktake = db.session.get(Stocktake, stocktake_id) if 0 < stocktake_id < 2**62 else None
+    """A stocktake, or NotFound."""
+    stocktake = db.session.get(Stocktake, stocktake_id) if 0 < stocktake_id <= MAX_ID else None
     if stocktake is None:
         raise NotFound(f"There is no stocktake {stocktake_id}.")
     return stocktake
 
 
 def start_stocktake(actor: Principal, center: str, now: datetime | None = None) -> Stocktake:
-    row = db.session.execute(select(Center).where(Center.code == center)).scalar_one_or_none()
+    """Start counting one center's shelves; the center must exist."""
+    row = db.session.execute(select(Center).where(Center.code == center)).scalar_one_or_none() \
+        if CODE_PATTERN.match(center or "") else None
     if row is None:
         raise ValidationFailed(f"There is no center {center!r}.", errors={"center": ["Unknown center."]})
     now = now or utcnow()
@@ -63,10 +69,10 @@ def _check_open(stocktake: Stocktake) -> None:
 
 
 def scan(stocktake: Stocktake, actor: Principal, asset_tag: str, now: datetime | None = None) -> ScanResult:
-    """Record one scanned tag; answers what the tag is."""
+    """Record one scanned tag of an open stocktake and answer what it is; a repeated scan changes nothing."""
     _check_open(stocktake)
     tag = normalise_tag(asset_tag)
-    if not tag or len(tag) > 64:
+    if not tag or len(tag) > 64 or not tag.isprintable():
         raise ValidationFailed("Scan an asset tag.", errors={"asset_tag": ["1 to 64 characters."]})
     asset = db.session.execute(select(Asset).where(Asset.asset_tag == tag)).scalar_one_or_none()
     existing = db.session.execute(select(StocktakeScan).where(StocktakeScan.stocktake_id == stocktake.id,
@@ -137,26 +143,54 @@ def close_stocktake(stocktake: Stocktake, actor: Principal, now: datetime | None
 
 
 def current_result(stocktake: Stocktake) -> dict:
+    """The result as fixed at closing, or as it stands now while the stocktake is open."""
     return stocktake.result if stocktake.status == "closed" else _result(stocktake)
 
 
 def scan_count(stocktake: Stocktake) -> int:
-    return len(db.session.execute(select(StocktakeScan.id).where(StocktakeScan.stocktake_id == stocktake.id)).all())
+    """How many distinct tags were scanned."""
+    return db.session.execute(select(func.count()).select_from(StocktakeScan)
+                              .where(StocktakeScan.stocktake_id == stocktake.id)).scalar_one()
 
 
 def issue_report(stocktake: Stocktake, principal: Principal, now: datetime | None = None) -> Document:
-    """The stocktake report PDF, registered."""
+    """The stocktake report PDF, registered.
+
+    A closed stocktake's report is rendered once and the same registered document is
+    served from then on; an open one's is an interim report, registered each time.
+    """
+    if stocktake.status == "closed":
+        # Lock the stocktake so that two first downloads do not register two reports.
+        document_id = db.session.execute(select(Stocktake.document_id).where(Stocktake.id == stocktake.id)
+                                         .with_for_update()).scalar_one()
+        if document_id is not None:
+            return db.session.get(Document, document_id)
     now = now or utcnow()
+    document = register_pdf("stocktake_report", f"stocktake:{stocktake.id}", "재고 실사 Stocktake",
+                            f"stocktake-{stocktake.id}.pdf", _render_report(stocktake, principal, now),
+                            principal.uid, now=now)
+    if stocktake.status == "closed":
+        stocktake.document_id = document.id
+        db.session.flush()
+    return document
+
+
+def _render_report(stocktake: Stocktake, principal: Principal, now: datetime) -> bytes:
     result = current_result(stocktake)
-    rows = ([("찾음 Found", r["asset_tag"], r["status"]) for r in result["found"]]
-            + [("없음 Missing", r["asset_tag"], r["status"]) for r in result["missing"]]
+
+    def status(value: str | None) -> str:
+        return STATUS_LABELS.get(value, value or "")
+
+    rows = ([("찾음 Found", r["asset_tag"], status(r["status"])) for r in result["found"]]
+            + [("없음 Missing", r["asset_tag"], f"{status(r['status'])} · {r.get('model') or ''}".rstrip(" ·"))
+               for r in result["missing"]]
             + [("예상 밖 Unexpected", r["asset_tag"], r["reason"]) for r in result["unexpected"]])
     report = reports.TableReport(
         title="재고 실사 Stocktake", org_name=current_app.config["FLEET_ORG_NAME"],
         parameters=[("센터 Center", f"{stocktake.center.name} ({stocktake.center.code})"),
                     ("시작 Started", f"{format_local(stocktake.started_at)} · {stocktake.started_by}"),
                     ("종료 Closed", f"{format_local(stocktake.closed_at)} · {stocktake.closed_by}"
-                     if stocktake.closed_at else "진행 중 Open")],
+                     if stocktake.closed_at else "진행 중 (중간 보고) Open: interim report")],
         generated_at=format_local(now), generated_by=f"{principal.name} ({principal.uid})", head_hash=head_hash(),
         columns=[reports.Column("result", "결과 Result", 1), reports.Column("asset_tag", "자산번호 Asset tag", 1.2),
                  reports.Column("detail", "상세 Detail", 2)],
@@ -164,6 +198,4 @@ def issue_report(stocktake: Stocktake, principal: Principal, now: datetime | Non
                             ("없음 Missing", len(result["missing"])),
                             ("예상 밖 Unexpected", len(result["unexpected"]))],
         created_at=now.isoformat())
-    content = reports.render_table_report(report)
-    return register_pdf("stocktake_report", f"stocktake:{stocktake.id}", report.title,
-                        f"stocktake-{stocktake.id}.pdf", content, principal.uid, now=now)
+    return reports.render_table_report(report)
