@@ -267,6 +267,11 @@ def is_overdue(loan: Loan, now: datetime | None = None) -> bool:
     return loan.status == "active" and loan.due_date < local_today(now)
 
 
+def overdue_condition(now: datetime | None = None):
+    """The SQL side of `is_overdue`: still active and past its due date, judged in the local time zone."""
+    return and_(Loan.status == "active", Loan.due_date < local_today(now))
+
+
 def get_loan(loan_id: int) -> Loan:
     loan = db.session.get(Loan, loan_id)
     if loan is None:
@@ -312,7 +317,7 @@ def list_loans(principal: Principal, *, active: bool | None = None, overdue: boo
     elif active is False:
         query = query.where(Loan.status != "active")
     if overdue is not None:
-        condition = and_(Loan.status == "active", Loan.due_date < local_today(now))
+        condition = overdue_condition(now)
         query = query.where(condition if overdue else ~condition)
     if center:
         if not db.session.execute(select(exists().where(Center.code == center))).scalar():
@@ -323,6 +328,14 @@ def list_loans(principal: Principal, *, active: bool | None = None, overdue: boo
         query = query.where(Loan.id < key[0])
     rows = list(db.session.execute(query.order_by(Loan.id.desc()).limit(limit + 1)).scalars())
     return make_page(rows, limit, lambda loan: [loan.id])
+
+
+def get_batch(batch_id: int) -> LoanBatch:
+    """An emergency batch by id (NotFound when there is none)."""
+    batch = db.session.get(LoanBatch, batch_id) if 0 < batch_id < 2**62 else None
+    if batch is None:
+        raise NotFound(f"There is no batch {batch_id}.")
+    return batch
 
 
 def loans_of_batch(batch: LoanBatch) -> list[Loan]:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, request, session
-from flask_babel import Babel, format_date, format_datetime
+from datetime import date, datetime, timedelta
+
+from flask import Flask, request, session
+from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
 
 from fleet.services.clock import local_time
-from fleet.web import csrf
-from fleet.web.views import audit, auth, desk, employee, inventory
+from fleet.web import csrf, messages
+from fleet.web.views import audit, auth, desk, employee, inventory, queue
 from fleet.web.views.common import bp
 
 LANGUAGES = ("ko", "en")
 CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
-       "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+       "connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
 
 
 def select_locale() -> str:
@@ -26,14 +28,18 @@ def select_locale() -> str:
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale, timezone_selector=lambda: app.config["FLEET_TIMEZONE"],
           default_translation_directories="translations")
+    # A desk session lasts a working day, like an API token.
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=float(app.config.get("FLEET_TOKEN_HOURS", 12)))
     app.register_blueprint(bp)
     csrf.init_app(app)
-    _ = (audit, auth, desk, employee, inventory)  # their routes live on `bp`
+    _ = (audit, auth, desk, employee, inventory, queue)  # their routes live on `bp`
+
+    app.jinja_env.filters.update(say=messages.say, say_all=messages.say_all, label=messages.label, number=_number,
+                                 when=_when, day=_day, action=messages.action_label, changes=messages.changes)
 
     @app.context_processor
     def _globals():
-        return {"lang": select_locale(), "csrf_token": csrf.token, "local": _local_format,
-                "local_date": lambda d: format_date(d, "medium") if d else ""}
+        return {"lang": select_locale(), "csrf_token": csrf.token}
 
     @app.after_request
     def _security_headers(response):
@@ -42,12 +48,26 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if response.mimetype == "text/html":
             response.headers.setdefault("Content-Security-Policy", CSP)
-            if g.get("no_store"):
+            if "uid" in session:
+                # Pages of a logged-in person hold personal data: never keep them in a shared cache.
                 response.headers["Cache-Control"] = "no-store"
         return response
 
 
-def _local_format(moment) -> str:
+def _number(value) -> str:
+    return format_decimal(value, format="#,##0.##") if value is not None else ""
+
+
+# Minutes are enough on a page; Korean reads 오전/오후 (CLDR's short "AM/PM" reads as English).
+MOMENT_FORMATS = {"ko": "y. M. d. aaaa h:mm", "en": "MMM d, y, h:mm a"}
+
+
+def _when(moment: datetime | None) -> str:
+    """A moment in FLEET_TIMEZONE, in the reader's format."""
     if moment is None:
         return ""
-    return format_datetime(local_time(moment), "medium")
+    return format_datetime(local_time(moment), MOMENT_FORMATS.get(str(get_locale()), "medium"))
+
+
+def _day(day: date | None) -> str:
+    return format_date(day, "medium") if day else ""

@@ -1,4 +1,8 @@
-"""A live Fleet server (werkzeug, threaded) and Debian's headless Chromium, for browser tests."""
+"""A live Fleet server (werkzeug, threaded) and Debian's headless Chromium, for browser tests.
+
+Browser tests run on SQLite only: the services beneath them are tested on both databases,
+and one database keeps the browser run short.
+"""
 
 from __future__ import annotations
 
@@ -38,6 +42,7 @@ def site(live_server, app):
 
 @pytest.fixture
 def shot():
+    """shot(page, name): a full-page screenshot under test-output/screenshots/, to look at."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     def take(page, name: str) -> None:

@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.api.test_loans_api import stock
 from tests.support import pdf
+from tests.web.helpers import hand_over, stock
 
 pytestmark = pytest.mark.browser
 
@@ -22,130 +22,228 @@ def log_in(page, site, uid, lang="ko"):
 
 
 def sign(page, canvas_index: int) -> None:
+    """Draw a zigzag on a signature pad with the mouse."""
     box = page.locator("canvas.pad").nth(canvas_index).bounding_box()
-    page.mouse.move(box["x"] + 20, box["y"] + 60)
+    page.mouse.move(box["x"] + 20, box["y"] + box["height"] / 2)
     page.mouse.down()
     for step in range(1, 12):
-        wave = (15 + 10 * canvas_index) * (1 if step % 2 else -1)
-        page.mouse.move(box["x"] + 20 + step * (25 - 5 * canvas_index), box["y"] + 60 + wave)
+        wave = (15 + 8 * canvas_index) * (1 if step % 2 else -1)
+        page.mouse.move(box["x"] + 20 + step * (22 - 4 * canvas_index), box["y"] + box["height"] / 2 + wave)
     page.mouse.up()
 
 
-def test_each_role_lands_on_its_page(site, browser, shot):
-    for uid, heading in [("it1", "정보통신과 창구"), ("audit1", "보고서"), ("emp1", "내 대여와 신청")]:
+def test_each_role_logs_in_to_its_own_pages(site, app, browser, shot):
+    stock(app, "NB-001", "NB-002", "NB-003")
+    stock(app, "VC-001", center="YS", category="vc_kit", accessories=["camera", "speaker"])
+    hand_over(app, "NB-002", "emp1")
+    for uid, heading, can_see, cannot_see in [
+        ("it1", "정보통신과 창구", "인계", None),
+        ("audit1", "보고서", "이벤트 로그", "인계"),
+        ("emp1", "내 대여와 신청", "내 대여", "보고서"),
+    ]:
         context = browser.new_context()
         page = context.new_page()
         log_in(page, site, uid)
         expect(page.locator("h1")).to_have_text(heading)
+        expect(page.locator("header nav")).to_contain_text(can_see)
+        if cannot_see:
+            expect(page.locator("header nav")).not_to_contain_text(cannot_see)
         shot(page, f"home-{uid}")
+        if uid == "it1":
+            page.click("header >> text=자산")
+            expect(page.locator("#assets tbody tr")).to_have_count(4)
+            shot(page, "assets-list")
+            page.goto(f"{site}/assets/import")
+            page.set_input_files("input[type=file]", files=[{
+                "name": "assets.csv", "mimeType": "text/csv",
+                "buffer": b"asset_tag,category,center,purchase_date\nNB-010,laptop,JJ,2025-01-01\n"
+                          b"NB-001,toaster,XX,someday\n"}])
+            page.click("#import-form button")
+            expect(page.locator("#row-errors tbody tr")).to_have_count(4)
+            shot(page, "import-errors")
+        if uid == "emp1":
+            expect(page.locator("#my-loans")).to_contain_text("NB-002")
+            page.click("#logout")
+            expect(page.locator("h1")).to_have_text("로그인")
+            page.goto(f"{site}/me")
+            expect(page).to_have_url(re.compile("/login"))
         context.close()
 
 
-def test_hand_over_sign_and_return(site, app, page, shot):
+def test_hand_over_by_typing_tag_and_uid_then_sign_and_return(site, app, page, shot):
     stock(app, "NB-001")
     log_in(page, site, "it1")
-    page.click("text=인계")
+    page.click("header >> text=인계")
     page.fill("#asset_tag", "nb-001")
     page.press("#asset_tag", "Enter")  # a scanner ends with Enter: focus moves on, nothing is submitted
-    expect(page.locator("#asset-preview")).to_contain_text("NB-001")
+    expect(page.locator("#asset-preview")).to_contain_text("NB-001 · 노트북 · LG gram 16")
+    expect(page.locator("#asset-preview")).to_contain_text("재고")
     expect(page.locator("#assignee")).to_be_focused()
-    page.type("#assignee", "emp1")
-    expect(page.locator("#person-preview")).to_contain_text("이지은")
+    page.keyboard.type("emp1")
+    expect(page.locator("#person-preview")).to_contain_text("이지은 (emp1) · 민원여권과")
     expect(page.locator("#person-preview")).to_contain_text("대여 가능")
-    expect(page.locator("#accessories input")).to_have_count(2)
+    expect(page.locator("#accessories input:checked")).to_have_count(2)
+    page.fill("input[name=condition]", "새 제품")
     shot(page, "handover-screen")
     page.click("#confirm")
+    expect(page.locator("#notice")).to_contain_text("인계했습니다")
     expect(page.locator("h1")).to_contain_text("L-")
+    handover_href = page.locator("#handover-pdf").get_attribute("href")
+
     sign(page, 0)
     sign(page, 1)
     page.click("#sign-submit")
     expect(page.locator("a.signed-pdf")).to_have_count(1)
     shot(page, "loan-signed")
-    signed = page.request.get(site + page.locator("a.signed-pdf").get_attribute("href")).body()
-    assert pdf.image_count(signed) == 2 and "이지은" in pdf.flat_text(signed)
-    original = page.request.get(site + page.locator("#handover-pdf").get_attribute("href")).body()
+    signed = page.request.get(site + page.locator("a.signed-pdf").get_attribute("href"))
+    assert signed.ok and signed.headers["content-type"] == "application/pdf"
+    assert pdf.image_count(signed.body()) == 2 and "이지은" in pdf.flat_text(signed.body())
+    original = page.request.get(site + handover_href).body()  # the unsigned form stays in the register
     assert pdf.image_count(original) == 0 and "장비인수증" in pdf.flat_text(original)
 
-    page.click("text=반납")
+    page.click("header >> text=반납")
     page.fill("#return-tag", "NB-001")
     page.press("#return-tag", "Enter")
+    expect(page.locator("#return-form")).to_contain_text("이지은 (emp1)")
     page.uncheck("input[name=accessories_returned][value=bag]")
     page.check("input[name=data_wiped][value=yes]")
     shot(page, "return-screen")
     page.click("#confirm-return")
-    expect(page.locator("#return-pdf")).to_be_visible()
+    expect(page.locator("#notice")).to_contain_text("반납받았습니다")
     returned = page.request.get(site + page.locator("#return-pdf").get_attribute("href")).body()
     assert "Missing:bag" in pdf.flat_text(returned)
+    expect(page.locator("main")).to_contain_text("반납확인서 화면 서명")
+    page.click("text=NB-001")
+    expect(page.locator("#history")).to_contain_text("인계")
+    expect(page.locator("#history")).to_contain_text("반납")
+    shot(page, "asset-detail")
 
 
-def test_a_disabled_person_is_refused_with_a_clear_message(site, app, page, shot):
+def test_a_disabled_person_is_refused_with_a_clear_message_in_both_languages(site, app, page, shot):
     stock(app, "NB-001")
     log_in(page, site, "it1", lang="en")
     page.goto(f"{site}/desk/handover")
     page.fill("#asset_tag", "NB-001")
     page.fill("#assignee", "gone1")
-    expect(page.locator("#person-preview")).to_contain_text("Disabled in the directory")
+    expect(page.locator("#person-preview")).to_contain_text("Cannot borrow")
+    expect(page.locator("#person-preview")).to_contain_text("is disabled in the directory")
     page.click("#confirm")
-    expect(page.locator("p.error")).to_contain_text("disabled in the directory")
-    expect(page.locator("#assignee")).to_have_value("gone1")
+    expect(page.locator("#error")).to_have_text(
+        "한상우 (gone1) is disabled in the directory and cannot receive a device.")
+    expect(page.locator("#assignee")).to_have_value("gone1")  # what was typed is kept
     expect(page.locator("#asset_tag")).to_have_value("NB-001")
     shot(page, "handover-refused")
 
+    page.click("text=한국어")  # the switch keeps the page
+    expect(page.locator("h1")).to_have_text("장비 인계")
+    page.fill("#asset_tag", "NB-001")
+    page.fill("#assignee", "outsider1")
+    expect(page.locator("#person-preview")).to_contain_text("대여 대상이 아닙니다")
+    page.click("#confirm")
+    expect(page.locator("#error")).to_contain_text("장비 대여 대상이 아닙니다")
+    page.fill("#assignee", "nobody-here")
+    page.click("#confirm")
+    expect(page.locator("#error")).to_have_text("'nobody-here' 사용자는 디렉터리에 없습니다.")
 
-def test_employee_requests_and_it_approves(site, browser, shot):
-    employee = browser.new_context(viewport={"width": 390, "height": 844})
-    page = employee.new_page()
+
+def test_an_employee_requests_a_laptop_on_a_phone_and_it_approves(site, app, browser, shot):
+    stock(app, "NB-001")
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = phone.new_page()
     log_in(page, site, "emp2")
-    page.click("text=노트북 대여 신청")
+    page.click("#new-request")
     page.select_option("select[name=reason]", "childcare")
     page.fill("input[name=needed_from]", "2099-01-02")
     page.fill("textarea[name=note]", "어린이집 하원")
-    page.click("main button[type=submit]")
-    expect(page.locator("#my-requests")).to_contain_text("대기")
+    shot(page, "employee-request-phone")
+    page.click("#send-request")
+    expect(page.locator("#notice")).to_be_visible()
+    expect(page.locator("#my-requests")).to_contain_text("육아")
+    expect(page.locator("#my-requests")).to_contain_text("대기 순번: 1")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling on a phone
     shot(page, "employee-phone")
+
     desk = browser.new_context().new_page()
     log_in(desk, site, "it1")
-    desk.goto(f"{site}/desk/requests")
+    desk.click("#tile-requests")
     expect(desk.locator("#queue")).to_contain_text("어린이집 하원")
+    desk.fill("#queue input[name=note]", "본관에서 수령")
     desk.click("#queue button.approve")
+    expect(desk.locator("#notice")).to_contain_text("승인했습니다")
     shot(desk, "request-queue")
-    page.reload()
-    expect(page.locator("#my-requests")).to_contain_text("승인")
-    employee.close()
-    desk.context.close()
-
-
-def test_auditor_downloads_a_report_and_verifies_a_form(site, app, browser, tmp_path, shot):
-    stock(app, "NB-001")
-    desk = browser.new_context().new_page()
-    log_in(desk, site, "it1")
-    desk.goto(f"{site}/desk/handover")
+    desk.click("#approved >> text=인계")  # the approved request leads to a prefilled hand-over
+    expect(desk.locator("#assignee")).to_have_value("emp2")
     desk.fill("#asset_tag", "NB-001")
-    desk.fill("#assignee", "emp1")
     desk.click("#confirm")
-    form = desk.request.get(site + desk.locator("#handover-pdf").get_attribute("href")).body()
+    expect(desk.locator("#notice")).to_be_visible()
+
+    page.reload()
+    expect(page.locator("#my-requests")).to_contain_text("인계 완료")
+    expect(page.locator("#my-loans")).to_contain_text("NB-001")
+    form = page.request.get(site + page.locator("#my-loans >> text=장비 인수증").get_attribute("href"))
+    assert form.ok and "최준호" in pdf.flat_text(form.body())  # an employee downloads their own form
+    phone.close()
     desk.context.close()
 
-    page = browser.new_context().new_page()
+
+def test_an_auditor_downloads_reports_and_verifies_a_form(site, app, page, tmp_path, shot):
+    stock(app, "NB-001")
+    hand_over(app, "NB-001", "emp1")
     log_in(page, site, "audit1", lang="en")
     expect(page.locator("h1")).to_have_text("Reports")
     shot(page, "auditor-reports")
-    csv = page.request.get(f"{site}/api/v1/reports/loans.csv")
-    assert csv.ok and "이지은" in csv.body().decode("utf-8-sig")
-    report = page.request.get(f"{site}/api/v1/reports/inventory.pdf")
-    assert report.ok and "NB-001" in pdf.text(report.body())
-    path = tmp_path / "form.pdf"
-    path.write_bytes(form)
-    page.goto(f"{site}/audit/verify")
+    with page.expect_download() as csv_download:
+        page.click("#report-loans button.csv")
+    assert "이지은" in open(csv_download.value.path(), encoding="utf-8-sig").read()
+    page.fill("#report-inventory input[name=as_of]", "2020-01-01")
+    with page.expect_download() as pdf_download:
+        page.click("#report-inventory button.pdf")
+    report = open(pdf_download.value.path(), "rb").read()
+    assert report.startswith(b"%PDF")
+    page.fill("#report-loans input[name=from]", "2026-02-01")
+    page.fill("#report-loans input[name=to]", "2026-01-01")
+    page.click("#report-loans button.pdf")
+    expect(page.locator("#error")).to_have_text("The period ends before it starts.")
+    expect(page.locator("#report-loans input[name=from]")).to_have_value("2026-02-01")
+
+    page.click("header >> text=Verify a PDF")
+    path = tmp_path / "report.pdf"
+    path.write_bytes(report)
     page.set_input_files("input[type=file]", str(path))
     page.click("main button[type=submit]")
-    expect(page.locator("#verdict")).to_contain_text("Genuine")
-    altered = bytearray(form)
+    expect(page.locator("#verdict")).to_contain_text("Genuine.")
+    altered = bytearray(report)
     altered[len(altered) // 2] ^= 1
     path.write_bytes(bytes(altered))
     page.set_input_files("input[type=file]", str(path))
     page.click("main button[type=submit]")
-    expect(page.locator("#verdict")).to_contain_text("Not registered")
-    page.goto(f"{site}/audit/events")
-    expect(page.locator("#chain")).to_contain_text(re.compile("none altered"))
+    expect(page.locator("#verdict")).to_contain_text("Not registered.")
+    shot(page, "auditor-verify")
+
+    page.click("header >> text=Event log")
+    expect(page.locator("#events")).to_contain_text("Handed over")
+    page.click("#verify-chain")
+    expect(page.locator("#chain")).to_contain_text(re.compile(r"\d+ events, none altered"))
     shot(page, "auditor-events")
+
+
+def test_stocktake_scanning_keeps_the_focus_and_a_running_list(site, app, page, shot):
+    stock(app, "NB-001", "NB-002", "NB-003")
+    stock(app, "YS-001", center="YS")
+    log_in(page, site, "it1", lang="en")
+    page.goto(f"{site}/desk/stocktakes")
+    page.select_option("select[name=center]", "JJ")
+    page.click("#start")
+    expect(page.locator("#scan")).to_be_focused()
+    for tag in ["NB-001", "nb-003", "YS-001", "ZZ-999"]:
+        page.keyboard.type(tag)  # the scan field has the focus, as a scanner needs
+        page.keyboard.press("Enter")
+        expect(page.locator("#last-scan")).to_contain_text(tag.upper())
+    expect(page.locator("#scan")).to_be_focused()
+    expect(page.locator("#found li")).to_have_count(2)
+    expect(page.locator("#missing")).to_contain_text("NB-002")
+    expect(page.locator("#unexpected")).to_contain_text("belongs to YS")
+    expect(page.locator("#unexpected")).to_contain_text("unknown tag")
+    shot(page, "stocktake")
+    page.click("#close")
+    expect(page.locator("main")).to_contain_text("Closed")

@@ -1,37 +1,83 @@
-"""Auditors: reports, the event log with its verification, checking a PDF against the register."""
+"""Auditors (and IT staff): reports, the event log with its verification, checking a PDF against the register."""
 
 from __future__ import annotations
 
-import json
+from datetime import date
 
-from flask import render_template, request
-from sqlalchemy import select
+from flask import Response, render_template, request
 
-from fleet.errors import FleetError
-from fleet.extensions import db
-from fleet.models import Center
-from fleet.services import documents, events
-from fleet.services.audit_reports import REPORTS
-from fleet.web.views.common import bp, page
+from fleet.api.documents import send_pdf
+from fleet.db import write_intent
+from fleet.errors import FleetError, ValidationFailed
+from fleet.services import audit_reports, documents, events
+from fleet.web.views.common import all_centers, bp, page, refused
+
+# Which parameters each report takes (the same as the API's).
+REPORT_PARAMS = {"inventory": ("as_of", "center"), "loans": ("from", "to"), "overdue": (), "leavers": (),
+                 "requests": ("from", "to"), "events": ("from", "to")}
+
+
+def _reports_page(**context):
+    return render_template("audit/reports.html", reports=REPORT_PARAMS, centers=all_centers(),
+                           args=request.args, **context)
 
 
 @bp.route("/audit")
 @page("it", "auditor")
 def audit_home(principal):
-    centers = db.session.execute(select(Center).order_by(Center.code)).scalars().all()
-    return render_template("audit/reports.html", reports=list(REPORTS), centers=centers)
+    return _reports_page()
+
+
+def _day(name: str) -> date | None:
+    text = request.args.get(name, "").strip()
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        raise ValidationFailed("Give the dates as YYYY-MM-DD.", errors={name: ["Not a date (YYYY-MM-DD)."]}) from None
+
+
+@bp.route("/audit/reports/<any(inventory, loans, overdue, leavers, requests, events):name>.<any(pdf, csv):fmt>")
+@page("it", "auditor")
+@write_intent
+def report(principal, name: str, fmt: str):
+    """A report, with its parameters; the PDF is registered as a document, as through the API."""
+    try:
+        if name == "inventory":
+            params = {"as_of": _day("as_of"), "center": request.args.get("center") or None}
+        elif name in ("loans", "requests", "events"):
+            params = {"from_date": _day("from"), "to_date": _day("to")}
+            if params["from_date"] and params["to_date"] and params["to_date"] < params["from_date"]:
+                raise ValidationFailed("The period ends before it starts.", errors={"to": ["Must not be before from."]})
+        else:
+            params = {}
+        data = audit_reports.gather(name, **params)
+        if fmt == "csv":
+            return Response(audit_reports.render_csv(data), mimetype="text/csv",
+                            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+        document = audit_reports.render_pdf(data, principal)
+    except FleetError as exc:
+        status = refused(exc)
+        return _reports_page(error=exc.detail, failed=name), status
+    response = send_pdf(document.content, document.filename, inline=False)  # a report is kept, not just read
+    response.headers["X-Fleet-Document-Id"] = str(document.id)
+    return response
 
 
 @bp.route("/audit/events")
 @page("it", "auditor")
 def audit_events(principal):
-    cursor = request.args.get("cursor") or None
+    filters = {k: (request.args.get(k) or "").strip() or None for k in ("actor", "action", "subject")}
+    error, result = None, None
     try:
-        result = events.list_events(limit=100, cursor=cursor, actor=request.args.get("actor") or None)
-    except FleetError:
-        result = events.list_events(limit=100)
-    return render_template("audit/events.html", events=result.items, next_cursor=result.next_cursor,
-                           check=events.verify_chain(), parse=json.loads)
+        result = events.list_events(limit=100, cursor=request.args.get("cursor") or None, **filters)
+    except FleetError as exc:
+        refused(exc)
+        error = exc.detail
+    check = events.verify_chain() if request.args.get("verify") else None
+    return render_template("audit/events.html", events=result.items if result else [],
+                           next_cursor=result.next_cursor if result else None, filters=filters, check=check,
+                           next_args={k: v for k, v in filters.items() if v},
+                           head=events.head_hash(), error=error), (200 if result else 422)
 
 
 @bp.route("/audit/verify", methods=["GET", "POST"])
@@ -40,10 +86,10 @@ def audit_verify(principal):
     if request.method == "GET":
         return render_template("audit/verify.html", checked=False)
     upload = request.files.get("file")
-    content = upload.read() if upload else b""
     try:
-        document = documents.verify_pdf(content)
+        document = documents.verify_pdf(upload.read() if upload else b"")
     except FleetError as exc:
-        return render_template("audit/verify.html", checked=False, error=exc.detail), 422
+        status = refused(exc)
+        return render_template("audit/verify.html", checked=False, error=exc.detail), status
     return render_template("audit/verify.html", checked=True, document=document,
                            filename=upload.filename if upload else "")

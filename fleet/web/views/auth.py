@@ -1,3 +1,5 @@
+"""Log-in with the directory password, log-out, and the language switch."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -49,7 +51,11 @@ def logout():
 
 @bp.route("/lang/<code>")
 def switch_language(code: str):
+    """Remember the language chosen with the switch, and go back to the same page (on this site only)."""
     if code in ("ko", "en"):
         session["lang"] = code
-    back = request.referrer or ""
-    return redirect(urlsplit(back).path or url_for("web.index"))
+    back = urlsplit(request.referrer or "")
+    if back.netloc and back.netloc != request.host:
+        back = urlsplit("")
+    target = back.path + (f"?{back.query}" if back.query else "")
+    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("web.index"))

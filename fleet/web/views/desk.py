@@ -1,4 +1,4 @@
-"""The IT desk: dashboard, hand-over, return, signatures, request queue, stocktakes, labels, leavers."""
+"""The IT desk: dashboard, hand-over, return, signatures on screen, open loans, labels, leavers."""
 
 from __future__ import annotations
 
@@ -6,90 +6,131 @@ import base64
 import binascii
 from datetime import date
 
-from flask import jsonify, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from flask import current_app, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext
 
-from fleet.errors import FleetError, NotFound, ValidationFailed
-from fleet.extensions import db
-from fleet.models import STATUSES, Asset, Center, LoanRequest
+from fleet.errors import FleetError, NotFound, RuleViolation, ValidationFailed
+from fleet.models import STATUSES
 from fleet.security import get_directory
 from fleet.services import assets as asset_service
-from fleet.services import directory_sync, documents, loans, stocktakes
-from fleet.services import requests as request_service
+from fleet.services import dashboard, directory_sync, documents, loans
+from fleet.services import labels as label_service
 from fleet.services.clock import local_today
-from fleet.web.views.common import bp, page, rerender
+from fleet.web.messages import label, say
+from fleet.web.views.common import all_centers, bp, page, refused, rerender
 
 
-@bp.route("/desk")
+@bp.route("/desk", endpoint="dashboard")
 @page("it")
-def dashboard(principal):
-    rows = db.session.execute(select(Center.code, Center.name, Asset.status, func.count())
-                              .join(Asset, Asset.center_id == Center.id).group_by(Center.code, Center.name,
-                                                                                   Asset.status)).all()
-    centers: dict[str, dict] = {}
-    for code, name, status, count in rows:
-        centers.setdefault(code, {"name": name, "counts": {}})["counts"][status] = count
-    overdue = len(loans.list_loans(principal, overdue=True, limit=500).items)
-    pending = db.session.execute(select(func.count()).select_from(LoanRequest)
-                                 .where(LoanRequest.status == "pending")).scalar()
-    leavers = len(directory_sync.list_open_leavers())
-    return render_template("desk/dashboard.html", centers=centers, statuses=STATUSES, overdue=overdue,
-                           pending=pending, leavers=leavers)
+def dashboard_page(principal):
+    return render_template("desk/dashboard.html", summary=dashboard.summarise_desk(), statuses=STATUSES)
 
 
 @bp.route("/desk/preview")
 @page("it")
 def preview_person(principal):
-    """What the directory says of a person now, for the hand-over screen."""
+    """What the directory says of a person now, for the hand-over screen (the hand-over's own check)."""
     uid = request.args.get("uid", "").strip()
+    if not uid:
+        return jsonify(found=False, ok=False, reason=gettext("Type the assignee's user name."))
+    directory = get_directory()
     try:
-        person = get_directory().get_person(uid)
-    except FleetError as exc:
-        return jsonify(found=False, ok=False, reason=exc.detail), 503
+        person, reason = loans.check_assignee(directory, uid), None
+    except RuleViolation as refusal:
+        person = None if refusal.code == "assignee-unknown" else directory.get_person(uid)
+        reason = say(refusal.detail)
+    except FleetError as exc:  # the directory cannot be reached: say so, hand nothing over
+        return jsonify(found=False, ok=False, reason=say(exc.detail)), refused(exc)
     if person is None:
-        return jsonify(found=False, ok=False, reason="No such person in the directory.")
-    reason = None if person.eligible else ("Disabled in the directory." if not person.active
-                                           else "Not eligible to borrow devices.")
-    return jsonify(found=True, ok=person.eligible, name=person.name, department=person.department,
+        return jsonify(found=False, ok=False, reason=reason)
+    holding = len(loans.list_loans(principal, active=True, assignee=person.uid, limit=20).items)
+    return jsonify(found=True, ok=reason is None, uid=person.uid, name=person.name, department=person.department,
                    employee_number=person.employee_number, active=person.active, eligible=person.eligible,
-                   reason=reason)
+                   verdict=gettext("Can borrow") if reason is None else gettext("Cannot borrow"), reason=reason,
+                   holding=gettext("Holds %(n)s device(s) now.", n=holding) if holding else "")
 
 
 @bp.route("/desk/asset-preview")
 @page("it")
 def preview_asset(principal):
+    """The device behind a scanned tag, with its standard accessories for the checklist."""
+    tag = request.args.get("tag", "").strip()
     try:
-        asset = asset_service.get_asset(request.args.get("tag", ""))
+        asset = asset_service.get_asset(tag)
     except NotFound as exc:
-        return jsonify(found=False, reason=exc.detail)
-    return jsonify(found=True, asset_tag=asset.asset_tag, status=asset.status, category=asset.category,
-                   model=f"{asset.manufacturer or ''} {asset.model or ''}".strip(), accessories=asset.accessories,
+        return jsonify(found=False, reason=say(exc.detail))
+    return jsonify(found=True, asset_tag=asset.asset_tag, status=asset.status, status_label=label(asset.status),
+                   in_stock=asset.status == "in_stock", category=label(asset.category),
+                   model=f"{asset.manufacturer or ''} {asset.model or ''}".strip(), accessories=asset.accessories or [],
                    center=asset.center.name)
+
+
+def _handover_context() -> dict:
+    return {"today": local_today(), "loan_days": current_app.config["FLEET_LOAN_DAYS"]}
 
 
 @bp.route("/desk/handover", methods=["GET", "POST"])
 @page("it")
 def handover(principal):
     if request.method == "GET":
-        return render_template("desk/handover.html", form=request.args, today=local_today())
+        return render_template("desk/handover.html", form=request.args, **_handover_context())
     form = request.form
     try:
         due = date.fromisoformat(form["due_date"]) if form.get("due_date") else None
         request_id = int(form["request_id"]) if form.get("request_id") else None
     except ValueError:
-        return rerender("desk/handover.html", ValidationFailed("The due date or request number is not valid."),
-                        today=local_today())
+        error = ValidationFailed("The due date or request number is not valid.")
+        return rerender("desk/handover.html", error, **_handover_context())
     order = loans.HandoverOrder(asset_tag=form.get("asset_tag", ""), assignee=form.get("assignee", "").strip(),
                                 due_date=due, request_id=request_id, accessories=form.getlist("accessories"),
                                 condition=form.get("condition") or None, note=form.get("note") or None)
     try:
         loan = loans.hand_over(get_directory(), order, principal)
     except FleetError as exc:
-        return rerender("desk/handover.html", exc, today=local_today())
-    return redirect(url_for("web.loan_page", loan_id=loan.id))
+        return rerender("desk/handover.html", exc, **_handover_context())
+    return redirect(url_for("web.loan_page", loan_id=loan.id, done="handover"))
 
 
-@bp.route("/desk/return", methods=["GET"])
+def _batch_orders(form) -> list[loans.HandoverOrder]:
+    """One device per line: the asset tag and the assignee's user name (comma, tab or spaces between)."""
+    try:
+        due = date.fromisoformat(form["due_date"]) if form.get("due_date") else None
+    except ValueError:
+        raise ValidationFailed("The due date or request number is not valid.") from None
+    orders = []
+    for line in form.get("lines", "").splitlines():
+        parts = line.replace(",", " ").replace("\t", " ").split()
+        if not parts:
+            continue
+        if len(parts) != 2:
+            raise ValidationFailed("Write one device per line: the asset tag, then the user name.",
+                                   errors={"lines": [line]})
+        orders.append(loans.HandoverOrder(asset_tag=parts[0], assignee=parts[1], due_date=due))
+    return orders
+
+
+@bp.route("/desk/handover/batch", methods=["GET", "POST"])
+@page("it")
+def handover_batch(principal):
+    """An emergency: many devices in one step, all or none, with one batch form."""
+    if request.method == "GET":
+        return render_template("desk/handover_batch.html", form=request.args, **_handover_context())
+    try:
+        batch = loans.hand_over_many(get_directory(), _batch_orders(request.form), principal,
+                                     note=request.form.get("note") or None)
+    except FleetError as exc:
+        return rerender("desk/handover_batch.html", exc, **_handover_context())
+    return redirect(url_for("web.batch_page", batch_id=batch.id))
+
+
+@bp.route("/desk/batches/<int:batch_id>")
+@page("it")
+def batch_page(principal, batch_id: int):
+    batch = loans.get_batch(batch_id)
+    return render_template("desk/batch.html", batch=batch, loans=loans.loans_of_batch(batch))
+
+
+@bp.route("/desk/return")
 @page("it")
 def return_lookup(principal):
     tag = request.args.get("tag", "").strip()
@@ -99,7 +140,7 @@ def return_lookup(principal):
         loan = loans.get_active_loan_for_asset(tag)
     except NotFound as exc:
         return render_template("desk/return.html", loan=None, form=request.args, error=exc.detail), 404
-    return render_template("desk/return.html", loan=loan, form={})
+    return render_template("desk/return.html", loan=loan, form={}, overdue_days=loans.days_overdue(loan))
 
 
 @bp.route("/desk/return/<int:loan_id>", methods=["POST"])
@@ -112,17 +153,21 @@ def return_submit(principal, loan_id: int):
                         accessories_returned=form.getlist("accessories_returned"),
                         damage_notes=form.get("damage_notes") or None, data_wiped=form.get("data_wiped") == "yes")
     except FleetError as exc:
-        return rerender("desk/return.html", exc, loan=loans.get_loan(loan_id))
-    return redirect(url_for("web.loan_page", loan_id=loan_id))
+        return rerender("desk/return.html", exc, lambda: {"loan": loans.get_loan(loan_id),
+                                                          "overdue_days": loans.days_overdue(loan)})
+    return redirect(url_for("web.loan_page", loan_id=loan_id, done="return"))
+
+
+def _loan_page(loan, **context):
+    return render_template("desk/loan.html", loan=loan, signed=documents.signed_versions(loan),
+                           overdue=loans.is_overdue(loan), days_overdue=loans.days_overdue(loan),
+                           done=request.args.get("done"), **context)
 
 
 @bp.route("/desk/loans/<int:loan_id>")
 @page("it")
 def loan_page(principal, loan_id: int):
-    loan = loans.get_loan(loan_id)
-    signed = documents.signed_versions(loan)
-    return render_template("desk/loan.html", loan=loan, signed=signed, overdue=loans.is_overdue(loan),
-                           days_overdue=loans.days_overdue(loan))
+    return _loan_page(loans.get_loan(loan_id))
 
 
 def _png(data_url: str | None) -> bytes | None:
@@ -136,7 +181,7 @@ def _png(data_url: str | None) -> bytes | None:
         data = base64.b64decode(data_url[len(prefix):], validate=True)
     except (binascii.Error, ValueError) as exc:
         raise ValidationFailed("The signature could not be read.", errors={"signature": ["Unreadable."]}) from exc
-    if not data.startswith(b"\x89PNG"):
+    if not data.startswith(b"\x89PNG\r\n\x1a\n"):
         raise ValidationFailed("The signature is not a PNG image.", errors={"signature": ["Not a PNG."]})
     return data
 
@@ -144,79 +189,44 @@ def _png(data_url: str | None) -> bytes | None:
 @bp.route("/desk/documents/<int:document_id>/sign", methods=["POST"])
 @page("it")
 def sign(principal, document_id: int):
+    """The assignee's (and the desk's) signature drawn on screen, placed into a new registered form."""
     document = documents.get_document(document_id)
     try:
         signed = documents.sign_form(document, principal, assignee_png=_png(request.form.get("assignee_signature")),
                                      staff_png=_png(request.form.get("staff_signature")))
     except FleetError as exc:
-        return render_template("error.html", status=422, title="Signature", detail=exc.detail), 422
-    loan_id = int(signed.subject.split(":")[1])
-    return redirect(url_for("web.loan_page", loan_id=loan_id, signed=signed.id))
+        status = refused(exc)
+        loan = loans.get_loan(int(document.subject.split(":")[1])) if (document.subject or "").startswith("loan:") \
+            else None
+        if loan is None:
+            raise
+        return _loan_page(loan, error=exc.detail), status
+    return redirect(url_for("web.loan_page", loan_id=int(signed.subject.split(":")[1]), signed=signed.id))
 
 
-@bp.route("/desk/requests")
-@page("it")
-def request_queue(principal):
-    page_ = request_service.list_requests(principal, status="pending", limit=200)
-    recent = request_service.list_requests(principal, limit=20)
-    return render_template("desk/requests.html", queue=page_.items, positions=page_.positions, recent=recent.items)
+@bp.route("/loans")
+@page("it", "auditor")
+def loan_list(principal):
+    overdue = request.args.get("overdue") == "1"
+    result = loans.list_loans(principal, active=True, overdue=True if overdue else None, limit=100,
+                              cursor=request.args.get("cursor") or None)
+    return render_template("loans.html", loans=result.items, next_cursor=result.next_cursor, overdue_only=overdue,
+                           is_overdue=loans.is_overdue, days_overdue=loans.days_overdue)
 
 
-@bp.route("/desk/requests/<int:request_id>/<any(approve, reject):action>", methods=["POST"])
-@page("it")
-def decide_request(principal, request_id: int, action: str):
-    req = request_service.get_request(request_id)
-    decide = request_service.approve_request if action == "approve" else request_service.reject_request
-    try:
-        decide(req, principal, request.form.get("note") or None)
-    except FleetError as exc:
-        return render_template("error.html", status=409, title="Request", detail=exc.detail), 409
-    return redirect(url_for("web.request_queue"))
-
-
-@bp.route("/desk/stocktakes", methods=["GET", "POST"])
-@page("it")
-def stocktake_start(principal):
-    centers = db.session.execute(select(Center).order_by(Center.code)).scalars().all()
-    if request.method == "GET":
-        return render_template("desk/stocktake_start.html", centers=centers, form={})
-    try:
-        stocktake = stocktakes.start_stocktake(principal, request.form.get("center", ""))
-    except FleetError as exc:
-        return rerender("desk/stocktake_start.html", exc, centers=centers)
-    return redirect(url_for("web.stocktake_page", stocktake_id=stocktake.id))
-
-
-@bp.route("/desk/stocktakes/<int:stocktake_id>", methods=["GET", "POST"])
-@page("it")
-def stocktake_page(principal, stocktake_id: int):
-    stocktake = stocktakes.get_stocktake(stocktake_id)
-    last, error = None, None
-    if request.method == "POST":
-        try:
-            last = stocktakes.scan(stocktake, principal, request.form.get("asset_tag", ""))
-        except FleetError as exc:
-            error = exc.detail
-    return render_template("desk/stocktake.html", stocktake=stocktake, last=last, error=error,
-                           result=stocktakes.current_result(stocktake)), (422 if error else 200)
-
-
-@bp.route("/desk/stocktakes/<int:stocktake_id>/close", methods=["POST"])
-@page("it")
-def stocktake_close(principal, stocktake_id: int):
-    stocktake = stocktakes.get_stocktake(stocktake_id)
-    try:
-        stocktakes.close_stocktake(stocktake, principal)
-    except FleetError as exc:
-        return render_template("error.html", status=409, title="Stocktake", detail=exc.detail), 409
-    return redirect(url_for("web.stocktake_page", stocktake_id=stocktake_id))
-
-
-@bp.route("/desk/labels")
+@bp.route("/desk/labels", methods=["GET", "POST"])
 @page("it")
 def labels(principal):
-    centers = db.session.execute(select(Center).order_by(Center.code)).scalars().all()
-    return render_template("desk/labels.html", centers=centers)
+    if request.method == "GET":
+        return render_template("desk/labels.html", centers=all_centers(), form=request.args)
+    form = request.form
+    tags = [t for t in form.get("tags", "").replace("\n", ",").split(",") if t.strip()]
+    try:
+        document = label_service.issue_labels(principal, center=None if tags else form.get("center") or None,
+                                              tags=tags or None)
+    except FleetError as exc:
+        return rerender("desk/labels.html", exc, lambda: {"centers": all_centers()})
+    return redirect(url_for("documents.DocumentPdf", document_id=document.id))
 
 
 @bp.route("/desk/leavers", methods=["GET", "POST"])
@@ -226,7 +236,9 @@ def leavers(principal):
         try:
             directory_sync.sync_directory(get_directory(), principal.uid)
         except FleetError as exc:
+            status = refused(exc)
             return render_template("desk/leavers.html", leavers=directory_sync.list_open_leavers(),
-                                   error=exc.detail), 503
-        return redirect(url_for("web.leavers"))
-    return render_template("desk/leavers.html", leavers=directory_sync.list_open_leavers())
+                                   error=exc.detail), status
+        return redirect(url_for("web.leavers", checked=1))
+    return render_template("desk/leavers.html", leavers=directory_sync.list_open_leavers(),
+                           checked=request.args.get("checked"))

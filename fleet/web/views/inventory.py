@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from flask import redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from fleet.errors import FleetError, ValidationFailed
-from fleet.extensions import db
-from fleet.models import CATEGORIES, STATUSES, Center
-from fleet.services import asset_import, events
+from fleet.models import CATEGORIES, STATUSES
+from fleet.services import asset_import, events, lifecycle
 from fleet.services import assets as asset_service
-from fleet.services import loans as loan_service
-from fleet.web.views.common import bp, page, rerender
-
-
-def _centers():
-    return db.session.execute(select(Center).order_by(Center.code)).scalars().all()
+from fleet.web.views.common import all_centers as _centers
+from fleet.web.views.common import bp, page, refused, rerender
 
 
 @bp.route("/assets")
@@ -31,20 +24,24 @@ def assets(principal):
         result = asset_service.list_assets(limit=50, **args)
         items, next_cursor = result.items, result.next_cursor
     except FleetError as exc:
+        refused(exc)
         items, next_cursor, error = [], None, exc.detail
     next_args = {k: v for k, v in args.items() if v and k != "cursor"}
     return render_template("assets/list.html", items=items, next_cursor=next_cursor, args=args, centers=_centers(),
-                           next_args=next_args,
-                           statuses=STATUSES, categories=CATEGORIES, error=error)
+                           next_args=next_args, statuses=STATUSES, categories=CATEGORIES, error=error)
+
+
+def _detail_context(asset) -> dict:
+    """The asset, its history, its open loan, and the moves the life cycle lets IT staff make by hand."""
+    allowed = lifecycle.MANUAL_TRANSITIONS.get(asset.status, frozenset())
+    return {"asset": asset, "history": events.list_asset_history(asset, limit=200).items,
+            "loan": asset_service.active_loan(asset), "moves": [s for s in STATUSES if s in allowed]}
 
 
 @bp.route("/assets/<tag>")
 @page("it", "auditor")
 def asset_page(principal, tag: str):
-    asset = asset_service.get_asset(tag)
-    history = events.list_asset_history(asset, limit=200).items
-    return render_template("assets/detail.html", asset=asset, history=history, loan=asset_service.active_loan(asset),
-                           parse=json.loads, statuses=STATUSES)
+    return render_template("assets/detail.html", form={}, **_detail_context(asset_service.get_asset(tag)))
 
 
 def _values(form) -> dict:
@@ -69,7 +66,7 @@ def asset_new(principal):
         asset = asset_service.create_asset(principal, asset_tag=request.form.get("asset_tag", ""),
                                            **_values(request.form))
     except FleetError as exc:
-        return rerender("assets/edit.html", exc, asset=None, centers=_centers(), categories=CATEGORIES)
+        return rerender("assets/edit.html", exc, lambda: {"centers": _centers()}, asset=None, categories=CATEGORIES)
     return redirect(url_for("web.asset_page", tag=asset.asset_tag))
 
 
@@ -83,7 +80,7 @@ def asset_edit(principal, tag: str):
     try:
         asset_service.update_asset(asset, principal, **_values(request.form))
     except FleetError as exc:
-        return rerender("assets/edit.html", exc, asset=asset, centers=_centers(), categories=CATEGORIES)
+        return rerender("assets/edit.html", exc, lambda: {"centers": _centers()}, asset=asset, categories=CATEGORIES)
     return redirect(url_for("web.asset_page", tag=asset.asset_tag))
 
 
@@ -95,8 +92,7 @@ def asset_status(principal, tag: str):
         asset_service.move_status(asset, principal, request.form.get("status", ""), request.form.get("reason", ""),
                                   wipe_method=request.form.get("wipe_method") or None)
     except FleetError as exc:
-        return rerender("assets/detail.html", exc, asset=asset, history=events.list_asset_history(asset).items,
-                        loan=asset_service.active_loan(asset), parse=json.loads, statuses=STATUSES)
+        return rerender("assets/detail.html", exc, lambda: _detail_context(asset))
     return redirect(url_for("web.asset_page", tag=asset.asset_tag))
 
 
@@ -111,19 +107,20 @@ def asset_import_page(principal):
             raise ValidationFailed("Choose a CSV file.")
         created = asset_import.import_assets(upload.read(), principal)
     except FleetError as exc:
-        problems = sorted((exc.errors or {}).items(), key=lambda kv: _row_number(kv[0]))
-        return render_template("assets/import.html", created=None, problems=problems, error=exc.detail), 422
+        status = refused(exc)
+        return render_template("assets/import.html", created=None, problems=_row_problems(exc.errors or {}),
+                               error=exc.detail), status
     return render_template("assets/import.html", created=created, problems=None)
 
 
-def _row_number(key: str) -> int:
-    digits = "".join(ch for ch in key.split(",")[0] if ch.isdigit())
-    return int(digits or 0)
-
-
-@bp.route("/loans")
-@page("it", "auditor")
-def loan_list(principal):
-    overdue = request.args.get("overdue") == "1"
-    result = loan_service.list_loans(principal, active=True, overdue=True if overdue else None, limit=200)
-    return render_template("loans.html", loans=result.items, overdue_only=overdue, is_overdue=loan_service.is_overdue)
+def _row_problems(errors: dict[str, list[str]]) -> list[tuple[int | None, str, list[str]]]:
+    """The import's errors ("row 3, category": [...]) as (row, column, messages), in file order."""
+    problems = []
+    for key, messages in errors.items():
+        where, _, column = key.partition(",")
+        number = where.removeprefix("row").strip()
+        if number.isdigit():
+            problems.append((int(number), column.strip(), messages))
+        else:
+            problems.append((None, key, messages))
+    return sorted(problems, key=lambda p: (p[0] or 0, p[1]))

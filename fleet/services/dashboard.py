@@ -1,0 +1,64 @@
+"""The IT desk's overview: what needs attention, counted in the database (never by loading rows)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from fleet.extensions import db
+from fleet.models import Asset, Center, LeaverFinding, Loan, LoanRequest, Stocktake
+from fleet.services.loans import overdue_condition
+
+
+@dataclass
+class CenterCounts:
+    code: str
+    name: str
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass
+class DeskSummary:
+    centers: list[CenterCounts]
+    overdue_loans: int
+    active_loans: int
+    pending_requests: int
+    open_leavers: int
+    open_stocktakes: list[Stocktake]
+
+
+def summarise_desk(now: datetime | None = None) -> DeskSummary:
+    """Devices by center and status, and the counts behind each list the desk works through.
+
+    Overdue follows the loans service's own rule (active and past its due date, local time).
+    """
+    centers = {code: CenterCounts(code, name) for code, name in
+               db.session.execute(select(Center.code, Center.name).order_by(Center.code))}
+    rows = db.session.execute(select(Center.code, Asset.status, func.count())
+                              .join(Asset, Asset.center_id == Center.id).group_by(Center.code, Asset.status))
+    for code, status, count in rows:
+        centers[code].counts[status] = count
+
+    def count(query) -> int:
+        return db.session.execute(query).scalar_one()
+
+    return DeskSummary(
+        centers=list(centers.values()),
+        overdue_loans=count(select(func.count()).select_from(Loan).where(overdue_condition(now))),
+        active_loans=count(select(func.count()).select_from(Loan).where(Loan.status == "active")),
+        pending_requests=count(select(func.count()).select_from(LoanRequest).where(LoanRequest.status == "pending")),
+        open_leavers=count(select(func.count()).select_from(LeaverFinding).where(LeaverFinding.resolved_at.is_(None))),
+        open_stocktakes=list_open_stocktakes(),
+    )
+
+
+def list_open_stocktakes() -> list[Stocktake]:
+    """Stocktakes still being scanned, oldest first, so the desk can pick one up again."""
+    return list(db.session.execute(select(Stocktake).where(Stocktake.status == "open")
+                                   .order_by(Stocktake.started_at, Stocktake.id)).scalars())
