@@ -2,6 +2,7 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from fleet.api.common import SECURITY, documented_errors
 from fleet.api.events import event_view
 from fleet.errors import ValidationFailed
 from fleet.schemas.assets import (
@@ -21,7 +22,7 @@ from fleet.services import assets as asset_service
 from fleet.services import events as event_service
 
 blp = Blueprint("assets", __name__, url_prefix="/api/v1", description="Devices: laptops and center equipment")
-SECURITY = [{"bearerAuth": []}]
+errors = documented_errors(blp)
 
 
 @blp.route("/assets")
@@ -29,9 +30,7 @@ class Assets(MethodView):
     @roles_required("it", "auditor")
     @blp.arguments(AssetQueryArgsSchema, location="query")
     @blp.response(200, AssetPageSchema)
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @errors(401, 403, 422)
     @blp.doc(security=SECURITY)
     def get(self, args):
         """Assets in order of registration, filtered by status, center, category and text."""
@@ -41,11 +40,7 @@ class Assets(MethodView):
     @roles_required("it")
     @blp.arguments(AssetCreateSchema)
     @blp.response(201, AssetSchema)
-    @blp.alt_response(400, response="BAD_REQUEST")
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(409, response="CONFLICT")
-    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @errors(400, 401, 403, 409, 422)
     @blp.doc(security=SECURITY)
     def post(self, body):
         """Register a device; it starts in stock at its home center."""
@@ -56,12 +51,7 @@ class Assets(MethodView):
 class AssetImport(MethodView):
     @roles_required("it")
     @blp.response(201, ImportResultSchema)
-    @blp.alt_response(400, response="BAD_REQUEST")
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
-    @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
-    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @errors(400, 401, 403, 413, 415, 422)
     @blp.doc(security=SECURITY, requestBody={"required": True, "content": {"text/csv": {"schema": {
         "type": "string", "example": "asset_tag,serial_number,category,manufacturer,model,center,accessories\n"
                                      "NB-0001,SN1,laptop,LG,gram 16,JJ,charger;bag\n"}}}})
@@ -77,9 +67,7 @@ class AssetImport(MethodView):
 class AssetByTag(MethodView):
     @roles_required("it", "auditor")
     @blp.response(200, AssetSchema)
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(404, response="NOT_FOUND")
+    @errors(401, 403, 404)
     @blp.doc(security=SECURITY)
     def get(self, tag):
         """One asset."""
@@ -88,11 +76,7 @@ class AssetByTag(MethodView):
     @roles_required("it")
     @blp.arguments(AssetUpdateSchema)
     @blp.response(200, AssetSchema)
-    @blp.alt_response(400, response="BAD_REQUEST")
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @errors(400, 401, 403, 404, 422)
     @blp.doc(security=SECURITY)
     def patch(self, body, tag):
         """Change an asset's details (not its tag, not its status)."""
@@ -104,12 +88,7 @@ class AssetStatus(MethodView):
     @roles_required("it")
     @blp.arguments(AssetStatusSchema)
     @blp.response(200, AssetSchema)
-    @blp.alt_response(400, response="BAD_REQUEST")
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT")
-    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @errors(400, 401, 403, 404, 409, 422)
     @blp.doc(security=SECURITY)
     def post(self, body, tag):
         """A life-cycle move; an illegal one is a 409 naming the current status."""
@@ -121,9 +100,7 @@ class AssetHistory(MethodView):
     @roles_required("it", "auditor")
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, EventPageSchema)
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(404, response="NOT_FOUND")
+    @errors(401, 403, 404)
     @blp.doc(security=SECURITY)
     def get(self, args, tag):
         """The asset's own events and those of its loans, oldest first."""

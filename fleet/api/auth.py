@@ -2,6 +2,7 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from fleet.api.common import documented_errors
 from fleet.errors import NotAuthenticated
 from fleet.schemas.auth import MeSchema, TokenCreateSchema, TokenSchema
 from fleet.security import get_directory, require_principal
@@ -9,14 +10,14 @@ from fleet.services import auth as auth_service
 from fleet.services import people as people_service
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Log-in and the caller")
+errors = documented_errors(blp)
 
 
 @blp.route("/auth/token")
 class Tokens(MethodView):
     @blp.arguments(TokenCreateSchema)
     @blp.response(201, TokenSchema)
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @errors(401, 503)
     def post(self, body):
         """Log in with the directory password; answers a bearer token."""
         issued = auth_service.issue_token(get_directory(), body["username"], body["password"],
@@ -25,7 +26,7 @@ class Tokens(MethodView):
                 "roles": sorted(issued.person.roles)}
 
     @blp.response(204)
-    @blp.alt_response(401, response="UNAUTHORIZED")
+    @errors(401)
     @blp.doc(security=[{"bearerAuth": []}])
     def delete(self):
         """Log out: revoke the bearer token sent with this request."""
@@ -39,8 +40,7 @@ class Tokens(MethodView):
 @blp.route("/me")
 class Me(MethodView):
     @blp.response(200, MeSchema)
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @errors(401, 503)
     @blp.doc(security=[{"bearerAuth": []}])
     def get(self):
         """The caller: uid, name, department, roles."""

@@ -1,6 +1,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from fleet.api.common import SECURITY, documented_errors
 from fleet.schemas.centers import (
     CenterCreateSchema,
     CenterPageSchema,
@@ -12,7 +13,7 @@ from fleet.security import require_principal, roles_required
 from fleet.services import centers as center_service
 
 blp = Blueprint("centers", __name__, url_prefix="/api/v1", description="Smart work centers and other sites")
-SECURITY = [{"bearerAuth": []}]
+errors = documented_errors(blp)
 
 
 @blp.route("/centers")
@@ -20,8 +21,7 @@ class Centers(MethodView):
     @roles_required()
     @blp.arguments(CenterQueryArgsSchema, location="query")
     @blp.response(200, CenterPageSchema)
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @errors(401, 422)
     @blp.doc(security=SECURITY)
     def get(self, args):
         """Every center, in order of registration."""
@@ -31,11 +31,7 @@ class Centers(MethodView):
     @roles_required("it")
     @blp.arguments(CenterCreateSchema)
     @blp.response(201, CenterSchema)
-    @blp.alt_response(400, response="BAD_REQUEST")
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(409, response="CONFLICT")
-    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @errors(400, 401, 403, 409, 422)
     @blp.doc(security=SECURITY)
     def post(self, body):
         """Register a center (IT staff)."""
@@ -46,8 +42,7 @@ class Centers(MethodView):
 class CenterByCode(MethodView):
     @roles_required()
     @blp.response(200, CenterSchema)
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(404, response="NOT_FOUND")
+    @errors(401, 404)
     @blp.doc(security=SECURITY)
     def get(self, code):
         """One center."""
@@ -56,11 +51,7 @@ class CenterByCode(MethodView):
     @roles_required("it")
     @blp.arguments(CenterUpdateSchema)
     @blp.response(200, CenterSchema)
-    @blp.alt_response(400, response="BAD_REQUEST")
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @errors(400, 401, 403, 404, 422)
     @blp.doc(security=SECURITY)
     def patch(self, body, code):
         """Change a center's name, kind, address or seats (IT staff)."""

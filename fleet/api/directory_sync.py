@@ -1,11 +1,13 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from fleet.api.common import documented_errors
 from fleet.schemas.directory_sync import SyncResultSchema
 from fleet.security import get_directory, require_principal, roles_required
 from fleet.services import directory_sync
 
 blp = Blueprint("directory_sync", __name__, url_prefix="/api/v1", description="Checks against the staff directory")
+errors = documented_errors(blp)
 
 
 def leaver_view(finding) -> dict:
@@ -19,9 +21,7 @@ def leaver_view(finding) -> dict:
 class DirectorySync(MethodView):
     @roles_required("it")
     @blp.response(200, SyncResultSchema)
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @errors(401, 403, 503)
     @blp.doc(security=[{"bearerAuth": []}])
     def post(self):
         """Check every open loan's assignee against the directory; answers the leavers holding devices."""
@@ -33,8 +33,7 @@ class DirectorySync(MethodView):
 class Leavers(MethodView):
     @roles_required("it", "auditor")
     @blp.response(200, SyncResultSchema)
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(403, response="FORBIDDEN")
+    @errors(401, 403)
     @blp.doc(security=[{"bearerAuth": []}])
     def get(self):
         """Leavers found by earlier syncs who still hold a device."""

@@ -5,6 +5,7 @@ from flask import request, send_file, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from fleet.api.common import SECURITY, documented_errors
 from fleet.db import write_intent
 from fleet.errors import ValidationFailed
 from fleet.schemas.documents import DocumentSchema, VerificationSchema
@@ -12,7 +13,7 @@ from fleet.security import require_principal, roles_required
 from fleet.services import documents as document_service
 
 blp = Blueprint("documents", __name__, url_prefix="/api/v1", description="The register of issued documents")
-SECURITY = [{"bearerAuth": []}]
+errors = documented_errors(blp)
 PDF_RESPONSE = {"description": "The registered PDF, byte for byte",
                 "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}
 
@@ -44,8 +45,7 @@ class DocumentById(MethodView):
     @write_intent
     @roles_required()
     @blp.response(200, DocumentSchema)
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(404, response="NOT_FOUND")
+    @errors(401, 404)
     @blp.doc(security=SECURITY)
     def get(self, document_id):
         """A registered document: kind, sha256, who and when. The loan's assignee, IT staff and auditors."""
@@ -57,8 +57,7 @@ class DocumentPdf(MethodView):
     @write_intent
     @roles_required()
     @blp.doc(responses={"200": PDF_RESPONSE})
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(404, response="NOT_FOUND")
+    @errors(401, 404)
     @blp.doc(security=SECURITY)
     def get(self, document_id):
         """The PDF's bytes; the same bytes every time."""
@@ -69,11 +68,7 @@ class DocumentPdf(MethodView):
 @blp.route("/documents/verify")
 class DocumentVerify(MethodView):
     @blp.response(200, VerificationSchema)
-    @blp.alt_response(400, response="BAD_REQUEST")
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
-    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @errors(400, 401, 403, 413, 422)
     @blp.doc(security=SECURITY, requestBody={"required": True, "content": {
         "application/pdf": {"schema": {"type": "string", "format": "binary"}},
         "multipart/form-data": {"schema": {"type": "object", "properties": {

@@ -4,12 +4,13 @@ from dataclasses import asdict
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from fleet.api.common import SECURITY, documented_errors
 from fleet.schemas.events import ChainVerificationSchema, EventPageSchema, EventQueryArgsSchema
 from fleet.security import roles_required
 from fleet.services import events as event_service
 
 blp = Blueprint("events", __name__, url_prefix="/api/v1", description="The tamper-evident event log")
-SECURITY = [{"bearerAuth": []}]
+errors = documented_errors(blp)
 
 
 def event_view(event) -> dict:
@@ -24,9 +25,7 @@ class Events(MethodView):
     @roles_required("it", "auditor")
     @blp.arguments(EventQueryArgsSchema, location="query")
     @blp.response(200, EventPageSchema)
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @errors(401, 403, 422)
     @blp.doc(security=SECURITY)
     def get(self, args):
         """The event log in order of `seq`, filtered by subject, actor, action and time."""
@@ -38,8 +37,7 @@ class Events(MethodView):
 class EventsVerify(MethodView):
     @roles_required("it", "auditor")
     @blp.response(200, ChainVerificationSchema)
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(403, response="FORBIDDEN")
+    @errors(401, 403)
     @blp.doc(security=SECURITY)
     def get(self):
         """Recompute the whole hash chain: `valid`, `count`, `head`, `first_bad_seq`."""

@@ -1,6 +1,7 @@
 from flask_smorest import Blueprint
 from sqlalchemy import text
 
+from fleet.api.common import documented_errors
 from fleet.errors import DirectoryUnavailable
 from fleet.extensions import db
 from fleet.problems import problem_response
@@ -8,6 +9,7 @@ from fleet.schemas.auth import StatusSchema
 from fleet.security import get_directory
 
 blp = Blueprint("health", __name__, url_prefix="/", description="Liveness and readiness")
+errors = documented_errors(blp)
 
 
 @blp.route("/healthz")
@@ -19,7 +21,7 @@ def healthz():
 
 @blp.route("/readyz")
 @blp.response(200, StatusSchema)
-@blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+@errors(503)
 def readyz():
     """200 when the database and the directory answer, else 503 naming which is down."""
     checks = {}

@@ -2,12 +2,14 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from fleet.api.common import documented_errors
 from fleet.api.documents import send_pdf
 from fleet.db import write_intent
 from fleet.security import require_principal, roles_required
 from fleet.services import labels as label_service
 
 blp = Blueprint("labels", __name__, url_prefix="/api/v1", description="Asset labels with QR codes")
+errors = documented_errors(blp)
 
 
 class LabelArgsSchema(Schema):
@@ -25,9 +27,7 @@ class Labels(MethodView):
         "description": "The label sheet, registered as a document (its id is in X-Fleet-Document-Id)",
         "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
         "headers": {"X-Fleet-Document-Id": {"schema": {"type": "integer"}}}}})
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @errors(401, 403, 422)
     def get(self, args):
         """A sheet of labels (QR code and tag) for `?center=` or `?tags=a,b,c`."""
         tags = [t for t in (args["tags"] or "").split(",") if t.strip()] or None

@@ -2,6 +2,7 @@ from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from fleet.api.common import SECURITY, documented_errors
 from fleet.schemas.loans import (
     BatchSchema,
     BulkLoanCreateSchema,
@@ -16,7 +17,7 @@ from fleet.security import get_directory, require_principal, roles_required
 from fleet.services import loans as loan_service
 
 blp = Blueprint("loans", __name__, url_prefix="/api/v1", description="Hand-over and return of devices")
-SECURITY = [{"bearerAuth": []}]
+errors = documented_errors(blp)
 
 
 def document_ref(document_id: int | None) -> dict | None:
@@ -57,8 +58,7 @@ class Loans(MethodView):
     @roles_required()
     @blp.arguments(LoanQueryArgsSchema, location="query")
     @blp.response(200, LoanPageSchema)
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @errors(401, 422)
     @blp.doc(security=SECURITY)
     def get(self, args):
         """Loans, newest first. Employees see their own only."""
@@ -68,13 +68,7 @@ class Loans(MethodView):
     @roles_required("it")
     @blp.arguments(LoanCreateSchema)
     @blp.response(201, LoanSchema)
-    @blp.alt_response(400, response="BAD_REQUEST")
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT")
-    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
-    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @errors(400, 401, 403, 404, 409, 422, 503)
     @blp.doc(security=SECURITY)
     def post(self, body):
         """Hand an in-stock asset over. The assignee is checked against the directory now:
@@ -88,13 +82,7 @@ class BulkLoans(MethodView):
     @roles_required("it")
     @blp.arguments(BulkLoanCreateSchema)
     @blp.response(201, BatchSchema)
-    @blp.alt_response(400, response="BAD_REQUEST")
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT")
-    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
-    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @errors(400, 401, 403, 404, 409, 422, 503)
     @blp.doc(security=SECURITY)
     def post(self, body):
         """Hand many devices over in one step (emergencies): all or none, one batch form.
@@ -110,8 +98,7 @@ class BulkLoans(MethodView):
 class LoanById(MethodView):
     @roles_required()
     @blp.response(200, LoanSchema)
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(404, response="NOT_FOUND")
+    @errors(401, 404)
     @blp.doc(security=SECURITY)
     def get(self, loan_ref):
         """One loan, by id or by number (L-2026-000042). Employees: their own only."""
@@ -126,12 +113,7 @@ class LoanReturn(MethodView):
     @roles_required("it")
     @blp.arguments(LoanReturnSchema)
     @blp.response(200, LoanSchema)
-    @blp.alt_response(400, response="BAD_REQUEST")
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT")
-    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @errors(400, 401, 403, 404, 409, 422)
     @blp.doc(security=SECURITY)
     def post(self, body, loan_ref):
         """Take a device back: condition, accessories returned, damage notes, data wiped.
@@ -145,12 +127,7 @@ class LoanLost(MethodView):
     @roles_required("it")
     @blp.arguments(LoanLostSchema)
     @blp.response(200, LoanSchema)
-    @blp.alt_response(400, response="BAD_REQUEST")
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT")
-    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @errors(400, 401, 403, 404, 409, 422)
     @blp.doc(security=SECURITY)
     def post(self, body, loan_ref):
         """Close an active loan as lost; the asset becomes lost."""

@@ -1,20 +1,19 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from fleet.api.common import documented_errors
 from fleet.schemas.auth import PersonSchema
 from fleet.security import get_directory, require_principal
 from fleet.services import people as people_service
 
 blp = Blueprint("people", __name__, url_prefix="/api/v1", description="People, as the directory knows them")
+errors = documented_errors(blp)
 
 
 @blp.route("/people/<string:uid>")
 class PersonByUid(MethodView):
     @blp.response(200, PersonSchema)
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @errors(401, 403, 404, 503)
     @blp.doc(security=[{"bearerAuth": []}])
     def get(self, uid):
         """A directory entry with `active`, `eligible` and open loans. Employees may read only themselves."""

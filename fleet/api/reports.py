@@ -3,13 +3,14 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from fleet.api.common import SECURITY, documented_errors
 from fleet.api.documents import send_pdf
 from fleet.db import write_intent
 from fleet.security import require_principal, roles_required
 from fleet.services import audit_reports
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Audit reports, as PDF and CSV")
-SECURITY = [{"bearerAuth": []}]
+errors = documented_errors(blp)
 NAMES = list(audit_reports.REPORTS)
 PDF = {"description": "The report; registered as a document (its id is in X-Fleet-Document-Id)",
        "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
@@ -40,10 +41,7 @@ def _params(name: str, args: dict) -> dict:
     return {}
 
 
-def _errors(func):
-    for code, name in [(401, "UNAUTHORIZED"), (403, "FORBIDDEN"), (404, "NOT_FOUND"), (422, "UNPROCESSABLE_ENTITY")]:
-        func = blp.alt_response(code, response=name)(func)
-    return func
+REPORT_ERRORS = (401, 403, 404, 422)
 
 
 @blp.route("/reports/<any(inventory, loans, overdue, leavers, requests, events):name>.pdf")
@@ -52,7 +50,7 @@ class ReportPdf(MethodView):
     @roles_required("it", "auditor")
     @blp.arguments(ReportArgsSchema, location="query")
     @blp.doc(security=SECURITY, responses={"200": PDF})
-    @_errors
+    @errors(*REPORT_ERRORS)
     def get(self, args, name):
         """A report as PDF: inventory (as_of, center), loans (from, to), overdue, leavers, requests (from, to),
         events (from, to). Every PDF is registered as a document."""
@@ -67,7 +65,7 @@ class ReportCsv(MethodView):
     @roles_required("it", "auditor")
     @blp.arguments(ReportArgsSchema, location="query")
     @blp.doc(security=SECURITY, responses={"200": CSV})
-    @_errors
+    @errors(*REPORT_ERRORS)
     def get(self, args, name):
         """The same report as CSV."""
         data = audit_reports.gather(name, **_params(name, args))

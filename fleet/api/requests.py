@@ -1,6 +1,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from fleet.api.common import SECURITY, documented_errors
 from fleet.schemas.requests import (
     DecisionSchema,
     RequestCreateSchema,
@@ -12,7 +13,7 @@ from fleet.security import get_directory, require_principal, roles_required
 from fleet.services import requests as request_service
 
 blp = Blueprint("requests", __name__, url_prefix="/api/v1", description="Requests for devices and the queue")
-SECURITY = [{"bearerAuth": []}]
+errors = documented_errors(blp)
 
 
 def request_view(req, principal, position: int | None = None) -> dict:
@@ -38,8 +39,7 @@ class Requests(MethodView):
     @roles_required()
     @blp.arguments(RequestQueryArgsSchema, location="query")
     @blp.response(200, RequestPageSchema)
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @errors(401, 422)
     @blp.doc(security=SECURITY)
     def get(self, args):
         """Employees: their own requests; IT staff: all; auditors: all, without reasons and notes.
@@ -52,11 +52,7 @@ class Requests(MethodView):
     @roles_required()
     @blp.arguments(RequestCreateSchema)
     @blp.response(201, RequestSchema)
-    @blp.alt_response(400, response="BAD_REQUEST")
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(409, response="CONFLICT")
-    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
-    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @errors(400, 401, 409, 422, 503)
     @blp.doc(security=SECURITY)
     def post(self, body):
         """Ask for a device. One open request per person per category (409)."""
@@ -69,8 +65,7 @@ class Requests(MethodView):
 class RequestById(MethodView):
     @roles_required()
     @blp.response(200, RequestSchema)
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(404, response="NOT_FOUND")
+    @errors(401, 404)
     @blp.doc(security=SECURITY)
     def get(self, request_id):
         """One request; an employee sees only their own (others answer 404)."""
@@ -82,12 +77,7 @@ def _decision_view(action):
     @roles_required("it")
     @blp.arguments(DecisionSchema)
     @blp.response(200, RequestSchema)
-    @blp.alt_response(400, response="BAD_REQUEST")
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT")
-    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @errors(400, 401, 403, 404, 409, 422)
     @blp.doc(security=SECURITY)
     def post(self, body, request_id):
         req, principal = _one(request_id)
@@ -113,11 +103,7 @@ class RequestCancel(MethodView):
     @roles_required()
     @blp.arguments(DecisionSchema)
     @blp.response(200, RequestSchema)
-    @blp.alt_response(400, response="BAD_REQUEST")
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT")
-    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @errors(400, 401, 404, 409, 422)
     @blp.doc(security=SECURITY)
     def post(self, body, request_id):
         """Cancel a pending or approved request: IT staff, or the requester themself."""

@@ -2,6 +2,7 @@ from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from fleet.api.common import SECURITY, documented_errors
 from fleet.api.documents import send_pdf
 from fleet.db import write_intent
 from fleet.schemas.stocktakes import (
@@ -15,7 +16,7 @@ from fleet.security import require_principal, roles_required
 from fleet.services import stocktakes as stocktake_service
 
 blp = Blueprint("stocktakes", __name__, url_prefix="/api/v1", description="Stocktakes of a center")
-SECURITY = [{"bearerAuth": []}]
+errors = documented_errors(blp)
 REPORT_PDF = {"description": "The stocktake report, registered as a document (its id is in X-Fleet-Document-Id)",
               "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
               "headers": {"X-Fleet-Document-Id": {"schema": {"type": "integer"}}}}
@@ -36,10 +37,7 @@ class Stocktakes(MethodView):
     @roles_required("it")
     @blp.arguments(StocktakeCreateSchema)
     @blp.response(201, StocktakeSchema)
-    @blp.alt_response(400, response="BAD_REQUEST")
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @errors(400, 401, 403, 422)
     @blp.doc(security=SECURITY)
     def post(self, body):
         """Start a stocktake of a center."""
@@ -50,9 +48,7 @@ class Stocktakes(MethodView):
 class StocktakeById(MethodView):
     @roles_required("it", "auditor")
     @blp.response(200, StocktakeSchema)
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(404, response="NOT_FOUND")
+    @errors(401, 403, 404)
     @blp.doc(security=SECURITY)
     def get(self, stocktake_id):
         """A stocktake, with its result so far (or as closed)."""
@@ -65,12 +61,7 @@ class StocktakeScans(MethodView):
     @blp.arguments(ScanCreateSchema)
     @blp.response(201, ScanSchema)
     @blp.alt_response(200, schema=ScanSchema, description="The tag was scanned before (harmless)")
-    @blp.alt_response(400, response="BAD_REQUEST")
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT")
-    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @errors(400, 401, 403, 404, 409, 422)
     @blp.doc(security=SECURITY)
     def post(self, body, stocktake_id):
         """Record a scanned tag (as a barcode scanner types it); answers what it is."""
@@ -85,10 +76,7 @@ class StocktakeScans(MethodView):
 class StocktakeClose(MethodView):
     @roles_required("it")
     @blp.response(200, StocktakeResultSchema)
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT")
+    @errors(401, 403, 404, 409)
     @blp.doc(security=SECURITY)
     def post(self, stocktake_id):
         """Close the stocktake: expected (count), found, missing, unexpected."""
@@ -102,9 +90,7 @@ class StocktakeReport(MethodView):
     @write_intent
     @roles_required("it", "auditor")
     @blp.doc(security=SECURITY, responses={"200": REPORT_PDF})
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(404, response="NOT_FOUND")
+    @errors(401, 403, 404)
     def get(self, stocktake_id):
         """The stocktake report as PDF, registered as a document: a closed stocktake's report is issued once and
         the same bytes are served after; an open one gets an interim report each time."""
