@@ -17,14 +17,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 
-os.environ.setdefault("TMP", tempfile.mkdtemp(prefix="fleet-bench-"))
+import requests
 
-import requests  # noqa: E402
-
-from bench import directory as bench_directory  # noqa: E402
-from bench import scale  # noqa: E402
-from tests.support.postgres import PostgresCluster  # noqa: E402
-from tests.support.server import GunicornServer  # noqa: E402
+from bench import directory as bench_directory
+from bench import scale
+from tests.support.postgres import PostgresCluster
+from tests.support.server import GunicornServer
 
 ROWS: list[tuple[str, str, str]] = []
 FIGURES: dict[str, float | int | str | bool] = {}
@@ -35,11 +33,6 @@ def record(key: str, value, label: str, unit: str = "") -> None:
     shown = f"{value:,.2f}" if isinstance(value, float) else f"{value:,}" if isinstance(value, int) else str(value)
     ROWS.append((label, shown, unit))
     print(f"  {label:<58} {shown:>12} {unit}", flush=True)
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))] if ordered else 0.0
 
 
 def drive(cycle, workers: int, seconds: float, max_cycles: int) -> tuple[float, list[float], int]:
@@ -126,12 +119,12 @@ def handover_throughput(name: str, url: str, ldap: dict, args) -> None:
     finally:
         base.stop()
     record(f"handover_rps_{name}", round(fleet_rps, 1), f"[{name}] Fleet hand-over+return, requests/s", "req/s")
-    record(f"handover_p50_ms_{name}", round(percentile(fleet_lat, 50) * 1000, 1), f"[{name}] Fleet p50", "ms")
-    record(f"handover_p99_ms_{name}", round(percentile(fleet_lat, 99) * 1000, 1), f"[{name}] Fleet p99", "ms")
+    record(f"handover_p50_ms_{name}", round(scale.percentile(fleet_lat, 50) * 1000, 1), f"[{name}] Fleet p50", "ms")
+    record(f"handover_p99_ms_{name}", round(scale.percentile(fleet_lat, 99) * 1000, 1), f"[{name}] Fleet p99", "ms")
     record(f"handover_errors_{name}", fleet_err, f"[{name}] Fleet failed cycles", "")
     record(f"baseline_rps_{name}", round(base_rps, 1), f"[{name}] baseline (UPDATE + 2 INSERTs), requests/s", "req/s")
-    record(f"baseline_p50_ms_{name}", round(percentile(base_lat, 50) * 1000, 1), f"[{name}] baseline p50", "ms")
-    record(f"baseline_p99_ms_{name}", round(percentile(base_lat, 99) * 1000, 1), f"[{name}] baseline p99", "ms")
+    record(f"baseline_p50_ms_{name}", round(scale.percentile(base_lat, 50) * 1000, 1), f"[{name}] baseline p50", "ms")
+    record(f"baseline_p99_ms_{name}", round(scale.percentile(base_lat, 99) * 1000, 1), f"[{name}] baseline p99", "ms")
     record(f"handover_ratio_{name}", round(fleet_rps / base_rps, 3), f"[{name}] handover_ratio (target >= 0.5)", "")
 
 
@@ -144,7 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.seconds = args.seconds or (8 if args.quick else 20)
     only = set(filter(None, args.only.split(",")))
-    wanted = lambda part: not only or part in only  # noqa: E731
+
+    def wanted(part: str) -> bool:
+        return not only or part in only
+
     started = time.monotonic()
     print(f"Fleet benchmarks · {date.today()} · {platform.machine()} · {os.cpu_count()} cores · "
           f"{'quick' if args.quick else 'full'}", flush=True)

@@ -1,5 +1,6 @@
 from flask_smorest import Blueprint
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from fleet.api.common import documented_errors
 from fleet.errors import DirectoryUnavailable
@@ -28,7 +29,7 @@ def readyz():
     try:
         db.session.execute(text("SELECT 1"))
         checks["database"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - any database failure means "not ready", reported by name
+    except SQLAlchemyError as exc:
         db.session.rollback()
         checks["database"] = f"down: {type(exc).__name__}"
     try:
