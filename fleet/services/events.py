@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, and_, cast, or_, select, text, update
+from sqlalchemy import String, and_, cast, insert, or_, select, text, update
 
 from fleet.db import utcnow
 from fleet.extensions import db
@@ -60,10 +60,15 @@ def ensure_head() -> None:
 def append_event(actor: str, action: str, subject_type: str, subject_id: Any, *,
                  before: dict | None = None, after: dict | None = None, extra: dict | None = None,
                  at: datetime | None = None) -> Event:
-    """Append one event in the caller's transaction. Never carries request reasons or notes."""
-    result = db.session.execute(
-        update(EventHead).where(EventHead.id == HEAD_ID).values(seq=EventHead.seq + 1)
-        .returning(EventHead.seq, EventHead.hash)
+    """Append one event in the caller's transaction. Never carries request reasons or notes.
+
+    Core statements on the session's connection, not the ORM unit of work: an append is on
+    every write path, and the head row's UPDATE is what serialises writers.
+    """
+    head, events = EventHead.__table__, Event.__table__
+    connection = db.session.connection()
+    result = connection.execute(
+        update(head).where(head.c.id == HEAD_ID).values(seq=head.c.seq + 1).returning(head.c.seq, head.c.hash)
     ).one_or_none()
     if result is None:
         ensure_head()
@@ -80,12 +85,12 @@ def append_event(actor: str, action: str, subject_type: str, subject_id: Any, *,
     data = canonical_data(payload)
     subject_id = str(subject_id)
     digest = compute_hash(seq, at, actor, action, subject_type, subject_id, data, prev_hash)
-    event = Event(seq=seq, at=at, actor=actor, action=action, subject_type=subject_type, subject_id=subject_id,
-                  data=data, prev_hash=prev_hash, hash=digest)
-    db.session.add(event)
-    db.session.execute(update(EventHead).where(EventHead.id == HEAD_ID).values(hash=digest))
+    values = {"seq": seq, "at": at, "actor": actor, "action": action, "subject_type": subject_type,
+              "subject_id": subject_id, "data": data, "prev_hash": prev_hash, "hash": digest}
+    connection.execute(insert(events).values(**values))
+    connection.execute(update(head).where(head.c.id == HEAD_ID).values(hash=digest))
     db.session.flush()
-    return event
+    return Event(**values)
 
 
 @dataclass(frozen=True)
