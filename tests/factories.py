@@ -6,11 +6,15 @@ Call inside an app context; they flush, the test commits where it needs to.
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
 
 from fleet.extensions import db
+from fleet.security import get_directory
 from fleet.services import assets as asset_service
 from fleet.services import centers as center_service
+from fleet.services import requests as request_service
 from fleet.services.auth import Principal
+from fleet.services.clock import local_today
 
 IT_PRINCIPAL = Principal("it1", "김민수", frozenset({"it", "employee"}))
 _numbers = itertools.count(1)
@@ -33,3 +37,15 @@ def create_asset(center=None, **overrides):
     asset = asset_service.create_asset(IT_PRINCIPAL, **values)
     db.session.commit()
     return asset
+
+
+def create_request(requester: str = "emp1", **overrides):
+    """A pending request made by IT staff on behalf of `requester` (active in the test directory).
+
+    Defaults: a laptop for remote work from tomorrow; `now` sets the time of request (queue order).
+    """
+    values = {"reason": "remote_work", "category": "laptop", **overrides}
+    values.setdefault("needed_from", local_today(values.get("now")) + timedelta(days=1))
+    req = request_service.create_request(get_directory(), IT_PRINCIPAL, requester=requester, **values)
+    db.session.commit()
+    return req

@@ -1,3 +1,5 @@
+"""Requests for devices and the queue: thin views over fleet.services.requests."""
+
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -15,15 +17,14 @@ from fleet.services import requests as request_service
 blp = Blueprint("requests", __name__, url_prefix="/api/v1", description="Requests for devices and the queue")
 errors = documented_errors(blp)
 
-
 def request_view(req, principal, position: int | None = None) -> dict:
-    """Reasons and notes are personal data: only the requester and IT staff see them."""
+    """Reasons, notes and queue places are personal data: only the requester and IT staff see them."""
     view = {"id": req.id, "requester": req.requester_uid, "requester_name": req.requester_name,
             "category": req.category, "needed_from": req.needed_from, "needed_until": req.needed_until,
-            "center": req.center.code if req.center else None, "status": req.status, "position": position,
+            "center": req.center.code if req.center else None, "status": req.status,
             "decided_by": req.decided_by, "decided_at": req.decided_at, "created_at": req.created_at}
-    if principal.has("it") or principal.uid == req.requester_uid:
-        view.update(reason=req.reason, note=req.note, decision_note=req.decision_note)
+    if request_service.can_see_personal_data(req, principal):
+        view.update(reason=req.reason, note=req.note, decision_note=req.decision_note, position=position)
     return view
 
 
@@ -42,8 +43,14 @@ class Requests(MethodView):
     @errors(401, 422)
     @blp.doc(security=SECURITY)
     def get(self, args):
-        """Employees: their own requests; IT staff: all; auditors: all, without reasons and notes.
-        `?status=pending` is the queue in priority order, each with its `position`."""
+        """Requests: employees see their own, IT staff and auditors all.
+
+        `?status=pending` is the queue in priority order (reason, then time of request), each
+        with its `position` in the whole pending queue; other lists are newest first.
+        Auditors get every request without `reason`, `note`, `decision_note` and `position`
+        (personal data; the queue order would betray reasons too, so their lists are
+        always newest first).
+        """
         principal = require_principal()
         page = request_service.list_requests(principal, **args)
         return {"items": [request_view(r, principal, page.positions.get(r.id)) for r in page.items],
@@ -55,7 +62,12 @@ class Requests(MethodView):
     @errors(400, 401, 409, 422, 503)
     @blp.doc(security=SECURITY)
     def post(self, body):
-        """Ask for a device. One open request per person per category (409)."""
+        """Ask for a device, for yourself (IT staff: for `requester`).
+
+        422 with `errors` per field for bad input, an unknown center or a requester who is
+        not active in the directory; 409 when the person already has an open (pending or
+        approved) request for the category; 503 when the directory cannot be reached.
+        """
         principal = require_principal()
         req = request_service.create_request(get_directory(), principal, **body)
         return request_view(req, principal, request_service.queue_position(req))
@@ -68,12 +80,15 @@ class RequestById(MethodView):
     @errors(401, 404)
     @blp.doc(security=SECURITY)
     def get(self, request_id):
-        """One request; an employee sees only their own (others answer 404)."""
+        """One request. An employee sees only their own: anyone else's answers 404.
+
+        Auditors get it without `reason`, `note`, `decision_note` and `position` (personal data).
+        """
         req, principal = _one(request_id)
         return request_view(req, principal, request_service.queue_position(req))
 
 
-def _decision_view(action):
+def _decision_view(action, doc: str):
     @roles_required("it")
     @blp.arguments(DecisionSchema)
     @blp.response(200, RequestSchema)
@@ -83,19 +98,24 @@ def _decision_view(action):
         req, principal = _one(request_id)
         return request_view(action(req, principal, body.get("note")), principal)
 
+    post.__doc__ = doc
     return post
 
 
 @blp.route("/requests/<int:request_id>/approve")
 class RequestApprove(MethodView):
-    post = _decision_view(request_service.approve_request)
-    post.__doc__ = "Approve a pending request (IT staff), with a note."
+    post = _decision_view(request_service.approve_request, """Approve a pending request (IT staff), with a note.
+
+    409 naming the current status when the request is not pending (also when another
+    decision won at the same moment).""")
 
 
 @blp.route("/requests/<int:request_id>/reject")
 class RequestReject(MethodView):
-    post = _decision_view(request_service.reject_request)
-    post.__doc__ = "Reject a pending request (IT staff), with a note."
+    post = _decision_view(request_service.reject_request, """Reject a pending request (IT staff), with a note.
+
+    409 naming the current status when the request is not pending (also when another
+    decision won at the same moment).""")
 
 
 @blp.route("/requests/<int:request_id>/cancel")
@@ -103,9 +123,13 @@ class RequestCancel(MethodView):
     @roles_required()
     @blp.arguments(DecisionSchema)
     @blp.response(200, RequestSchema)
-    @errors(400, 401, 404, 409, 422)
+    @errors(400, 401, 403, 404, 409, 422)
     @blp.doc(security=SECURITY)
     def post(self, body, request_id):
-        """Cancel a pending or approved request: IT staff, or the requester themself."""
+        """Cancel a pending or approved request: IT staff, or the requester themself.
+
+        Another employee's request answers 404, an auditor gets 403; 409 naming the current
+        status when the request is no longer open.
+        """
         req, principal = _one(request_id)
         return request_view(request_service.cancel_request(req, principal, body.get("note")), principal)

@@ -108,6 +108,8 @@ TEMPLATES = (
     N_("Request %(id)s is for a %(category)s, not a %(other)s."),
     N_("Request %(id)s was made by %(uid)s, not %(other)s."),
     N_("There is no request %(id)s."),
+    N_("Only IT staff or the requester may cancel a request."),
+    N_("Longer than maximum length %(max)s."),
     N_("Give the dates as YYYY-MM-DD."),
     # documents, signatures, reports
     N_("Upload a PDF file."),
