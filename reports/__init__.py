@@ -1,4 +1,9 @@
-"""PDF and CSV rendering only: plain dataclasses in, bytes out. Imports nothing from fleet."""
+"""PDF and CSV rendering only: plain dataclasses in, bytes out. Imports nothing from fleet.
+
+Importing is cheap: the Nanum fonts are registered on the first render. The same
+dataclass always renders to the same bytes (given the same font files and library
+versions), so a document registered by its SHA-256 can be rendered again and match.
+"""
 
 from reports.forms import (
     AssetLine,
@@ -12,7 +17,8 @@ from reports.forms import (
     render_return,
 )
 from reports.labels import Label, render_labels
-from reports.tables import Column, TableReport, render_csv, render_table_report
+from reports.stocktake import StocktakeItem, StocktakeReport, render_stocktake
+from reports.tables import Column, TableReport, iter_csv, render_csv, render_table_report
 
 __all__ = [
     "AssetLine",
@@ -26,8 +32,12 @@ __all__ = [
     "render_return",
     "Label",
     "render_labels",
+    "StocktakeItem",
+    "StocktakeReport",
+    "render_stocktake",
     "Column",
     "TableReport",
+    "iter_csv",
     "render_csv",
     "render_table_report",
 ]

@@ -1,280 +1,243 @@
-"""Audit reports as PDF tables, and CSV.
+"""Audit reports as PDF tables, and as CSV.
 
-Rows are drawn straight on the canvas as they stream in: nothing holds every row,
-and "page x of y" uses a form that is written once, after the last page, so one pass
-over the rows suffices (a platypus Table would be quadratic and keep every row).
+Rows stream: each is measured, drawn and forgotten, so a 100,000-row report takes
+seconds and its memory does not grow with the rows (finished pages are kept compressed).
+"Page x / y" needs the total before the last page exists: every page draws a reference to
+one small PDF form that is written once, after the last page, so the rows are read in a
+single pass and `rows` may be a one-shot generator.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
-from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.pdfgen.canvas import Canvas
 
-from reports.fonts import BOLD, REGULAR, ensure_fonts
+from reports._flow import Flow, Table, TableColumn
+from reports._pdf import ASCENT, BAR, GREY, INK, RULE, Document, clean
 
-INK = colors.HexColor("#1f2937")
-GREY = colors.HexColor("#6b7280")
-LINE = colors.HexColor("#d1d5db")
-SHADE = colors.HexColor("#f3f4f6")
-BAR = colors.HexColor("#2563eb")
+Row = Sequence[object]
+RowSource = Iterable[Row] | Callable[[], Iterable[Row]]
+"""Rows: a list, any iterable (read once, as it streams), or a callable answering a fresh iterable."""
+
 MARGIN = 14 * mm
-SIZE = 7.5
-LEADING = 9.5
-PAD = 2.5
-MAX_LINES = 2
+FOOTER = 9 * mm
+LANDSCAPE_FROM = 7  # columns; more than six do not read well on a portrait page
+KEY_WIDTH = 52 * mm
 
 
 @dataclass(frozen=True)
 class Column:
+    """A report column: `key` names it for callers, `label` heads it, `width_weight` is its share of the width."""
+
     key: str
     label: str
-    weight: float = 1.0
+    width_weight: float = 1.0
 
 
 @dataclass
 class TableReport:
-    """A report: `rows` is a sequence, or a callable giving a fresh iterator of rows (streamed once)."""
+    """An audit report: parameters and provenance on the first page, then one row per entry.
+
+    `rows` is a list, an iterable read once as it streams, or a zero-argument callable
+    answering a fresh iterable (called once). Each row has one value per column; values
+    are printed with `str()` (None is empty). `summary` (label, count) pairs are drawn as a
+    horizontal bar chart. `created_at` is the PDF's creation date (ISO 8601): the same
+    report gives the same bytes.
+    """
 
     title: str
+    title_en: str | None = field(default=None, kw_only=True)
     org_name: str
     parameters: list[tuple[str, str]]
     generated_at: str
     generated_by: str
     head_hash: str
     columns: list[Column]
-    rows: Sequence[Sequence[str]] | Callable[[], Iterable[Sequence[str]]]
+    rows: RowSource
     summary: list[tuple[str, int]] | None = None
     notes: list[str] = field(default_factory=list)
     created_at: str = ""
 
 
-class _Fitter:
-    """Wraps cell text into at most two lines of a column, with … when cut; widths are cached per character."""
-
-    def __init__(self, size: float):
-        self.size = size
-        self.cache: dict[str, float] = {}
-
-    def width(self, text: str) -> float:
-        cache = self.cache
-        total = 0.0
-        for ch in text:
-            w = cache.get(ch)
-            if w is None:
-                w = cache[ch] = stringWidth(ch, REGULAR, self.size)
-            total += w
-        return total
-
-    def lines(self, text: str, width: float) -> list[str]:
-        if self.width(text) <= width:
-            return [text]
-        lines: list[str] = []
-        current = ""
-        used = 0.0
-        for ch in text:
-            w = self.cache.get(ch) or self.width(ch)
-            if used + w > width and current:
-                if len(lines) == MAX_LINES - 1:
-                    while current and self.width(current + "…") > width:
-                        current = current[:-1]
-                    lines.append(current + "…")
-                    return lines
-                cut = current.rfind(" ")
-                if cut > len(current) // 2:
-                    lines.append(current[:cut])
-                    current = current[cut + 1 :]
-                else:
-                    lines.append(current)
-                    current = ""
-                used = self.width(current)
-            current += ch
-            used += w
-        lines.append(current)
-        return lines
-
-
-def _iterate(rows) -> Iterable[Sequence[str]]:
+def iter_rows(rows: RowSource) -> Iterable[Row]:
+    """The rows to read, calling `rows` first if it is a callable."""
     return rows() if callable(rows) else rows
 
 
-class _Pager:
-    def __init__(self, report: TableReport, buffer: io.BytesIO):
-        self.report = report
-        self.pagesize = landscape(A4) if len(report.columns) > 6 else A4
-        self.canvas = Canvas(buffer, pagesize=self.pagesize, invariant=1, initialFontName=REGULAR, pageCompression=1)
-        self.canvas.setTitle(report.title)
-        self.canvas.setAuthor(report.org_name)
-        self.canvas.setSubject(f"{report.title} · {report.generated_at}")
-        self.canvas.setCreator("Fleet")
-        width = self.pagesize[0] - 2 * MARGIN
-        total = sum(c.weight for c in report.columns)
-        self.widths = [width * c.weight / total for c in report.columns]
-        self.page = 0
-        self.y = 0.0
+class _ReportPages:
+    """Footer and running header of a report's pages."""
 
-    def _footer(self) -> None:
-        c = self.canvas
-        c.setFont(REGULAR, 7)
-        c.setFillColor(GREY)
-        c.drawString(
-            MARGIN,
-            8 * mm,
-            f"{self.report.org_name} · {self.report.title} · Event log head {self.report.head_hash[:16]}…",
+    def __init__(self, doc: Document, report: TableReport):
+        self.doc, self.report = doc, report
+        self.title = clean(report.title) + (f" · {clean(report.title_en)}" if report.title_en else "")
+
+    def start(self, flow: Flow) -> None:
+        doc = self.doc
+        baseline = flow.y - ASCENT * 9
+        doc.text(
+            flow.right,
+            baseline,
+            doc.fit(clean(self.report.generated_at), flow.width / 3, 7),
+            7,
+            color=GREY,
+            align="right",
         )
-        label = f"{self.page} / "
-        right = self.pagesize[0] - MARGIN - 14
-        c.drawRightString(right, 8 * mm, label)
-        c.saveState()
-        c.translate(right, 8 * mm)
-        c.doForm("total_pages")
-        c.restoreState()
+        doc.text(flow.left, baseline, doc.fit(self.title, flow.width * 0.6, 9, True), 9, bold=True)
+        flow.y -= 16
 
-    def new_page(self, first: bool = False) -> None:
-        if self.page:
-            self._footer()
-            self.canvas.showPage()
-        self.page += 1
-        self.y = self.pagesize[1] - MARGIN
-        if first:
-            self._title_block()
-        else:
-            c = self.canvas
-            c.setFont(BOLD, 9)
-            c.setFillColor(INK)
-            c.drawString(MARGIN, self.y - 9, self.report.title)
-            self.y -= 16
-        self._header_row()
+    def end(self, flow: Flow) -> None:
+        doc, report = self.doc, self.report
+        y = MARGIN - 2
+        doc.line(flow.left, y + 9, flow.right, y + 9, RULE, 0.4)
+        head = clean(report.head_hash)
+        left = f"{clean(report.org_name)} · {self.title} · 이벤트 로그 헤드 Event log head {head[:16]}"
+        left += "…" if len(head) > 16 else ""
+        doc.text(flow.left, y, doc.fit(left, flow.width - 40 * mm, 7), 7, color=GREY)
+        doc.page_number(flow.right - 28 * mm, y)
 
-    def _title_block(self) -> None:
-        c, r = self.canvas, self.report
-        c.setFillColor(GREY)
-        c.setFont(REGULAR, 9)
-        c.drawString(MARGIN, self.y - 9, r.org_name)
-        c.setFillColor(INK)
-        c.setFont(BOLD, 16)
-        c.drawString(MARGIN, self.y - 30, r.title)
-        self.y -= 42
-        c.setFont(REGULAR, 8.5)
-        facts = [
-            *r.parameters,
-            ("생성 일시 Generated at", r.generated_at),
-            ("생성자 Generated by", r.generated_by),
-            ("이벤트 로그 헤드 Event log head", r.head_hash),
-        ]
-        for key, value in facts:
-            c.setFillColor(GREY)
-            c.drawString(MARGIN, self.y - 9, key)
-            c.setFillColor(INK)
-            c.drawString(MARGIN + 52 * mm, self.y - 9, value)
-            self.y -= 12
-        for note in r.notes:
-            c.setFillColor(INK)
-            c.drawString(MARGIN, self.y - 9, note)
-            self.y -= 12
-        if r.summary:
-            self._bars(r.summary)
-        self.y -= 6
 
-    def _bars(self, summary: list[tuple[str, int]]) -> None:
-        c = self.canvas
-        self.y -= 6
-        top = max([n for _, n in summary] + [1])
-        room = self.pagesize[0] - 2 * MARGIN - 70 * mm
-        for label, count in summary:
-            c.setFillColor(INK)
-            c.setFont(REGULAR, 8)
-            c.drawString(MARGIN, self.y - 8, label)
-            c.setFillColor(BAR)
-            c.rect(MARGIN + 45 * mm, self.y - 9, max(room * count / top, 0.5), 8, stroke=0, fill=1)
-            c.setFillColor(INK)
-            c.drawString(MARGIN + 47 * mm + room * count / top, self.y - 8, f"{count:,}")
-            self.y -= 12
+def _title_block(flow: Flow, report: TableReport) -> None:
+    doc = flow.doc
+    doc.text(flow.left, flow.y - ASCENT * 9, doc.fit(clean(report.org_name), flow.width, 9), 9, color=GREY)
+    flow.y -= 14
+    for line in doc.wrap(clean(report.title), flow.width, 16, True, 2):
+        doc.text(flow.left, flow.y - ASCENT * 16, line, 16, bold=True)
+        flow.y -= 20
+    if report.title_en:
+        doc.text(flow.left, flow.y - ASCENT * 11, doc.fit(clean(report.title_en), flow.width, 11), 11, color=GREY)
+        flow.y -= 15
+    flow.y -= 6
+    facts = [
+        *report.parameters,
+        ("생성 일시 Generated at", report.generated_at),
+        ("생성자 Generated by", report.generated_by),
+        ("이벤트 로그 헤드 Event log head", report.head_hash),
+    ]
+    value_width = flow.width - KEY_WIDTH
+    for key, value in facts:
+        keys = doc.wrap(clean(key), KEY_WIDTH - 6, 8, max_lines=2)
+        values = doc.wrap(clean(value, newlines=True), value_width, 8.5, max_lines=4)
+        height = max(len(keys) * 10, len(values) * 11) + 2
+        flow.ensure(height)
+        doc.lines(flow.left, flow.y, keys, 8, 10, color=GREY)
+        doc.lines(flow.left + KEY_WIDTH, flow.y, values, 8.5, 11)
+        flow.y -= height
+    if report.notes:
+        flow.y -= 4
+        for note in report.notes:
+            flow.paragraph(note, 8.5, 11, max_lines=6)
+    if report.summary:
+        _bars(flow, report.summary)
+    flow.y -= 8
 
-    def _header_row(self) -> None:
-        c = self.canvas
-        height = LEADING + 2 * PAD
-        c.setFillColor(SHADE)
-        c.rect(MARGIN, self.y - height, sum(self.widths), height, stroke=0, fill=1)
-        c.setFillColor(INK)
-        c.setFont(BOLD, SIZE)
-        x = MARGIN
-        for column, width in zip(self.report.columns, self.widths, strict=True):
-            label = column.label
-            while label and stringWidth(label, BOLD, SIZE) > width - 2 * PAD:
-                label = label[:-1]
-            c.drawString(x + PAD, self.y - PAD - SIZE, label)
-            x += width
-        self.y -= height
-        c.setStrokeColor(LINE)
-        c.line(MARGIN, self.y, MARGIN + sum(self.widths), self.y)
 
-    def row(self, cells: list[list[str]], shaded: bool) -> None:
-        lines = max(len(cell) for cell in cells)
-        height = lines * LEADING + 2 * PAD
-        if self.y - height < 14 * mm:
-            self.new_page()
-        c = self.canvas
-        if shaded:
-            c.setFillColor(SHADE)
-            c.rect(MARGIN, self.y - height, sum(self.widths), height, stroke=0, fill=1)
-        c.setFillColor(INK)
-        c.setFont(REGULAR, SIZE)
-        x = MARGIN
-        for cell, width in zip(cells, self.widths, strict=True):
-            for i, text in enumerate(cell):
-                c.drawString(x + PAD, self.y - PAD - SIZE - i * LEADING, text)
-            x += width
-        self.y -= height
-
-    def finish(self) -> None:
-        self._footer()
-        c = self.canvas
-        c.beginForm("total_pages")
-        c.setFont(REGULAR, 7)
-        c.setFillColor(GREY)
-        c.drawString(0, 0, str(self.page))
-        c.endForm()
-        c.save()
+def _bars(flow: Flow, summary: list[tuple[str, int]]) -> None:
+    """The summary counts as a horizontal bar chart."""
+    doc = flow.doc
+    flow.y -= 6
+    flow.ensure(14 + 13)
+    doc.text(flow.left, flow.y - ASCENT * 9, "요약 Summary", 9, bold=True)
+    flow.y -= 14
+    label_width, count_width = 52 * mm, 24 * mm
+    room = min(flow.width - label_width - count_width, 150 * mm)
+    top = max([int(count) for _, count in summary] + [1])
+    for label, count in summary:
+        count = int(count)
+        flow.ensure(13)
+        y = flow.y - 10
+        doc.text(flow.left, y + 2, doc.fit(clean(label), label_width - 4, 8), 8)
+        length = room * max(count, 0) / top
+        doc.rect(flow.left + label_width, y, max(length, 0.8), 8.5, fill=BAR)
+        doc.text(flow.left + label_width + length + 4, y + 2, f"{count:,}", 8, color=INK)
+        flow.y -= 13
 
 
 def render_table_report(report: TableReport) -> bytes:
-    """Title, parameters, generated at / by, the event log head hash, an optional bar chart of
-    counts, then every row, with "page x / y" on every page."""
-    ensure_fonts()
-    buffer = io.BytesIO()
-    pager = _Pager(report, buffer)
-    fitter = _Fitter(SIZE)
-    inner = [w - 2 * PAD for w in pager.widths]
-    pager.new_page(first=True)
-    count = 0
-    for count, row in enumerate(_iterate(report.rows), start=1):
-        cells = [fitter.lines("" if v is None else str(v), w) for v, w in zip(row, inner, strict=True)]
-        pager.row(cells, shaded=count % 2 == 0)
-    if count == 0:
-        pager.row([["(없음 None)"]] + [[""] for _ in inner[1:]], shaded=False)
-    pager.finish()
-    return buffer.getvalue()
+    """Title, parameters, generated at / by, the event log head hash, notes, an optional bar
+    chart of the summary counts, then every row (header row repeated on each page), with
+    "Page x / y" on every page; landscape A4 from seven columns up. The last line gives the
+    row count and how many long cells were cut with … (the CSV has them in full).
+
+    Raises ValueError for a report without columns or a row of the wrong length.
+    """
+    if not report.columns:
+        raise ValueError("a table report needs at least one column")
+    pagesize = landscape(A4) if len(report.columns) >= LANDSCAPE_FROM else A4
+    title = clean(report.title) + (f" {clean(report.title_en)}" if report.title_en else "")
+    doc = Document(
+        pagesize,
+        title=title,
+        author=report.org_name,
+        subject=f"{title} · {clean(report.generated_at)}",
+        created_at=report.created_at,
+    )
+    pages = _ReportPages(doc, report)
+    flow = Flow(
+        doc,
+        left=MARGIN,
+        right=pagesize[0] - MARGIN,
+        top=pagesize[1] - MARGIN,
+        bottom=MARGIN + FOOTER,
+        on_page_start=pages.start,
+        on_page_end=pages.end,
+    )
+    _title_block(flow, report)
+    weights = [max(float(c.width_weight), 0.05) for c in report.columns]
+    columns = [
+        TableColumn(c.label, flow.width * w / sum(weights)) for c, w in zip(report.columns, weights, strict=True)
+    ]
+    table = Table(flow, columns)
+    table.start()
+    for row in iter_rows(report.rows):
+        table.add(row)
+    if table.count == 0:
+        table.message("(없음 None)")
+    table.finish()
+    flow.y -= 4
+    closing = f"총 {table.count:,}행 · Total {table.count:,} rows"
+    if table.cut:
+        closing += (
+            f" · 긴 값 {table.cut:,}칸은 …로 줄였습니다(CSV에 전체 값)"
+            f" · {table.cut:,} long cells cut with … (full in the CSV)"
+        )
+    flow.paragraph(closing, 7.5, 10, color=GREY)
+    flow.close()
+    return doc.finish()
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_safe(value: object) -> str:
-    """Cells starting with = + - @ would run as formulas in a spreadsheet: prefix them with '."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    """A cell starting with = + - @ (or a tab or carriage return) would run as a formula in a
+    spreadsheet: it gets a leading '. None is empty."""
+    text = "" if value is None else str(value).replace("\x00", "")
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def render_csv(columns: Sequence[Column], rows: Iterable[Sequence[str]]) -> bytes:
-    """UTF-8 with a BOM (spreadsheet programs then open Korean correctly), CRLF line ends."""
+def iter_csv(columns: Sequence[Column], rows: RowSource, chunk_rows: int = 1000) -> Iterator[bytes]:
+    """The CSV in chunks of bytes, for a streamed response: see `render_csv`."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([c.label for c in columns])
-    for row in rows:
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    buffer.write("\ufeff")
+    writer.writerow([csv_safe(c.label) for c in columns])
+    for count, row in enumerate(iter_rows(rows), start=1):
+        if len(row) != len(columns):
+            raise ValueError(f"row {count} has {len(row)} values for {len(columns)} columns")
         writer.writerow([csv_safe(v) for v in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+        if count % chunk_rows == 0:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
+
+
+def render_csv(columns: Sequence[Column], rows: RowSource) -> bytes:
+    """UTF-8 with a BOM (spreadsheet programs then read Korean), CRLF line ends, quotes where
+    needed, the column labels as the first row, and formula-like cells guarded with '."""
+    return b"".join(iter_csv(columns, rows))

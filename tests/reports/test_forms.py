@@ -1,213 +1,261 @@
-"""The forms, rendered from hand-built dataclasses and read back."""
+"""Handover, return and batch forms rendered from hand-built dataclasses and read back."""
 
 from __future__ import annotations
 
 import io
 import re
-import struct
-import zlib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import pytest
+from pypdf import PdfReader
 
 import reports
-from tests.support import pdf
-
-LONG_DEPARTMENT = "스마트워크센터운영및디지털민원서비스혁신추진단"
-PERSON = reports.Party("이지은", "E3001", LONG_DEPARTMENT, "emp1@example.kr", "emp1")
-ASSET = reports.AssetLine(
-    "YS-NB-001", "노트북 Laptop", "LG", "gram 16", "LG26000001", ["charger", "bag", "mouse"], "새 제품"
+from tests.reports.helpers import (
+    ASSET,
+    LONG_DEPARTMENT,
+    PERSON,
+    batch,
+    flat,
+    fonts,
+    handover,
+    images,
+    overlaps,
+    page_count,
+    qr_codes,
+    return_form,
+    signature_png,
+    text,
+    words,
 )
 
 
-def handover(**overrides) -> reports.HandoverForm:
-    values = dict(
-        org_name="대전광역시 유성구청",
-        form_number="L-2026-000042",
-        issued_at="2026-11-23 14:05 KST",
-        due_date="2027-02-21",
-        center_name="진잠도서관 스마트워크센터",
-        request_ref="R-000007",
-        issued_by="김민수",
-        assignee=PERSON,
-        asset=ASSET,
-        note="재택근무",
-        qr_payload="fleet:loan:L-2026-000042",
-        created_at="2026-11-23T05:05:00+00:00",
-    )
-    return reports.HandoverForm(**{**values, **overrides})
-
-
-def return_form(**overrides) -> reports.ReturnForm:
-    values = dict(
-        org_name="대전광역시 유성구청",
-        form_number="L-2026-000042",
-        returned_at="2026-11-30 10:00 KST",
-        received_by="김민수",
-        issued_at="2026-11-23 14:05 KST",
-        due_date="2026-11-27",
-        center_name="진잠도서관 스마트워크센터",
-        assignee=PERSON,
-        asset=ASSET,
-        accessories_handed_over=["charger", "bag", "mouse"],
-        accessories_returned=["charger", "mouse"],
-        condition="damaged",
-        damage_notes="화면 모서리 깨짐",
-        data_wiped=False,
-        wipe_release=None,
-        days_overdue=3,
-        qr_payload="fleet:return:L-2026-000042",
-        created_at="2026-11-30T01:00:00+00:00",
-    )
-    return reports.ReturnForm(**{**values, **overrides})
-
-
-def png(width=120, height=40) -> bytes:
-    """A small black-stroke PNG, made by hand."""
-    raw = b"".join(b"\x00" + bytes(0 if (x + y) % 7 == 0 else 255 for x in range(width)) for y in range(height))
-
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )
+def assert_tidy_single_page(pdf: bytes) -> None:
+    """One A4 page, every font embedded Nanum TrueType, no word on another, nothing off the page."""
+    assert page_count(pdf) == 1
+    found = fonts(pdf)
+    assert found and all(embedded and kind == "TrueType" and "Nanum" in name for name, kind, embedded in found), found
+    placed, width, height = words(pdf)
+    assert (round(width), round(height)) == (595, 842)
+    assert not overlaps(placed)
+    margin = 12 * 72 / 25.4  # every word stays at least 12 mm inside the page edges
+    assert all(margin < w.x0 and w.x1 < width - margin and margin < w.top and w.bottom < height - 20 for w in placed)
 
 
 def test_handover_form_reads_back():
-    document = reports.render_handover(handover())
-    flat = pdf.flat_text(document)
+    pdf = reports.render_handover(handover())
+    found = flat(pdf)
     for expected in [
         "장비인수증",
         "EquipmentHandoverForm",
+        "대전광역시유성구청",
+        "L-2026-000042",
         "이지은",
         "E3001",
+        "".join(LONG_DEPARTMENT.split()),
+        "emp1@example.kr",
         "YS-NB-001",
+        "노트북Laptop",
+        "LGgram16",
         "LG26000001",
-        "L-2026-000042",
-        LONG_DEPARTMENT,
+        "새제품",
+        "충전기charger",
         "진잠도서관스마트워크센터",
+        "2026-11-2314:05KST",
         "2027-02-21",
+        "R-000007",
+        "김민수",
+        "임신중재택근무지원",
         "24시간",
-        "charger",
+        "within24hours",
         "담당팀장과장",
-        "대전광역시유성구청",
+        "인수자서명",
+        "담당자서명",
     ]:
-        assert expected in flat, expected
-    assert pdf.page_count(document) == 1
-    assert all(embedded for _, embedded in pdf.fonts(document)) and pdf.fonts(document)
-    assert pdf.qr_codes(document) == ["fleet:loan:L-2026-000042"]
+        assert expected in found, expected
+    assert_tidy_single_page(pdf)
+    assert qr_codes(pdf) == ["fleet:loan:L-2026-000042"]
 
 
-def test_same_form_same_bytes():
-    assert reports.render_handover(handover()) == reports.render_handover(handover())
-    assert reports.render_handover(handover()) != reports.render_handover(handover(due_date="2027-02-22"))
+def test_the_long_department_is_wrapped_over_lines_not_cut():
+    pdf = reports.render_handover(handover())
+    placed, _, _ = words(pdf)
+    first, *_, last = LONG_DEPARTMENT.split()
+    tops = {w.text: w.top for w in placed}
+    assert tops[last] > tops[first] + 5  # the end of the name is on a line below its start
+    assert "".join(LONG_DEPARTMENT.split()) in flat(pdf) and "…" not in flat(pdf)
 
 
-def test_signatures_are_placed_in_the_form():
-    assert pdf.image_count(reports.render_handover(handover())) == 0
-    signed = reports.render_handover(handover(signature_assignee_png=png(), signature_staff_png=png(100, 30)))
-    assert pdf.image_count(signed) == 2 and pdf.page_count(signed) == 1
+def test_same_form_same_bytes_and_creation_date_from_the_caller():
+    form = handover(signature_assignee_png=signature_png())
+    first = reports.render_handover(form)
+    assert reports.render_handover(form) == first
+    assert reports.render_handover(replace(form, due_date="2027-02-22")) != first
+    info = PdfReader(io.BytesIO(first)).metadata
+    assert info["/CreationDate"] == "D:20261123050500+00'00'" and info["/Title"].startswith("장비 인수증")
 
 
-def test_a_long_note_still_fits_one_page():
-    assert pdf.page_count(reports.render_handover(handover(note="매우 긴 메모 " * 300))) == 1
+def test_forms_rendered_at_once_in_threads_are_the_same_bytes():
+    forms = [handover(form_number=f"L-2026-{i:06d}") for i in range(6)]
+    serial = [reports.render_handover(f) for f in forms]
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(reports.render_handover, forms)) == serial
+
+
+def test_signatures_are_drawn_inside_their_boxes():
+    assert images(reports.render_handover(handover())) == []
+    signed = reports.render_handover(
+        handover(signature_assignee_png=signature_png(), signature_staff_png=signature_png(120, 40))
+    )
+    kinds = [line.split()[2] for line in images(signed)]
+    assert kinds.count("image") == 2  # each with its transparency as an soft mask
+    assert_tidy_single_page(signed)
+
+
+def test_a_signature_that_is_not_an_image_is_refused():
+    with pytest.raises(ValueError, match="image"):
+        reports.render_handover(handover(signature_staff_png=b"not a png"))
+
+
+def test_the_worst_handover_still_fits_one_tidy_page():
+    long = "아주 긴 값입니다 " * 40
+    person = reports.Party(
+        "남궁민수 (Namgung Minsu) " * 6,
+        "E3" * 30,
+        LONG_DEPARTMENT * 6,
+        "a.very.long.address@" + "sub." * 25 + "kr",
+        "u" * 90,
+    )
+    asset = reports.AssetLine(
+        "YS-NB-" + "0" * 60,
+        "노트북 " * 20,
+        "Samsung " * 10,
+        "Galaxy " * 10,
+        "SN" * 60,
+        [f"구성품 {i} accessory {i} with a long name" for i in range(15)],
+        long,
+    )
+    form = handover(
+        org_name="대전광역시 유성구청 스마트워크센터 운영 및 디지털 민원 서비스 혁신 추진단 " * 3,
+        form_number="L-2026-000042" * 5,
+        issued_at=long,
+        due_date=long,
+        center_name=long,
+        request_ref=long,
+        issued_by=long,
+        assignee=person,
+        asset=asset,
+        note="매우 긴 메모 " * 400 + "\n끝\t\x00\r\n",
+        signature_assignee_png=signature_png(),
+        signature_staff_png=signature_png(40, 400),
+    )
+    pdf = reports.render_handover(form)
+    assert_tidy_single_page(pdf)
+    assert qr_codes(pdf) == ["fleet:loan:L-2026-000042"]
+    assert "외7개·7more" in flat(pdf)  # accessories beyond the room are counted and named
+
+
+def test_empty_values_are_shown_as_dashes_not_errors():
+    bare = reports.AssetLine("YS-NB-002", "", "", "", "")
+    pdf = reports.render_handover(
+        handover(asset=bare, note=None, request_ref=None, assignee=reports.Party("김", "", "", "", "kim"))
+    )
+    assert_tidy_single_page(pdf)
+    assert "없음None" in flat(pdf)  # no accessories
 
 
 def test_return_form_marks_what_is_missing():
-    document = reports.render_return(return_form())
-    flat = pdf.flat_text(document)
+    pdf = reports.render_return(return_form())
+    found = flat(pdf)
     for expected in [
         "장비반납확인서",
         "EquipmentReturnForm",
         "이지은",
-        "누락",
-        "Missing:bag",
-        "파손",
-        "화면모서리깨짐",
-        "3일",
-        "미완료",
-    ]:
-        assert expected in flat, expected
-    assert pdf.page_count(document) == 1 and all(e for _, e in pdf.fonts(document))
-    released = pdf.flat_text(
-        reports.render_return(return_form(data_wiped=True, wipe_release="2026-12-01 · 보안삭제 · 김민수"))
-    )
-    assert "보안삭제" in released and "Missing:bag" in released
-
-
-def test_batch_form_lists_everyone_over_pages():
-    lines = [reports.BatchLine(f"L-2026-{i:06d}", PERSON, ASSET, "2027-01-01") for i in range(1, 41)]
-    form = reports.BatchHandoverForm(
-        "유성구청",
-        "B-2026-000001",
-        "2026-11-23 14:05 KST",
+        "E3001",
+        "".join(LONG_DEPARTMENT.split()),
+        "YS-NB-001",
+        "LG26000001",
+        "L-2026-000042",
+        "2026-11-3010:00KST",
         "김민수",
-        "긴급 재택",
-        lines,
-        "fleet:batch:B-2026-000001",
-        "2026-11-23",
+        "가방bag누락Missing",
+        "누락구성품Missing:가방bag",
+        "파손·Damaged",
+        "화면모서리깨짐",
+        "3일지남·3dayslate",
+        "미완료·Notdone",
+    ]:
+        assert expected in found, expected
+    layout = text(pdf)
+    assert re.search(r"가방 bag +누락 Missing", layout) and not re.search(r"(charger|mouse) +누락", layout)
+    assert_tidy_single_page(pdf)
+    assert qr_codes(pdf) == ["fleet:return:L-2026-000042"]
+
+
+def test_a_complete_return_marks_nothing_missing_and_shows_the_wipe_release():
+    pdf = reports.render_return(
+        return_form(
+            accessories_returned=["마우스 MOUSE", "충전기  charger", "가방 bag", "USB 허브"],
+            condition="good",
+            damage_notes=None,
+            data_wiped=True,
+            wipe_release="2026-11-25 · 보안삭제(DoD) · 김민수",
+            days_overdue=0,
+        )
     )
-    document = reports.render_batch_handover(form)
-    flat = pdf.flat_text(document)
-    assert "장비일괄인수증" in flat and all(f"L-2026-{i:06d}" in flat for i in range(1, 41))
-    assert pdf.page_count(document) > 1
+    found = flat(pdf)
+    assert "Missing" not in found and "누락" not in found
+    assert "USB허브추가Extra" in found  # came back, though not handed over
+    for expected in ["양호·Good", "완료·Done", "2026-11-25·보안삭제(DoD)·김민수", "없음·Ontime"]:
+        assert expected in found, expected
+    assert_tidy_single_page(pdf)
 
 
-@pytest.mark.parametrize("rows,pages", [(10, 1), (2000, None)])
-def test_table_report_pages(rows, pages):
-    columns = [reports.Column("tag", "자산번호 Asset tag"), reports.Column("name", "성명 Name")]
-    report = reports.TableReport(
-        "자산 현황 Inventory",
-        "유성구청",
-        [("기준일 As of", "2026-11-23")],
-        "2026-11-23 14:00 KST",
-        "김민수 (kimit)",
-        "f" * 64,
-        columns,
-        lambda: ((f"T-{i:05d}", "이지은") for i in range(rows)),
-        summary=[("재고", rows)],
+def test_return_signatures_and_the_worst_return_fit_one_page():
+    long = "아주 긴 값입니다 " * 40
+    many = [f"구성품 {i} accessory {i}" for i in range(20)]
+    pdf = reports.render_return(
+        return_form(
+            accessories_handed_over=many,
+            accessories_returned=many[:2] + ["extra " * 20],
+            damage_notes=long * 20,
+            wipe_release=long,
+            received_by=long,
+            center_name=long,
+            days_overdue=12345,
+            signature_assignee_png=signature_png(),
+            signature_staff_png=signature_png(),
+        )
     )
-    document = reports.render_table_report(report)
-    count = pdf.page_count(document)
-    assert pages is None or count == pages
-    body = pdf.text(document)
-    assert re.search(rf"\b1\s*/\s*{count}\b", body) and re.search(rf"\b{count}\s*/\s*{count}\b", body)
-    assert all(f"T-{i:05d}" in body for i in range(rows))
-    assert "f" * 64 in body and "김민수" in body and all(e for _, e in pdf.fonts(document))
+    assert_tidy_single_page(pdf)
+    assert [line.split()[2] for line in images(pdf)].count("image") == 2
+    assert "누락구성품Missing:구성품2accessory2" in flat(pdf)
 
 
-def test_csv_has_a_bom_and_guards_formulas():
-    data = reports.render_csv(
-        [reports.Column("a", "성명 Name"), reports.Column("b", "메모")],
-        [("이지은", '=HYPERLINK("x")'), ("최준호", "+1"), ("a,b", "-2")],
-    )
-    assert data.startswith("\ufeff".encode())
-    text = data.decode("utf-8-sig")
-    assert text.splitlines()[0] == "성명 Name,메모" and "'=HYPERLINK" in text and "'+1" in text and '"a,b"' in text
-    assert "\r\n" in text
+def test_batch_form_lists_everyone_over_numbered_pages():
+    form = batch(40)
+    pdf = reports.render_batch_handover(form)
+    pages = page_count(pdf)
+    assert pages > 1
+    found = flat(pdf)
+    assert "장비일괄인수증" in found and "BatchHandoverForm" in found and "B-2026-000001" in found
+    assert all(f"L-2026-{i:06d}" in found and f"YS-NB-{i:03d}" in found for i in range(1, 41))
+    for page in range(1, pages + 1):
+        assert re.search(rf"Page {page} / {pages}\b", text(pdf, page)), page
+        assert "대여번호" in text(pdf, page)  # the header row on every page
+    assert "담당자서명" in flat(pdf, pages) and "24시간" in flat(pdf, pages)
+    assert all(embedded for _, _, embedded in fonts(pdf))
+    assert qr_codes(pdf) == ["fleet:batch:B-2026-000001"]
+    assert reports.render_batch_handover(form) == pdf
 
 
-def test_labels_decode():
-    labels = [
-        reports.Label(f"YS-NB-{i:03d}", "LG gram 16 · 진잠도서관", f"fleet:asset:YS-NB-{i:03d}") for i in range(26)
-    ]
-    document = reports.render_labels(labels, "유성구청", "2026-11-23")
-    assert pdf.page_count(document) == 2
-    assert set(pdf.qr_codes(document)) == {f"fleet:asset:YS-NB-{i:03d}" for i in range(24)}
-    assert "YS-NB-025" in pdf.text(document)
+def test_a_small_batch_is_one_page():
+    pdf = reports.render_batch_handover(batch(2))
+    assert page_count(pdf) == 1 and "Page 1 / 1" in text(pdf)
+    assert reports.render_batch_handover(replace(batch(0), note=None))  # no lines: still a form
 
 
-def test_reports_imports_nothing_from_fleet():
-    import subprocess
-    import sys
-
-    code = "import sys, reports; print(any(m == 'fleet' or m.startswith('fleet.') for m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "False"
-
-
-def test_png_helper_is_a_png():
-    assert io.BytesIO(png()).read(8) == b"\x89PNG\r\n\x1a\n"
+def test_frozen_dataclasses_can_be_copied_with_signatures():
+    form = handover()
+    signed = replace(form, signature_assignee_png=signature_png())
+    assert signed.assignee is PERSON and signed.asset is ASSET and form.signature_assignee_png is None
