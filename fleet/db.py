@@ -77,6 +77,17 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
+def run(statement, params: dict | None = None):
+    """Execute a Core statement on the session's connection, inside the request's unit of work.
+
+    For the hot path (hand-over, return, the event log): no ORM flush, and a statement
+    built once at import is compiled once, not rebuilt and cache-keyed on every call.
+    """
+    from fleet.extensions import db
+
+    return db.session.connection().execute(statement, params or {})
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -15,9 +15,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, and_, cast, insert, or_, select, text, update
+from sqlalchemy import String, and_, bindparam, cast, insert, or_, select, text, update
 
-from fleet.db import utcnow
+from fleet.db import run, utcnow
 from fleet.extensions import db
 from fleet.models import GENESIS_HASH, Asset, Event, EventHead, Loan
 from fleet.services.pagination import Page, decode_cursor, make_page
@@ -57,6 +57,14 @@ def ensure_head() -> None:
         db.session.flush()
 
 
+_HEAD, _EVENTS = EventHead.__table__, Event.__table__
+# Built once: building and cache-keying a statement on every append cost more than running it.
+_TAKE_SEQ = (update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(seq=_HEAD.c.seq + 1)
+             .returning(_HEAD.c.seq, _HEAD.c.hash))
+_INSERT_EVENT = insert(_EVENTS)
+_SET_HEAD_HASH = update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(hash=bindparam("digest", type_=String))
+
+
 def append_event(actor: str, action: str, subject_type: str, subject_id: Any, *,
                  before: dict | None = None, after: dict | None = None, extra: dict | None = None,
                  at: datetime | None = None) -> Event:
@@ -65,11 +73,7 @@ def append_event(actor: str, action: str, subject_type: str, subject_id: Any, *,
     Core statements on the session's connection, not the ORM unit of work: an append is on
     every write path, and the head row's UPDATE is what serialises writers.
     """
-    head, events = EventHead.__table__, Event.__table__
-    connection = db.session.connection()
-    result = connection.execute(
-        update(head).where(head.c.id == HEAD_ID).values(seq=head.c.seq + 1).returning(head.c.seq, head.c.hash)
-    ).one_or_none()
+    result = run(_TAKE_SEQ).one_or_none()
     if result is None:
         ensure_head()
         return append_event(actor, action, subject_type, subject_id, before=before, after=after, extra=extra, at=at)
@@ -87,9 +91,8 @@ def append_event(actor: str, action: str, subject_type: str, subject_id: Any, *,
     digest = compute_hash(seq, at, actor, action, subject_type, subject_id, data, prev_hash)
     values = {"seq": seq, "at": at, "actor": actor, "action": action, "subject_type": subject_type,
               "subject_id": subject_id, "data": data, "prev_hash": prev_hash, "hash": digest}
-    connection.execute(insert(events).values(**values))
-    connection.execute(update(head).where(head.c.id == HEAD_ID).values(hash=digest))
-    db.session.flush()
+    run(_INSERT_EVENT, values)
+    run(_SET_HEAD_HASH, {"digest": digest})
     return Event(**values)
 
 

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, bindparam, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
-from fleet.db import utcnow
+from fleet.db import run, utcnow
 from fleet.directory.base import Directory, Person
 from fleet.errors import Conflict, NotFound, RuleViolation, ValidationFailed
 from fleet.extensions import db
@@ -29,6 +30,21 @@ from fleet.services.auth import Principal
 from fleet.services.clock import local_today
 from fleet.services.events import append_event
 from fleet.services.pagination import Page, decode_cursor, make_page
+
+_ASSETS, _LOANS, _DOCUMENTS, _FINDINGS = (Asset.__table__, Loan.__table__, Document.__table__,
+                                         LeaverFinding.__table__)
+# The statements of every hand-over and return, built once (see fleet.db.run).
+_MOVE_ASSET = (update(_ASSETS).where(_ASSETS.c.id == bindparam("asset_id"), _ASSETS.c.status == bindparam("expected"))
+               .values(status=bindparam("new_status", type_=_ASSETS.c.status.type),
+                       updated_at=bindparam("now", type_=_ASSETS.c.updated_at.type)))
+_CLOSE_LOAN = update(_LOANS).where(_LOANS.c.id == bindparam("loan_id"), _LOANS.c.status == "active")
+_RESERVE_DOCUMENT = insert(_DOCUMENTS).returning(_DOCUMENTS.c.id)
+_NAME_DOCUMENT = (update(_DOCUMENTS).where(_DOCUMENTS.c.id == bindparam("document_id"))
+                  .values(subject=bindparam("new_subject", type_=_DOCUMENTS.c.subject.type),
+                          filename=bindparam("new_filename", type_=_DOCUMENTS.c.filename.type)))
+_RESOLVE_FINDINGS = (update(_FINDINGS).where(_FINDINGS.c.loan_id == bindparam("of_loan"),
+                                             _FINDINGS.c.resolved_at.is_(None))
+                     .values(resolved_at=bindparam("now", type_=_FINDINGS.c.resolved_at.type)))
 
 
 @dataclass(frozen=True)
@@ -75,23 +91,28 @@ def _asset_for_handover(tag: str) -> Asset:
     return asset
 
 
-def _take_asset(asset: Asset, now: datetime) -> None:
-    """Move the asset in_stock → on_loan only if it still is in stock (one winner under concurrency)."""
-    result = db.session.execute(
-        update(Asset).where(Asset.id == asset.id, Asset.status == "in_stock")
-        .values(status="on_loan", updated_at=now).execution_options(synchronize_session=False)
-    )
+def _moved(asset: Asset, expected: str, new: str, now: datetime) -> bool:
+    """Move the asset only if it still is `expected`: one winner under concurrency."""
+    result = run(_MOVE_ASSET, {"asset_id": asset.id, "expected": expected, "new_status": new, "now": now})
     if result.rowcount != 1:
         db.session.refresh(asset)
+        return False
+    set_committed_value(asset, "status", new)
+    set_committed_value(asset, "updated_at", now)
+    return True
+
+
+def _take_asset(asset: Asset, now: datetime) -> None:
+    """Move the asset in_stock → on_loan only if it still is in stock."""
+    if not _moved(asset, "in_stock", "on_loan", now):
         raise Conflict(f"Asset {asset.asset_tag} is {asset.status}, not in_stock: it cannot be handed over.",
                        code="asset-not-in-stock")
-    asset.status = "on_loan"
 
 
-def _reserve_document(kind: str, subject: str, filename: str, actor: str, now: datetime) -> Document:
-    document = Document(kind=kind, subject=subject, filename=filename, created_at=now, created_by=actor)
-    db.session.add(document)
-    return document
+def _reserve_document(kind: str, subject: str | None, filename: str, actor: str, now: datetime) -> int:
+    """Register a form to be rendered on first download; answers its id."""
+    return run(_RESERVE_DOCUMENT, {"kind": kind, "subject": subject, "filename": filename, "created_at": now,
+                                   "created_by": actor}).scalar_one()
 
 
 def _hand_over_one(person: Person, order: HandoverOrder, actor: Principal, now: datetime,
@@ -100,23 +121,23 @@ def _hand_over_one(person: Person, order: HandoverOrder, actor: Principal, now: 
     asset = _asset_for_handover(order.asset_tag)
     _take_asset(asset, now)
     accessories = list(asset.accessories or []) if order.accessories is None else list(order.accessories)
-    document = None
+    document_id = None
     if batch is None:
-        document = _reserve_document("handover_form", "loan", "handover.pdf", actor.uid, now)
+        document_id = _reserve_document("handover_form", None, "handover.pdf", actor.uid, now)
     loan = Loan(asset=asset, center_id=asset.center_id, status="active", assignee_uid=person.uid,
                 assignee_name=person.name, assignee_employee_number=person.employee_number,
                 assignee_department=person.department, assignee_email=person.email, issued_by=actor.uid,
                 issued_by_name=actor.name, checked_out_at=now, due_date=due, request_id=order.request_id,
-                batch=batch, accessories_out=accessories, condition_out=order.condition, note=order.note)
+                batch=batch, accessories_out=accessories, condition_out=order.condition, note=order.note,
+                handover_document_id=document_id)
     db.session.add(loan)
     try:
         db.session.flush()
     except IntegrityError as exc:
         raise Conflict(f"Asset {asset.asset_tag} is already on an open loan.", code="asset-on-loan") from exc
-    if document is not None:
-        document.subject = f"loan:{loan.id}"
-        document.filename = f"handover-{loan.number}.pdf"
-        loan.handover_document_id = document.id
+    if document_id is not None:
+        run(_NAME_DOCUMENT, {"document_id": document_id, "new_subject": f"loan:{loan.id}",
+                             "new_filename": f"handover-{loan.number}.pdf"})
     if order.request_id is not None:
         request_service.mark_fulfilled(request_service.get_request(order.request_id), loan_id=loan.id,
                                        assignee_uid=person.uid, category=asset.category, actor=actor.uid)
@@ -157,13 +178,13 @@ def hand_over_many(directory: Directory, orders: list[HandoverOrder], actor: Pri
                 raise RuleViolation(f"Row {i + 1}: {exc.detail}", code=exc.code,
                                     errors={f"loans.{i}.assignee": [exc.detail]}) from exc
     now = now or utcnow()
-    document = _reserve_document("batch_handover_form", "batch", "batch-handover.pdf", actor.uid, now)
-    batch = LoanBatch(issued_by=actor.uid, issued_by_name=actor.name, note=note, created_at=now)
+    document_id = _reserve_document("batch_handover_form", None, "batch-handover.pdf", actor.uid, now)
+    batch = LoanBatch(issued_by=actor.uid, issued_by_name=actor.name, note=note, created_at=now,
+                      document_id=document_id)
     db.session.add(batch)
     db.session.flush()
-    document.subject = f"batch:{batch.id}"
-    document.filename = f"batch-handover-{batch.number}.pdf"
-    batch.document_id = document.id
+    run(_NAME_DOCUMENT, {"document_id": document_id, "new_subject": f"batch:{batch.id}",
+                         "new_filename": f"batch-handover-{batch.number}.pdf"})
     for i, order in enumerate(orders):
         try:
             _hand_over_one(people[order.assignee], order, actor, now, batch=batch)
@@ -175,25 +196,17 @@ def hand_over_many(directory: Directory, orders: list[HandoverOrder], actor: Pri
 
 
 def _close_loan(loan: Loan, values: dict) -> None:
-    result = db.session.execute(
-        update(Loan).where(Loan.id == loan.id, Loan.status == "active").values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    """Close the loan only if it still is active (one winner); the SET clause is `values`' columns."""
+    if run(_CLOSE_LOAN, {"loan_id": loan.id, **values}).rowcount != 1:
         db.session.refresh(loan)
         raise Conflict(f"Loan {loan.number} is already {loan.status}.", code="loan-closed")
-    db.session.refresh(loan)
+    for name, value in values.items():
+        set_committed_value(loan, name, value)
 
 
 def _move_asset(asset: Asset, expected: str, new: str, now: datetime) -> None:
-    result = db.session.execute(
-        update(Asset).where(Asset.id == asset.id, Asset.status == expected).values(status=new, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        db.session.refresh(asset)
+    if not _moved(asset, expected, new, now):
         raise Conflict(f"Asset {asset.asset_tag} is {asset.status}, not {expected}.", code="asset-status-changed")
-    asset.status = new
 
 
 def status_after_return(asset: Asset, condition: str, data_wiped: bool) -> str:
@@ -219,12 +232,11 @@ def take_back(loan: Loan, actor: Principal, *, condition: str, accessories_retur
                                errors={"accessories_returned": [f"Not handed over: {a}" for a in unknown]})
     now = now or utcnow()
     new_status = status_after_return(loan.asset, condition, data_wiped)
-    document = _reserve_document("return_form", f"loan:{loan.id}", f"return-{loan.number}.pdf", actor.uid, now)
-    db.session.flush()
+    document_id = _reserve_document("return_form", f"loan:{loan.id}", f"return-{loan.number}.pdf", actor.uid, now)
     _close_loan(loan, {"status": "returned", "returned_at": now, "received_by": actor.uid,
                        "received_by_name": actor.name, "return_condition": condition,
                        "accessories_returned": list(dict.fromkeys(accessories_returned)),
-                       "damage_notes": damage_notes, "data_wiped": data_wiped, "return_document_id": document.id})
+                       "damage_notes": damage_notes, "data_wiped": data_wiped, "return_document_id": document_id})
     _move_asset(loan.asset, "on_loan", new_status, now)
     _resolve_leaver_findings(loan, now)
     missing = [a for a in handed if a not in accessories_returned]
@@ -252,9 +264,7 @@ def mark_lost(loan: Loan, actor: Principal, reason: str, now: datetime | None = 
 
 
 def _resolve_leaver_findings(loan: Loan, now: datetime) -> None:
-    db.session.execute(
-        update(LeaverFinding).where(LeaverFinding.loan_id == loan.id, LeaverFinding.resolved_at.is_(None))
-        .values(resolved_at=now).execution_options(synchronize_session=False))
+    run(_RESOLVE_FINDINGS, {"of_loan": loan.id, "now": now})
 
 
 def days_overdue(loan: Loan, now: datetime | None = None) -> int:
