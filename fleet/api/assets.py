@@ -28,7 +28,7 @@ errors = documented_errors(blp)
 @blp.route("/assets")
 class Assets(MethodView):
     @roles_required("it", "auditor")
-    @blp.arguments(AssetQueryArgsSchema, location="query")
+    @blp.arguments(AssetQueryArgsSchema(), location="query")
     @blp.response(200, AssetPageSchema)
     @errors(401, 403, 422)
     @blp.doc(security=SECURITY)
@@ -38,7 +38,7 @@ class Assets(MethodView):
         return {"items": page.items, "next_cursor": page.next_cursor}
 
     @roles_required("it")
-    @blp.arguments(AssetCreateSchema)
+    @blp.arguments(AssetCreateSchema())
     @blp.response(201, AssetSchema)
     @errors(400, 401, 403, 409, 422)
     @blp.doc(security=SECURITY)
@@ -74,7 +74,7 @@ class AssetByTag(MethodView):
         return asset_service.get_asset(tag)
 
     @roles_required("it")
-    @blp.arguments(AssetUpdateSchema)
+    @blp.arguments(AssetUpdateSchema())
     @blp.response(200, AssetSchema)
     @errors(400, 401, 403, 404, 422)
     @blp.doc(security=SECURITY)
@@ -86,7 +86,7 @@ class AssetByTag(MethodView):
 @blp.route("/assets/<string:tag>/status")
 class AssetStatus(MethodView):
     @roles_required("it")
-    @blp.arguments(AssetStatusSchema)
+    @blp.arguments(AssetStatusSchema())
     @blp.response(200, AssetSchema)
     @errors(400, 401, 403, 404, 409, 422)
     @blp.doc(security=SECURITY)
@@ -98,7 +98,7 @@ class AssetStatus(MethodView):
 @blp.route("/assets/<string:tag>/history")
 class AssetHistory(MethodView):
     @roles_required("it", "auditor")
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgsSchema(), location="query")
     @blp.response(200, EventPageSchema)
     @errors(401, 403, 404)
     @blp.doc(security=SECURITY)

@@ -15,7 +15,7 @@ errors = documented_errors(blp)
 
 @blp.route("/auth/token")
 class Tokens(MethodView):
-    @blp.arguments(TokenCreateSchema)
+    @blp.arguments(TokenCreateSchema())
     @blp.response(201, TokenSchema)
     @errors(401, 503)
     def post(self, body):

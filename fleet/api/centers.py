@@ -19,7 +19,7 @@ errors = documented_errors(blp)
 @blp.route("/centers")
 class Centers(MethodView):
     @roles_required()
-    @blp.arguments(CenterQueryArgsSchema, location="query")
+    @blp.arguments(CenterQueryArgsSchema(), location="query")
     @blp.response(200, CenterPageSchema)
     @errors(401, 422)
     @blp.doc(security=SECURITY)
@@ -29,7 +29,7 @@ class Centers(MethodView):
         return {"items": page.items, "next_cursor": page.next_cursor}
 
     @roles_required("it")
-    @blp.arguments(CenterCreateSchema)
+    @blp.arguments(CenterCreateSchema())
     @blp.response(201, CenterSchema)
     @errors(400, 401, 403, 409, 422)
     @blp.doc(security=SECURITY)
@@ -49,7 +49,7 @@ class CenterByCode(MethodView):
         return center_service.get_center(code)
 
     @roles_required("it")
-    @blp.arguments(CenterUpdateSchema)
+    @blp.arguments(CenterUpdateSchema())
     @blp.response(200, CenterSchema)
     @errors(400, 401, 403, 404, 422)
     @blp.doc(security=SECURITY)

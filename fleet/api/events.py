@@ -23,7 +23,7 @@ def event_view(event) -> dict:
 @blp.route("/events")
 class Events(MethodView):
     @roles_required("it", "auditor")
-    @blp.arguments(EventQueryArgsSchema, location="query")
+    @blp.arguments(EventQueryArgsSchema(), location="query")
     @blp.response(200, EventPageSchema)
     @errors(401, 403, 422)
     @blp.doc(security=SECURITY)

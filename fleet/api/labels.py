@@ -22,7 +22,7 @@ class LabelArgsSchema(Schema):
 class Labels(MethodView):
     @write_intent
     @roles_required("it")
-    @blp.arguments(LabelArgsSchema, location="query")
+    @blp.arguments(LabelArgsSchema(), location="query")
     @blp.doc(security=[{"bearerAuth": []}], responses={"200": {
         "description": "The label sheet, registered as a document (its id is in X-Fleet-Document-Id)",
         "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},

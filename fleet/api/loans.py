@@ -56,7 +56,7 @@ def _order(body: dict) -> loan_service.HandoverOrder:
 @blp.route("/loans")
 class Loans(MethodView):
     @roles_required()
-    @blp.arguments(LoanQueryArgsSchema, location="query")
+    @blp.arguments(LoanQueryArgsSchema(), location="query")
     @blp.response(200, LoanPageSchema)
     @errors(401, 422)
     @blp.doc(security=SECURITY)
@@ -66,7 +66,7 @@ class Loans(MethodView):
         return {"items": [loan_view(loan) for loan in page.items], "next_cursor": page.next_cursor}
 
     @roles_required("it")
-    @blp.arguments(LoanCreateSchema)
+    @blp.arguments(LoanCreateSchema())
     @blp.response(201, LoanSchema)
     @errors(400, 401, 403, 404, 409, 422, 503)
     @blp.doc(security=SECURITY)
@@ -80,7 +80,7 @@ class Loans(MethodView):
 @blp.route("/loans/bulk")
 class BulkLoans(MethodView):
     @roles_required("it")
-    @blp.arguments(BulkLoanCreateSchema)
+    @blp.arguments(BulkLoanCreateSchema())
     @blp.response(201, BatchSchema)
     @errors(400, 401, 403, 404, 409, 422, 503)
     @blp.doc(security=SECURITY)
@@ -111,7 +111,7 @@ class LoanById(MethodView):
 @blp.route("/loans/<string:loan_ref>/return")
 class LoanReturn(MethodView):
     @roles_required("it")
-    @blp.arguments(LoanReturnSchema)
+    @blp.arguments(LoanReturnSchema())
     @blp.response(200, LoanSchema)
     @errors(400, 401, 403, 404, 409, 422)
     @blp.doc(security=SECURITY)
@@ -125,7 +125,7 @@ class LoanReturn(MethodView):
 @blp.route("/loans/<string:loan_ref>/lost")
 class LoanLost(MethodView):
     @roles_required("it")
-    @blp.arguments(LoanLostSchema)
+    @blp.arguments(LoanLostSchema())
     @blp.response(200, LoanSchema)
     @errors(400, 401, 403, 404, 409, 422)
     @blp.doc(security=SECURITY)

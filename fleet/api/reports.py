@@ -48,7 +48,7 @@ REPORT_ERRORS = (401, 403, 404, 422)
 class ReportPdf(MethodView):
     @write_intent
     @roles_required("it", "auditor")
-    @blp.arguments(ReportArgsSchema, location="query")
+    @blp.arguments(ReportArgsSchema(), location="query")
     @blp.doc(security=SECURITY, responses={"200": PDF})
     @errors(*REPORT_ERRORS)
     def get(self, args, name):
@@ -63,7 +63,7 @@ class ReportPdf(MethodView):
 @blp.route("/reports/<any(inventory, loans, overdue, leavers, requests, events):name>.csv")
 class ReportCsv(MethodView):
     @roles_required("it", "auditor")
-    @blp.arguments(ReportArgsSchema, location="query")
+    @blp.arguments(ReportArgsSchema(), location="query")
     @blp.doc(security=SECURITY, responses={"200": CSV})
     @errors(*REPORT_ERRORS)
     def get(self, args, name):

@@ -38,7 +38,7 @@ def _one(request_id: int):
 @blp.route("/requests")
 class Requests(MethodView):
     @roles_required()
-    @blp.arguments(RequestQueryArgsSchema, location="query")
+    @blp.arguments(RequestQueryArgsSchema(), location="query")
     @blp.response(200, RequestPageSchema)
     @errors(401, 422)
     @blp.doc(security=SECURITY)
@@ -57,7 +57,7 @@ class Requests(MethodView):
                 "next_cursor": page.next_cursor}
 
     @roles_required()
-    @blp.arguments(RequestCreateSchema)
+    @blp.arguments(RequestCreateSchema())
     @blp.response(201, RequestSchema)
     @errors(400, 401, 409, 422, 503)
     @blp.doc(security=SECURITY)
@@ -90,7 +90,7 @@ class RequestById(MethodView):
 
 def _decision_view(action, doc: str):
     @roles_required("it")
-    @blp.arguments(DecisionSchema)
+    @blp.arguments(DecisionSchema())
     @blp.response(200, RequestSchema)
     @errors(400, 401, 403, 404, 409, 422)
     @blp.doc(security=SECURITY)
@@ -121,7 +121,7 @@ class RequestReject(MethodView):
 @blp.route("/requests/<int:request_id>/cancel")
 class RequestCancel(MethodView):
     @roles_required()
-    @blp.arguments(DecisionSchema)
+    @blp.arguments(DecisionSchema())
     @blp.response(200, RequestSchema)
     @errors(400, 401, 403, 404, 409, 422)
     @blp.doc(security=SECURITY)

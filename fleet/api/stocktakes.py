@@ -35,7 +35,7 @@ def stocktake_view(stocktake) -> dict:
 @blp.route("/stocktakes")
 class Stocktakes(MethodView):
     @roles_required("it")
-    @blp.arguments(StocktakeCreateSchema)
+    @blp.arguments(StocktakeCreateSchema())
     @blp.response(201, StocktakeSchema)
     @errors(400, 401, 403, 422)
     @blp.doc(security=SECURITY)
@@ -58,7 +58,7 @@ class StocktakeById(MethodView):
 @blp.route("/stocktakes/<int:stocktake_id>/scans")
 class StocktakeScans(MethodView):
     @roles_required("it")
-    @blp.arguments(ScanCreateSchema)
+    @blp.arguments(ScanCreateSchema())
     @blp.response(201, ScanSchema)
     @blp.alt_response(200, schema=ScanSchema, description="The tag was scanned before (harmless)")
     @errors(400, 401, 403, 404, 409, 422)

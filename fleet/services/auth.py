@@ -7,9 +7,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
-from fleet.db import utcnow
+from fleet.db import run, utcnow
 from fleet.directory.base import Directory, Person
 from fleet.errors import NotAuthenticated
 from fleet.extensions import db
@@ -62,11 +62,17 @@ def issue_token(directory: Directory, username: str, password: str, *, hours: fl
     return IssuedToken(token, expires_at, person)
 
 
+_TOKENS = ApiToken.__table__
+# Every authenticated API call runs this: built once, no ORM object (see fleet.db.run).
+_LOOK_UP_TOKEN = select(_TOKENS.c.uid, _TOKENS.c.name, _TOKENS.c.roles, _TOKENS.c.expires_at,
+                        _TOKENS.c.revoked_at).where(_TOKENS.c.token_hash == bindparam("digest"))
+
+
 def resolve_token(token: str, now: datetime | None = None) -> Principal | None:
     """The principal of a live token; None when unknown, expired or revoked."""
     if not token or len(token) > 200:
         return None
-    row = db.session.execute(select(ApiToken).where(ApiToken.token_hash == _hash(token))).scalar_one_or_none()
+    row = run(_LOOK_UP_TOKEN, {"digest": _hash(token)}).one_or_none()
     now = now or utcnow()
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None

@@ -91,8 +91,9 @@ def append_event(actor: str, action: str, subject_type: str, subject_id: Any, *,
     digest = compute_hash(seq, at, actor, action, subject_type, subject_id, data, prev_hash)
     values = {"seq": seq, "at": at, "actor": actor, "action": action, "subject_type": subject_type,
               "subject_id": subject_id, "data": data, "prev_hash": prev_hash, "hash": digest}
-    run(_INSERT_EVENT, values)
-    run(_SET_HEAD_HASH, {"digest": digest})
+    connection = db.session.connection()
+    connection.execute(_INSERT_EVENT, values)
+    connection.execute(_SET_HEAD_HASH, {"digest": digest})
     return Event(**values)
 
 

@@ -42,6 +42,7 @@ _RESERVE_DOCUMENT = insert(_DOCUMENTS).returning(_DOCUMENTS.c.id)
 _NAME_DOCUMENT = (update(_DOCUMENTS).where(_DOCUMENTS.c.id == bindparam("document_id"))
                   .values(subject=bindparam("new_subject", type_=_DOCUMENTS.c.subject.type),
                           filename=bindparam("new_filename", type_=_DOCUMENTS.c.filename.type)))
+_ASSET_BY_TAG = select(Asset).where(Asset.asset_tag == bindparam("tag"))
 _RESOLVE_FINDINGS = (update(_FINDINGS).where(_FINDINGS.c.loan_id == bindparam("of_loan"),
                                              _FINDINGS.c.resolved_at.is_(None))
                      .values(resolved_at=bindparam("now", type_=_FINDINGS.c.resolved_at.type)))
@@ -85,7 +86,7 @@ def _due_date(order: HandoverOrder, now: datetime) -> date:
 
 
 def _asset_for_handover(tag: str) -> Asset:
-    asset = db.session.execute(select(Asset).where(Asset.asset_tag == tag.strip().upper())).scalar_one_or_none()
+    asset = db.session.execute(_ASSET_BY_TAG, {"tag": tag.strip().upper()}).scalar_one_or_none()
     if asset is None:
         raise NotFound(f"No asset has the tag {tag!r}.")
     return asset
