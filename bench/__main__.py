@@ -62,6 +62,41 @@ def drive(cycle, workers: int, seconds: float, max_cycles: int) -> tuple[float, 
     return len(latencies) / elapsed, latencies, errors
 
 
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes so far, from /proc (Linux)."""
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _workers(server: GunicornServer) -> list[int]:
+    """The pids of a gunicorn master's workers."""
+    master = server.process.pid
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rpartition(")")[2].split()[1]) == master:
+                        pids.append(int(entry))
+            except OSError:
+                continue
+    return pids
+
+
+def measured(cycle, server: GunicornServer, args) -> tuple[float, list[float], int, float]:
+    """Warm up, then drive; also answers the workers' CPU milliseconds per request."""
+    drive(cycle, args.workers, 2, args.workers * 4)
+    workers = _workers(server)
+    cpu = _cpu_seconds(workers)
+    rps, latencies, errors = drive(cycle, args.workers, args.seconds, 100_000)
+    cpu = _cpu_seconds(workers) - cpu
+    return rps, latencies, errors, cpu / max(1, len(latencies)) * 1000
+
+
 def handover_throughput(name: str, url: str, ldap: dict, args) -> None:
     """Hand-over + return cycles through the real API against the bench-only baseline app."""
     from bench.baseline_app import create_schema
@@ -91,8 +126,7 @@ def handover_throughput(name: str, url: str, ldap: dict, args) -> None:
             assert r2.status_code == 200, r2.text
             return [t1 - t0, t2 - t1]
 
-        drive(fleet_cycle, args.workers, 2, args.workers * 4)  # warm-up
-        fleet_rps, fleet_lat, fleet_err = drive(fleet_cycle, args.workers, args.seconds, 100_000)
+        fleet_rps, fleet_lat, fleet_err, fleet_cpu = measured(fleet_cycle, server, args)
     finally:
         server.stop()
 
@@ -114,17 +148,18 @@ def handover_throughput(name: str, url: str, ldap: dict, args) -> None:
             assert r2.status_code == 200, r2.text
             return [t1 - t0, t2 - t1]
 
-        drive(base_cycle, args.workers, 2, args.workers * 4)
-        base_rps, base_lat, base_err = drive(base_cycle, args.workers, args.seconds, 100_000)
+        base_rps, base_lat, base_err, base_cpu = measured(base_cycle, base, args)
     finally:
         base.stop()
     record(f"handover_rps_{name}", round(fleet_rps, 1), f"[{name}] Fleet hand-over+return, requests/s", "req/s")
     record(f"handover_p50_ms_{name}", round(scale.percentile(fleet_lat, 50) * 1000, 1), f"[{name}] Fleet p50", "ms")
     record(f"handover_p99_ms_{name}", round(scale.percentile(fleet_lat, 99) * 1000, 1), f"[{name}] Fleet p99", "ms")
     record(f"handover_errors_{name}", fleet_err, f"[{name}] Fleet failed cycles", "")
+    record(f"handover_cpu_ms_{name}", round(fleet_cpu, 2), f"[{name}] Fleet workers' CPU per request", "ms")
     record(f"baseline_rps_{name}", round(base_rps, 1), f"[{name}] baseline (UPDATE + 2 INSERTs), requests/s", "req/s")
     record(f"baseline_p50_ms_{name}", round(scale.percentile(base_lat, 50) * 1000, 1), f"[{name}] baseline p50", "ms")
     record(f"baseline_p99_ms_{name}", round(scale.percentile(base_lat, 99) * 1000, 1), f"[{name}] baseline p99", "ms")
+    record(f"baseline_cpu_ms_{name}", round(base_cpu, 2), f"[{name}] baseline workers' CPU per request", "ms")
     record(f"handover_ratio_{name}", round(fleet_rps / base_rps, 3), f"[{name}] handover_ratio (target >= 0.5)", "")
 
 

@@ -63,6 +63,11 @@ _TAKE_SEQ = (update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(seq=_HEAD.c.seq +
              .returning(_HEAD.c.seq, _HEAD.c.hash))
 _INSERT_EVENT = insert(_EVENTS)
 _SET_HEAD_HASH = update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(hash=bindparam("digest", type_=String))
+# PostgreSQL: the event's INSERT rides in the head's UPDATE (a data-modifying WITH), one round trip
+# fewer per append. SQLite has no INSERT inside WITH, and no round trips to save.
+_EVENT_COLUMNS = ("seq", "at", "actor", "action", "subject_type", "subject_id", "data", "prev_hash", "hash")
+_INSERT_EVENT_SET_HEAD = _SET_HEAD_HASH.add_cte(insert(_EVENTS).values(
+    {name: bindparam(f"event_{name}", type_=_EVENTS.c[name].type) for name in _EVENT_COLUMNS}).cte("appended"))
 
 
 def append_event(actor: str, action: str, subject_type: str, subject_id: Any, *,
@@ -92,8 +97,11 @@ def append_event(actor: str, action: str, subject_type: str, subject_id: Any, *,
     values = {"seq": seq, "at": at, "actor": actor, "action": action, "subject_type": subject_type,
               "subject_id": subject_id, "data": data, "prev_hash": prev_hash, "hash": digest}
     connection = db.session.connection()
-    connection.execute(_INSERT_EVENT, values)
-    connection.execute(_SET_HEAD_HASH, {"digest": digest})
+    if connection.dialect.name == "postgresql":
+        connection.execute(_INSERT_EVENT_SET_HEAD, {"digest": digest, **{f"event_{k}": v for k, v in values.items()}})
+    else:
+        connection.execute(_INSERT_EVENT, values)
+        connection.execute(_SET_HEAD_HASH, {"digest": digest})
     return Event(**values)
 
 

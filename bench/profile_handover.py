@@ -1,0 +1,101 @@
+"""`python -m bench.profile_handover [sqlite|postgresql]`: where a hand-over + return spends its time.
+
+Runs hand-over + return cycles in process (Flask's test client, the real slapd with
+10,000 people, a real database), then prints milliseconds per request, SQL statements
+per cycle, and the share of CPU time by package under cProfile (which slows pure Python
+more than C, so read the shares, not the absolute figures).
+"""
+
+from __future__ import annotations
+
+import collections
+import cProfile
+import pstats
+import sys
+import tempfile
+import time
+
+from sqlalchemy import event
+
+from bench import directory as bench_directory
+from bench import scale
+
+
+def _package(filename: str, function: str) -> str:
+    if "site-packages/" in filename:
+        return filename.split("site-packages/")[1].split("/")[0]
+    if filename == "~":
+        return f"C: {function}"
+    for top in ("fleet/", "reports/", "bench/"):
+        if f"/{top}" in filename:
+            return top + filename.split(f"/{top}")[1]
+    return "stdlib"
+
+
+def main(kind: str = "sqlite", cycles: int = 400) -> None:
+    slapd = bench_directory.start(10_000)
+    ldap = bench_directory.settings(slapd)
+    cluster = None
+    try:
+        if kind == "postgresql":
+            from tests.support.postgres import PostgresCluster
+
+            cluster = PostgresCluster().start()
+            url = cluster.create_database("fleet_profile")
+        else:
+            url = f"sqlite:///{tempfile.mkdtemp(prefix='fleet-profile-')}/fleet.sqlite"
+        scale.prepare_fleet_database(url, ldap, assets=8)
+        app = scale.make_app(url, ldap)
+        client = app.test_client()
+        token = client.post("/api/v1/auth/token", json={"username": "u00000", "password": "pw"}).get_json()["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+
+        def cycle(i: int) -> None:
+            loan = client.post("/api/v1/loans", headers=headers,
+                               json={"asset_tag": f"BN-{i % 8:05d}", "assignee": f"u{i % 10000:05d}"})
+            assert loan.status_code == 201, loan.text
+            back = client.post(f"/api/v1/loans/{loan.get_json()['id']}/return", headers=headers,
+                               json={"condition": "good", "accessories_returned": [], "data_wiped": True})
+            assert back.status_code == 200, back.text
+
+        for i in range(50):
+            cycle(i)
+        statements = 0
+
+        def count(*_args) -> None:
+            nonlocal statements
+            statements += 1
+
+        from fleet.extensions import db
+
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", count)
+        started = time.perf_counter()
+        for i in range(cycles):
+            cycle(i)
+        elapsed = time.perf_counter() - started
+        event.remove(engine, "before_cursor_execute", count)
+        print(f"{kind}: {elapsed / cycles / 2 * 1000:.2f} ms per request, "
+              f"{statements / cycles:.1f} statements sent per hand-over + return (SQLite: BEGINs included)")
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for i in range(cycles):
+            cycle(i)
+        profiler.disable()
+        shares: collections.Counter[str] = collections.Counter()
+        for (filename, _line, function), (_cc, _nc, own, _cum, _callers) in pstats.Stats(profiler).stats.items():
+            shares[_package(filename, function)] += own
+        total = sum(shares.values())
+        print("CPU by package under cProfile:")
+        for name, seconds in shares.most_common(15):
+            print(f"  {seconds / total * 100:5.1f}%  {name}")
+    finally:
+        slapd.stop()
+        if cluster:
+            cluster.stop()
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:2])
