@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from fleet.db import writing
+from fleet.db import utcnow, writing
 from fleet.errors import FleetError
 from fleet.extensions import db
 from fleet.security import get_directory
-from fleet.services import demo_data, directory_sync
+from fleet.services import backup, demo_data, directory_sync
+from fleet.services import requests as request_service
 from fleet.services.auth import Principal
-from fleet.services.clock import format_local
+from fleet.services.clock import format_local, local_time, local_today, local_zone
 
 fleet_cli = AppGroup("fleet", help="Fleet commands.")
 CLI_ACTOR = "cli"
@@ -69,3 +73,153 @@ def seed_demo_command(actor: str) -> None:
         click.echo("The demo data is there already; nothing changed.")
     else:
         click.echo("Loaded " + ", ".join(f"{n} {what}" for what, n in counts.items()) + ".")
+
+
+def _report(verification: backup.Verification) -> None:
+    click.echo(f"  event chain: {verification.events:,} events, "
+               + ("verified" if verification.chain_valid else f"BROKEN at event {verification.first_bad_event}"))
+    click.echo(f"  documents: {verification.documents:,} checked against their SHA-256"
+               f" ({verification.documents_reserved:,} reserved, not yet rendered), "
+               + ("all match" if not verification.bad_documents
+                  else f"{len(verification.bad_documents)} DO NOT MATCH: ids {list(verification.bad_documents)[:20]}"))
+
+
+def _verify_sqlite_copy(path: Path) -> backup.Verification:
+    """Open a copy as Fleet would (its own app, same settings) and verify it."""
+    from fleet import create_app
+
+    settings = {k: v for k, v in current_app.config.items() if k.startswith("FLEET_")}
+    copy = create_app({**settings, "FLEET_DATABASE_URL": f"sqlite:///{path.resolve()}",
+                       "FLEET_DIRECTORY": get_directory()})
+    with copy.app_context():
+        try:
+            return backup.verify_database()
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _database_url() -> str:
+    return current_app.config["FLEET_DATABASE_URL"]
+
+
+@fleet_cli.command("backup")
+@click.argument("target", required=False, type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(target: Path | None) -> None:
+    """Copy the database to TARGET while Fleet keeps running, then check the copy.
+
+    SQLite: the online backup API, one consistent snapshot, verified (event chain and
+    every document's hash) before the command says it is done. PostgreSQL: pg_dump's
+    custom format (restore it with `fleet restore`, or pg_restore).
+    """
+    url = _database_url()
+    sqlite = url.startswith("sqlite")
+    stamp = local_time(utcnow()).strftime("%Y%m%d-%H%M%S")
+    target = target or Path(f"fleet-backup-{stamp}.{'sqlite' if sqlite else 'dump'}")
+    if target.exists():
+        raise click.ClickException(f"{target} exists already; choose another name (nothing was written).")
+    try:
+        if sqlite:
+            click.echo(f"Copying {backup.sqlite_file(url)} to {target} …")
+            backup.backup_sqlite(url, target)
+        else:
+            click.echo(f"Dumping the PostgreSQL database to {target} with pg_dump …")
+            backup.backup_postgresql(url, target)
+    except FleetError as exc:
+        _fail(exc)
+    click.echo(f"Wrote {target} ({target.stat().st_size:,} bytes).")
+    if sqlite:
+        verification = _verify_sqlite_copy(target)
+        _report(verification)
+        if not verification.valid:
+            raise click.ClickException("The copy does not verify: keep the database as it is and look into it.")
+    else:
+        click.echo("  check a restored copy with `flask --app wsgi fleet verify`.")
+
+
+@fleet_cli.command("restore")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Confirm that the current database is to be overwritten.")
+def restore_command(source: Path, yes: bool) -> None:
+    """Overwrite the database with the backup SOURCE (stop Fleet first), then verify it.
+
+    A SQLite backup is verified before anything is overwritten.
+    """
+    url = _database_url()
+    if not yes:
+        raise click.ClickException("This overwrites the whole database; run it again with --yes to go ahead.")
+    db.session.remove()
+    db.engine.dispose()
+    try:
+        if url.startswith("sqlite"):
+            verification = _verify_sqlite_copy(source)
+            if not verification.valid:
+                _report(verification)
+                raise click.ClickException(f"{source} does not verify; nothing was restored.")
+            backup.restore_sqlite(source, url)
+        else:
+            backup.restore_postgresql(source, url)
+    except FleetError as exc:
+        _fail(exc)
+    click.echo(f"Restored {source}.")
+    verification = backup.verify_database()
+    _report(verification)
+    if not verification.valid:
+        raise click.ClickException("The restored database does not verify.")
+
+
+@fleet_cli.command("verify")
+def verify_command() -> None:
+    """Verify the event chain and every registered document's SHA-256; exit 1 if anything is wrong."""
+    verification = backup.verify_database()
+    _report(verification)
+    if not verification.valid:
+        raise click.ClickException("The database does not verify.")
+
+
+def retention_cutoff(older_than: str, today: date) -> date:
+    """`3y`, `365d` or a date (YYYY-MM-DD) as the first local day that is kept."""
+    text = older_than.strip().lower()
+    try:
+        if text[:-1].isdigit() and text[-1:] == "d":
+            return today - timedelta(days=int(text[:-1]))
+        if text[:-1].isdigit() and text[-1:] == "y":
+            year = today.year - int(text[:-1])
+            return today.replace(year=year, day=28) if (today.month, today.day) == (2, 29) else today.replace(year=year)
+        return date.fromisoformat(text)
+    except (ValueError, OverflowError):
+        raise click.BadParameter(f"{older_than!r}: give years (3y), days (365d) or a date (2023-11-23).",
+                                 param_hint="--older-than") from None
+
+
+@fleet_cli.command("purge-personal-data")
+@click.option("--older-than", "older_than", required=True,
+              help="Retention period: 3y, 365d, or a date (YYYY-MM-DD, local) before which to purge.")
+@click.option("--dry-run", is_flag=True, help="Only count what would be purged.")
+@click.option("--actor", default=CLI_ACTOR, show_default=True, help="Who the event log names as purging.")
+def purge_personal_data_command(older_than: str, dry_run: bool, actor: str) -> None:
+    """Blank the reasons and notes of closed requests decided before the retention period.
+
+    Open requests keep theirs. The event log never held them, so it still verifies.
+    """
+    cutoff = retention_cutoff(older_than, local_today())
+    before = datetime.combine(cutoff, time.min, tzinfo=local_zone())
+    with writing():
+        label = f"{'Counting' if dry_run else 'Purging'} requests closed before {cutoff}"
+        with click.progressbar(length=1, label=label, file=None) as bar:
+            def progress(done: int, total: int) -> None:
+                bar.length = max(total, 1)
+                bar.update(done - bar.pos)
+
+            try:
+                purged, kept_open = request_service.purge_personal_data(before, actor, progress=progress)
+            except FleetError as exc:
+                _fail(exc)
+        if dry_run:
+            db.session.rollback()
+        else:
+            db.session.commit()
+    verb = "would purge" if dry_run else "purged"
+    click.echo(f"{purged} closed request(s) {verb}: reason, notes and queue priority blanked.")
+    if kept_open:
+        click.echo(f"{kept_open} open request(s) from before {cutoff} keep theirs until they are closed.")

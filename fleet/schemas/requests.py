@@ -17,8 +17,9 @@ class RequestSchema(Schema):
     requester = fields.String(required=True, metadata={"description": "The uid of the person who needs the device"})
     requester_name = fields.String(allow_none=True, metadata={"description": "Their name, from the directory"})
     category = fields.String(required=True, metadata={"enum": list(CATEGORIES)})
-    reason = fields.String(metadata={"enum": list(REASONS), "description": f"{PERSONAL} The queue goes by "
-                                     "reason in this order: " + ", ".join(REASONS) + "."})
+    reason = fields.String(allow_none=True, metadata={
+        "enum": list(REASONS), "description": f"{PERSONAL} The queue goes by reason in this order: "
+        + ", ".join(REASONS) + ". Null once purged after the retention period (`fleet purge-personal-data`)."})
     note = fields.String(allow_none=True, metadata={"description": PERSONAL})
     needed_from = fields.Date(required=True)
     needed_until = fields.Date(allow_none=True)

@@ -371,3 +371,37 @@ def request_statistics(from_date: date | None = None, to_date: date | None = Non
         pairs[f"{reason}:{status}"] = pairs.get(f"{reason}:{status}", 0) + count
     return {"by_reason": by_reason, "by_status": by_status, "by_category": by_category,
             "by_reason_and_status": pairs, "total": sum(by_status.values())}
+
+
+PURGE_BATCH = 500
+
+
+def purge_personal_data(before: datetime, actor: str, *, now: datetime | None = None,
+                        progress=None) -> tuple[int, int]:
+    """Blank the reason, priority and notes of closed requests last decided before `before`.
+
+    Open requests (pending, approved) keep theirs: the queue still needs them. The event log
+    never held these fields, so its chain is untouched; one event records the purge itself
+    (how many, up to when: no personal data). Answers (purged, open requests left alone).
+    """
+    now = now or utcnow()
+    if before > now:
+        raise ValidationFailed("The retention cut-off is in the future.", errors={"older_than": ["Must be past."]})
+    last_touched = func.coalesce(LoanRequest.decided_at, LoanRequest.created_at)
+    due = and_(last_touched < before, LoanRequest.personal_data_purged_at.is_(None))
+    ids = list(db.session.execute(select(LoanRequest.id).where(
+        due, LoanRequest.status.not_in(OPEN_REQUEST_STATUSES)).order_by(LoanRequest.id)).scalars())
+    kept_open = db.session.execute(select(func.count()).select_from(LoanRequest).where(
+        due, LoanRequest.status.in_(OPEN_REQUEST_STATUSES))).scalar_one()
+    for start in range(0, len(ids), PURGE_BATCH):
+        chunk = ids[start:start + PURGE_BATCH]
+        db.session.execute(update(LoanRequest).where(LoanRequest.id.in_(chunk)).values(
+            reason=None, note=None, decision_note=None, priority=len(REASONS), personal_data_purged_at=now)
+            .execution_options(synchronize_session=False))
+        if progress:
+            progress(start + len(chunk), len(ids))
+    if ids:
+        append_event(actor, "request.personal_data_purged", "request", f"{ids[0]}-{ids[-1]}",
+                     extra={"count": len(ids), "older_than": before.isoformat()}, at=now)
+    db.session.flush()
+    return len(ids), kept_open
