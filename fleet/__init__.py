@@ -8,7 +8,7 @@ from flask import Flask, request
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from fleet import api as api_package
-from fleet import cli, problems, web
+from fleet import cli, limits, problems, web
 from fleet.config import load_settings
 from fleet.db import declare_write_intent
 from fleet.directory import directory_from_config
@@ -35,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     api_package.init_app(app)
     cli.init_app(app)
     web.init_app(app)
+    limits.init_app(app)
     _init_request_cycle(app)
     return app
 

@@ -24,6 +24,9 @@ DEFAULTS: dict[str, str] = {
     "FLEET_LOAN_DAYS": "90",
     "FLEET_TOKEN_HOURS": "12",
     "FLEET_ENV": "development",
+    "FLEET_LOGIN_LIMIT_PER_USER": "10 per minute;50 per hour",
+    "FLEET_LOGIN_LIMIT_PER_CLIENT": "30 per minute",
+    "FLEET_RATELIMIT_STORAGE_URI": "memory://",
 }
 
 

@@ -90,6 +90,8 @@ def handle_http_exception(exc: HTTPException):
     headers.pop("Content-Type", None)
     if status == 413:
         detail = "The upload is too large."
+    if status == 429:
+        detail = "Too many log-in attempts. Wait a moment (see Retry-After) and try again."
     return _render(status, exc.name, detail, headers=headers or None)
 
 

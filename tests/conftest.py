@@ -55,6 +55,9 @@ def app_config(database_url, ldap_settings, directory):
         "FLEET_DIRECTORY": directory,
         "FLEET_ORG_NAME": "대전광역시 유성구청",
         "TESTING": True,
+        # The suite logs in hundreds of times a minute; tests/api/test_limits.py tests the limits.
+        "FLEET_LOGIN_LIMIT_PER_USER": "100000 per minute",
+        "FLEET_LOGIN_LIMIT_PER_CLIENT": "100000 per minute",
         **ldap_settings,
     }
 

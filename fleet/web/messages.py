@@ -115,6 +115,7 @@ TEMPLATES = (
     N_("Upload a PDF file."),
     N_("The upload is not a PDF."),
     N_("The upload is too large."),
+    N_("Too many log-in attempts. Wait a moment (see Retry-After) and try again."),
     N_("Only handover and return forms are signed."),
     N_("Draw at least one signature."),
     N_("The signature is not a PNG image."),
@@ -137,6 +138,7 @@ TITLES = (
     N_("Error"), N_("Validation failed"), N_("Not found"), N_("Not Found"), N_("Conflict"),
     N_("Refused by a rule"), N_("Not logged in"), N_("Forbidden"), N_("Directory unavailable"),
     N_("Method Not Allowed"), N_("Request Entity Too Large"), N_("Bad Request"), N_("Malformed request"),
+    N_("Too Many Requests"),
 )
 
 # The codes of the domain (statuses, categories, reasons) in words, inside sentences and on pages.

@@ -1,0 +1,39 @@
+"""Log-in attempts are limited per user name and per client address (Flask-Limiter).
+
+Both log-ins (POST /api/v1/auth/token and the login page's form) count. Past a limit the
+answer is 429 with Retry-After, and the directory is not asked at all. The counters live
+in FLEET_RATELIMIT_STORAGE_URI: `memory://` counts in each worker process (with gunicorn's
+N workers a client gets up to N times the limit); a shared store such as
+`redis://host:6379` counts exactly.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+LOGIN_ENDPOINTS = ("auth.Tokens", "web.login")
+
+
+def _user_name() -> str:
+    """The user name a log-in is for, the same however it is spelt or sent."""
+    if request.is_json:
+        body = request.get_json(silent=True)
+        name = body.get("username", "") if isinstance(body, dict) else ""
+    else:
+        name = request.form.get("username", "")
+    return f"user:{str(name).strip().lower()[:256]}"
+
+
+def init_app(app: Flask) -> None:
+    """Limit the log-in views; call after the views are registered."""
+    limiter = Limiter(get_remote_address, app=app, storage_uri=app.config["FLEET_RATELIMIT_STORAGE_URI"],
+                      headers_enabled=True, key_prefix="fleet")
+    per_user = limiter.shared_limit(app.config["FLEET_LOGIN_LIMIT_PER_USER"], scope="login-user",
+                                    key_func=_user_name, methods=["POST"])
+    per_client = limiter.shared_limit(app.config["FLEET_LOGIN_LIMIT_PER_CLIENT"], scope="login-client",
+                                      methods=["POST"])
+    for endpoint in LOGIN_ENDPOINTS:
+        app.view_functions[endpoint] = per_client(per_user(app.view_functions[endpoint]))
+    app.extensions["fleet_limiter"] = limiter
