@@ -36,4 +36,9 @@ def init_app(app: Flask) -> None:
                                       methods=["POST"])
     for endpoint in LOGIN_ENDPOINTS:
         app.view_functions[endpoint] = per_client(per_user(app.view_functions[endpoint]))
+
+    @limiter.request_filter
+    def _not_a_log_in() -> bool:
+        """Every other request skips the limiter's bookkeeping at once (it is on the hot path)."""
+        return request.endpoint not in LOGIN_ENDPOINTS
     app.extensions["fleet_limiter"] = limiter
