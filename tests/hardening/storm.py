@@ -375,12 +375,24 @@ class Client:
             self.know.learn_loan(response.json())
 
     def bulk_handover(self) -> None:
+        """2 to 4 devices at once; sometimes one row fulfils a request."""
         tags = list(dict.fromkeys(self._any_tag() for _ in range(self.rng.randint(2, 4))))
-        body = {"loans": [{"asset_tag": t, "assignee": self._assignee()} for t in tags], "note": "storm batch"}
-        response = self.call("bulk_handover", "POST", "/api/v1/loans/bulk", self.rng.choice(IT_STAFF), body)
+        loans = [{"asset_tag": t, "assignee": self._assignee()} for t in tags]
+        picked = self.know.request(self.rng, "approved", "pending") if self.rng.random() < 0.3 else None
+        if picked is not None:
+            request_id, req = picked
+            tag = self.know.tag(self.rng, "in_stock", category=req["category"])
+            if tag is not None and tag not in tags:
+                loans.insert(self.rng.randrange(len(loans) + 1),
+                             {"asset_tag": tag, "assignee": req["uid"], "request_id": request_id})
+        response = self.call("bulk_handover", "POST", "/api/v1/loans/bulk", self.rng.choice(IT_STAFF),
+                             {"loans": loans, "note": "storm batch"})
         if response is not None and response.status_code == 201:
             for loan in response.json()["loans"]:
                 self.know.learn_loan(loan)
+                if loan["request_id"] is not None:
+                    with self.know.lock:
+                        self.know.requests[loan["request_id"]]["status"] = "fulfilled"
 
     def return_loan(self) -> None:
         picked = self.know.loan(self.rng)
