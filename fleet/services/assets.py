@@ -142,7 +142,12 @@ def move_status(asset: Asset, actor: Principal, status: str, reason: str, *, wip
     now = now or utcnow()
     if asset.status == "on_loan" and status == "lost":
         loan = db.session.execute(select(Loan).where(Loan.asset_id == asset.id, Loan.status == "active")
-                                  ).scalar_one()
+                                  ).scalar_one_or_none()
+        if loan is None:
+            # The loan was closed (returned, or reported lost) since the asset was read.
+            db.session.refresh(asset)
+            raise Conflict(f"Asset {asset.asset_tag} changed meanwhile; it is now {asset.status}.",
+                           code="illegal-status-move")
         loan_service.mark_lost(loan, actor, reason, now=now)
         return asset
     extra: dict = {"reason": reason}

@@ -23,7 +23,7 @@ from fleet.db import run, utcnow
 from fleet.directory.base import Directory, Person
 from fleet.errors import Conflict, NotFound, RuleViolation, ValidationFailed
 from fleet.extensions import db
-from fleet.models import Asset, Center, Document, LeaverFinding, Loan, LoanBatch
+from fleet.models import Asset, Center, Document, LeaverFinding, Loan, LoanBatch, LoanRequest
 from fleet.models.loan import parse_loan_number
 from fleet.services import requests as request_service
 from fleet.services.auth import Principal
@@ -43,6 +43,12 @@ _NAME_DOCUMENT = (update(_DOCUMENTS).where(_DOCUMENTS.c.id == bindparam("documen
                   .values(subject=bindparam("new_subject", type_=_DOCUMENTS.c.subject.type),
                           filename=bindparam("new_filename", type_=_DOCUMENTS.c.filename.type)))
 _ASSET_BY_TAG = select(Asset).where(Asset.asset_tag == bindparam("tag"))
+# A batch locks every asset and request it will change, in id order, before its first event.
+_LOCK_ASSETS = (select(_ASSETS.c.id).where(_ASSETS.c.asset_tag.in_(bindparam("tags", expanding=True)))
+                .order_by(_ASSETS.c.id).with_for_update())
+_LOCK_REQUESTS = (select(LoanRequest.__table__.c.id)
+                  .where(LoanRequest.__table__.c.id.in_(bindparam("request_ids", expanding=True)))
+                  .order_by(LoanRequest.__table__.c.id).with_for_update())
 _RESOLVE_FINDINGS = (update(_FINDINGS).where(_FINDINGS.c.loan_id == bindparam("of_loan"),
                                              _FINDINGS.c.resolved_at.is_(None))
                      .values(resolved_at=bindparam("now", type_=_FINDINGS.c.resolved_at.type)))
@@ -179,6 +185,7 @@ def hand_over_many(directory: Directory, orders: list[HandoverOrder], actor: Pri
                 raise RuleViolation(f"Row {i + 1}: {exc.detail}", code=exc.code,
                                     errors={f"loans.{i}.assignee": [exc.detail]}) from exc
     now = now or utcnow()
+    _lock_rows_of_batch(tags, [o.request_id for o in orders if o.request_id is not None])
     document_id = _reserve_document("batch_handover_form", None, "batch-handover.pdf", actor.uid, now)
     batch = LoanBatch(issued_by=actor.uid, issued_by_name=actor.name, note=note, created_at=now,
                       document_id=document_id)
@@ -194,6 +201,19 @@ def hand_over_many(directory: Directory, orders: list[HandoverOrder], actor: Pri
             raise type(exc)(f"Row {i + 1}: {exc.detail} Nothing was handed over.", code=exc.code,
                             errors=errors) from exc
     return batch
+
+
+def _lock_rows_of_batch(tags: list[str], request_ids: list[int]) -> None:
+    """Lock the batch's assets and requests up front, in id order (PostgreSQL; SQLite has one writer anyway).
+
+    Every writer takes its rows first and the event head last. A batch appends an event per
+    row, so locking row n + 1 only when it gets there would hold the head while it waits
+    for a row that a single hand-over (or a request's cancellation) holds while it waits
+    for the head: a deadlock, which PostgreSQL breaks by failing one of them.
+    """
+    run(_LOCK_ASSETS, {"tags": tags})
+    if request_ids:
+        run(_LOCK_REQUESTS, {"request_ids": [i for i in request_ids if 0 < i < 2**31]})
 
 
 def _close_loan(loan: Loan, values: dict) -> None:

@@ -82,9 +82,12 @@ def scan(stocktake: Stocktake, actor: Principal, asset_tag: str, now: datetime |
         now = now or utcnow()
         existing = StocktakeScan(stocktake_id=stocktake.id, asset_tag=tag, asset_id=asset.id if asset else None,
                                  scanned_at=now, scanned_by=actor.uid)
-        db.session.add(existing)
         try:
+            # Added inside the savepoint: begin_nested() flushes what is pending first, so a row
+            # added before it would be inserted outside the savepoint, and a concurrent scan of the
+            # same tag winning the unique constraint would abort the whole transaction (a 500).
             with db.session.begin_nested():
+                db.session.add(existing)
                 db.session.flush()
         except IntegrityError:
             duplicate = True
