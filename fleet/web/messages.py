@@ -73,6 +73,7 @@ TEMPLATES = (
     N_("Not a date (YYYY-MM-DD)."),
     N_("Not a number."),
     N_("Must be 0 or more."),
+    N_("Must be at most %(limit)s."),
     N_("Must not be before the purchase date."),
     N_("Must be today or later."),
     N_("Must be today or earlier."),
