@@ -19,7 +19,7 @@ from sqlalchemy import and_, bindparam, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from fleet.db import run, utcnow
+from fleet.db import MAX_ID, run, utcnow
 from fleet.directory.base import Directory, Person
 from fleet.errors import Conflict, NotFound, RuleViolation, ValidationFailed
 from fleet.extensions import db
@@ -293,7 +293,7 @@ def get_loan(loan_id: int) -> Loan:
 def get_loan_by_ref(ref: str) -> Loan:
     """A loan by id (`42`) or by number (`L-2026-000042`)."""
     loan_id = int(ref) if ref.isdigit() else parse_loan_number(ref)
-    loan = db.session.get(Loan, loan_id) if loan_id is not None and loan_id < 2**62 else None
+    loan = db.session.get(Loan, loan_id) if loan_id is not None and loan_id <= MAX_ID else None
     if loan is None or (not ref.isdigit() and loan.number != ref.strip().upper()):
         raise NotFound(f"There is no loan {ref!r}.")
     return loan
@@ -343,7 +343,7 @@ def list_loans(principal: Principal, *, active: bool | None = None, overdue: boo
 
 def get_batch(batch_id: int) -> LoanBatch:
     """An emergency batch by id (NotFound when there is none)."""
-    batch = db.session.get(LoanBatch, batch_id) if 0 < batch_id < 2**62 else None
+    batch = db.session.get(LoanBatch, batch_id) if 0 < batch_id <= MAX_ID else None
     if batch is None:
         raise NotFound(f"There is no batch {batch_id}.")
     return batch
