@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http
 
+from apispec import BasePlugin
 from flask import Flask
 from flask_smorest import Api as SmorestApi
 from flask_smorest.utils import prepare_response
@@ -50,8 +51,16 @@ class Api(SmorestApi):
             self.spec.components.response(status.name, response, lazy=True)
 
 
+class UrlLimitPlugin(BasePlugin):
+    """Any operation's URL can be longer than gunicorn takes (gunicorn.conf.py): 414, answered as a problem."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for operation in (operations or {}).values():
+            operation.setdefault("responses", {}).setdefault("414", http.HTTPStatus(414).name)
+
+
 def init_app(app: Flask) -> Api:
-    api = Api(app, spec_kwargs={"servers": [{"url": "/"}]})
+    api = Api(app, spec_kwargs={"servers": [{"url": "/"}], "extra_plugins": [UrlLimitPlugin()]})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for module in BLUEPRINTS:
         api.register_blueprint(module.blp)
