@@ -117,6 +117,15 @@ def test_health_and_readiness(client):
     assert body["status"] == "ok" and body["checks"] == {"database": "ok", "directory": "ok"}
 
 
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "TRACE"])
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_health_endpoints_answer_other_methods_with_405(client, path, method):
+    """Found by the fuzz run: the pages' CSRF check ran first and answered 403 "the form has expired"."""
+    response = client.open(path, method=method)
+    assert_problem(response, 405)
+    assert "GET" in response.headers["Allow"]
+
+
 def test_readiness_names_the_directory_when_it_is_down(make_app):
     app = make_app(FLEET_DIRECTORY=None, FLEET_LDAP_URI="ldap://127.0.0.1:1", FLEET_LDAP_TIMEOUT="1")
     body = assert_problem(app.test_client().get("/readyz"), 503)
