@@ -74,6 +74,7 @@ TEMPLATES = (
     N_("Not a number."),
     N_("Must be 0 or more."),
     N_("Must be at most %(limit)s."),
+    N_("Must be between %(first)s and %(last)s."),
     N_("Must not be before the purchase date."),
     N_("Must be today or later."),
     N_("Must be today or earlier."),
