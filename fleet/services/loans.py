@@ -23,7 +23,7 @@ from fleet.db import MAX_ID, run, utcnow
 from fleet.directory.base import Directory, Person
 from fleet.errors import Conflict, NotFound, RuleViolation, ValidationFailed
 from fleet.extensions import db
-from fleet.models import Asset, Center, Document, LeaverFinding, Loan, LoanBatch
+from fleet.models import Asset, Center, Document, LeaverFinding, Loan, LoanBatch, LoanRequest
 from fleet.models.loan import parse_loan_number
 from fleet.services import requests as request_service
 from fleet.services.auth import Principal
@@ -116,10 +116,23 @@ def _reserve_document(kind: str, subject: str | None, filename: str, actor: str,
                                    "created_by": actor}).scalar_one()
 
 
+def _request_to_fulfil(request_id: int | None) -> LoanRequest | None:
+    """The request a hand-over names, looked up before anything is written (its id is a foreign key)."""
+    if request_id is None:
+        return None
+    try:
+        return request_service.get_request(request_id)
+    except NotFound:
+        raise ValidationFailed(f"There is no request {request_id}.",
+                               errors={"request_id": ["Unknown request."]}) from None
+
+
 def _hand_over_one(person: Person, order: HandoverOrder, actor: Principal, now: datetime,
                    batch: LoanBatch | None = None) -> Loan:
     due = _due_date(order, now)
+    request = _request_to_fulfil(order.request_id)
     asset = _asset_for_handover(order.asset_tag)
+    tag = asset.asset_tag  # a failed flush expires the asset: its tag could not be read afterwards
     _take_asset(asset, now)
     accessories = list(asset.accessories or []) if order.accessories is None else list(order.accessories)
     document_id = None
@@ -135,13 +148,13 @@ def _hand_over_one(person: Person, order: HandoverOrder, actor: Principal, now: 
     try:
         db.session.flush()
     except IntegrityError as exc:
-        raise Conflict(f"Asset {asset.asset_tag} is already on an open loan.", code="asset-on-loan") from exc
+        raise Conflict(f"Asset {tag} is already on an open loan.", code="asset-on-loan") from exc
     if document_id is not None:
         run(_NAME_DOCUMENT, {"document_id": document_id, "new_subject": f"loan:{loan.id}",
                              "new_filename": f"handover-{loan.number}.pdf"})
-    if order.request_id is not None:
-        request_service.mark_fulfilled(request_service.get_request(order.request_id), loan_id=loan.id,
-                                       assignee_uid=person.uid, category=asset.category, actor=actor.uid)
+    if request is not None:
+        request_service.mark_fulfilled(request, loan_id=loan.id, assignee_uid=person.uid, category=asset.category,
+                                       actor=actor.uid)
     append_event(actor.uid, "loan.handed_over", "loan", loan.id, at=now, after={
         "number": loan.number, "asset_tag": asset.asset_tag, "asset_status": {"before": "in_stock", "after": "on_loan"},
         "assignee": person.uid, "due_date": due, "request_id": order.request_id,

@@ -82,6 +82,7 @@ TEMPLATES = (
     N_("Must not be before from."),
     N_("Must not be empty."),
     N_("Unknown center."),
+    N_("Unknown request."),
     N_("Already taken."),
     N_("Listed twice."),
     N_("Required when damaged."),
