@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from flask import Flask, request
@@ -40,6 +41,30 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
+def _has_lone_surrogate(body: bytes) -> bool:
+    """Whether a JSON body has a string with a lone surrogate escape (`"\\ud9b4"`): valid JSON syntax, but a
+    string that UTF-8 (the database, the event log's hash) cannot encode."""
+    if b"\\ud" not in body and b"\\uD" not in body:
+        return False
+    try:
+        values = [json.loads(body)]
+    except ValueError:
+        return False  # not JSON at all: the view's own parsing says so
+    while values:
+        value = values.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(value, dict):
+            values.extend(value)
+            values.extend(value.values())
+        elif isinstance(value, list):
+            values.extend(value)
+    return False
+
+
 def _init_request_cycle(app: Flask) -> None:
     """One unit of work per request: services flush, the request commits at its boundary."""
 
@@ -48,16 +73,17 @@ def _init_request_cycle(app: Flask) -> None:
         declare_write_intent(request.method not in READ_METHODS)
 
     @app.before_request
-    def _refuse_nul_characters():
-        """No field of Fleet can hold a NUL character; refuse it the same way on SQLite and PostgreSQL."""
-        if request.mimetype == "application/json":
-            body = request.get_data(cache=True)
-            nul = b"\\u0000" in body or b"\x00" in body
-        else:
-            nul = False
-        if nul or "\x00" in request.path or any("\x00" in v for v in request.args.values()):
+    def _refuse_characters_no_field_holds():
+        """No field of Fleet can hold a NUL character, nor half of a UTF-16 surrogate pair; refuse them the same
+        way on SQLite and PostgreSQL, before anything tries to store, hash or print them."""
+        body = request.get_data(cache=True) if request.mimetype == "application/json" else b""
+        if b"\\u0000" in body or b"\x00" in body or "\x00" in request.path \
+                or any("\x00" in v for v in request.args.values()):
             return problems.problem_response(422, "Invalid value", "The request contains a NUL character, "
                                              "which no field accepts.")
+        if _has_lone_surrogate(body):
+            return problems.problem_response(422, "Invalid value", "The request contains half of a UTF-16 "
+                                             "surrogate pair (a \\ud800-\\udfff escape alone), which is no text.")
 
     @app.after_request
     def _commit(response):

@@ -18,6 +18,10 @@ from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 
+# Every table's id is an INTEGER column: 32 bits on PostgreSQL. A larger id names nothing (a 404), and is never
+# sent to the database, which would refuse it (and SQLite would not: the same request would differ by database).
+MAX_ID = 2**31 - 1
+
 _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("fleet_write_intent", default=False)
 
 

@@ -17,7 +17,7 @@ errors = documented_errors(blp)
 class Tokens(MethodView):
     @blp.arguments(TokenCreateSchema())
     @blp.response(201, TokenSchema)
-    @errors(401, 503)
+    @errors(400, 401, 503)
     def post(self, body):
         """Log in with the directory password; answers a bearer token."""
         issued = auth_service.issue_token(get_directory(), body["username"], body["password"],

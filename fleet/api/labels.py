@@ -14,8 +14,11 @@ errors = documented_errors(blp)
 
 class LabelArgsSchema(Schema):
     center = fields.String(load_default=None, validate=validate.Length(max=32))
-    tags = fields.String(load_default=None, validate=validate.Length(max=70000),
-                         metadata={"description": "Asset tags separated by commas"})
+    # The whole URL must fit gunicorn's request line (8190 bytes, gunicorn.conf.py), commas sent as %2C: the
+    # labels page (a form) takes up to MAX_LABELS tags, this query a few hundred.
+    tags = fields.String(load_default=None, validate=validate.Length(max=4000),
+                         metadata={"description": "Asset tags separated by commas (up to 4,000 characters; the "
+                                                  "labels page takes longer lists)"})
 
 
 @blp.route("/labels.pdf")

@@ -1,6 +1,6 @@
 """Models, one file per aggregate. Importing this package registers every table."""
 
-from fleet.models.asset import CATEGORIES, STATUSES, Asset
+from fleet.models.asset import CATEGORIES, MAX_COST, STATUSES, Asset
 from fleet.models.center import CENTER_KINDS, Center
 from fleet.models.document import DOCUMENT_KINDS, Document
 from fleet.models.event import GENESIS_HASH, Event, EventHead
@@ -11,7 +11,7 @@ from fleet.models.stocktake import Stocktake, StocktakeScan
 from fleet.models.token import ApiToken
 
 __all__ = [
-    "CATEGORIES", "STATUSES", "Asset", "CENTER_KINDS", "Center", "DOCUMENT_KINDS", "Document",
+    "CATEGORIES", "MAX_COST", "STATUSES", "Asset", "CENTER_KINDS", "Center", "DOCUMENT_KINDS", "Document",
     "GENESIS_HASH", "Event", "EventHead", "LeaverFinding", "LOAN_STATUSES", "Loan", "LoanBatch",
     "OPEN_REQUEST_STATUSES", "REASONS", "REQUEST_STATUSES", "LoanRequest", "Stocktake",
     "StocktakeScan", "ApiToken",

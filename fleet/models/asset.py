@@ -12,6 +12,7 @@ from fleet.models.center import Center
 
 CATEGORIES = ("laptop", "monitor", "dock", "webcam", "headset", "vc_kit", "router", "other")
 STATUSES = ("in_stock", "on_loan", "quarantine", "in_repair", "lost", "retired")
+MAX_COST = Decimal("999999999999.99")  # what purchase_cost, NUMERIC(14, 2), holds
 
 
 class Asset(db.Model):

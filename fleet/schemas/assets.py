@@ -1,9 +1,14 @@
 from marshmallow import Schema, fields, validate
 
-from fleet.models import CATEGORIES, STATUSES
+from fleet.models import CATEGORIES, MAX_COST, STATUSES
 from fleet.schemas.common import PageArgsSchema
 
 TEXT = {"validate": validate.Length(max=200)}
+# A cost comes in as a number (or a decimal string) and goes out as a decimal string, so no cent is lost to floats.
+# apispec would print the Range bounds the way the field dumps them, as strings, which OpenAPI does not allow.
+COST_IN = {"validate": validate.Range(min=0, max=MAX_COST),
+           "metadata": {"minimum": 0, "maximum": float(MAX_COST),
+                        "description": "A number or a decimal string; rounded to 2 places"}}
 
 
 class AssetSchema(Schema):
@@ -15,7 +20,8 @@ class AssetSchema(Schema):
     center = fields.Function(lambda asset: asset.center.code, required=True, metadata={"type": "string"})
     status = fields.String(required=True, metadata={"enum": list(STATUSES)})
     purchase_date = fields.Date(allow_none=True)
-    purchase_cost = fields.Decimal(places=2, as_string=True, allow_none=True)
+    purchase_cost = fields.Decimal(places=2, as_string=True, allow_none=True,
+                                   metadata={"type": "string", "format": "decimal", "example": "1490000.00"})
     warranty_until = fields.Date(allow_none=True)
     accessories = fields.List(fields.String(), required=True)
     notes = fields.String(allow_none=True)
@@ -32,7 +38,7 @@ class AssetCreateSchema(Schema):
     model = fields.String(load_default=None, **TEXT)
     center = fields.String(required=True, validate=validate.Length(min=1, max=32), metadata={"description": "Code"})
     purchase_date = fields.Date(load_default=None)
-    purchase_cost = fields.Decimal(load_default=None, places=2, validate=validate.Range(min=0, max=10**12))
+    purchase_cost = fields.Decimal(load_default=None, places=2, **COST_IN)
     warranty_until = fields.Date(load_default=None)
     accessories = fields.List(fields.String(validate=validate.Length(min=1, max=100)), load_default=list,
                               validate=validate.Length(max=50))
@@ -46,7 +52,7 @@ class AssetUpdateSchema(Schema):
     model = fields.String(allow_none=True, **TEXT)
     center = fields.String(validate=validate.Length(min=1, max=32))
     purchase_date = fields.Date(allow_none=True)
-    purchase_cost = fields.Decimal(allow_none=True, places=2, validate=validate.Range(min=0, max=10**12))
+    purchase_cost = fields.Decimal(allow_none=True, places=2, **COST_IN)
     warranty_until = fields.Date(allow_none=True)
     accessories = fields.List(fields.String(validate=validate.Length(min=1, max=100)),
                               validate=validate.Length(max=50))

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from fleet.db import MAX_ID
 from fleet.schemas.common import DocumentRefSchema, PageArgsSchema
 
 ACCESSORY = fields.String(validate=validate.Length(min=1, max=100))
@@ -54,7 +55,7 @@ class LoanCreateSchema(Schema):
     asset_tag = fields.String(required=True, validate=validate.Length(min=1, max=64))
     assignee = fields.String(required=True, validate=validate.Length(min=1, max=256))
     due_date = fields.Date(load_default=None)
-    request_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**62))
+    request_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
     accessories = fields.List(ACCESSORY, load_default=None, validate=validate.Length(max=50))
     condition = fields.String(load_default=None, validate=validate.Length(max=200))
     note = fields.String(load_default=None, validate=validate.Length(max=2000))

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from fleet.db import utcnow
 from fleet.errors import Conflict, NotFound, ValidationFailed
 from fleet.extensions import db
-from fleet.models import CATEGORIES, STATUSES, Asset, Center, Loan
+from fleet.models import CATEGORIES, MAX_COST, STATUSES, Asset, Center, Loan
 from fleet.services import loans as loan_service
 from fleet.services.auth import Principal
 from fleet.services.events import append_event
@@ -68,8 +68,14 @@ def check_values(values: dict, errors: dict, *, creating: bool) -> None:
     if "category" in values and values["category"] not in CATEGORIES:
         errors["category"] = [f"Must be one of: {', '.join(CATEGORIES)}."]
     cost = values.get("purchase_cost")
-    if cost is not None and Decimal(cost) < 0:
-        errors["purchase_cost"] = ["Must be 0 or more."]
+    if cost is not None:
+        cost = Decimal(cost)
+        if not cost.is_finite():  # "NaN" and "Infinity" parse as decimals, and NaN cannot even be compared
+            errors["purchase_cost"] = ["Not a number."]
+        elif cost < 0:
+            errors["purchase_cost"] = ["Must be 0 or more."]
+        elif cost > MAX_COST:
+            errors["purchase_cost"] = [f"Must be at most {MAX_COST}."]  # more fails on PostgreSQL only
     accessories = values.get("accessories")
     if accessories is not None:
         values["accessories"] = [a.strip() for a in accessories if a and a.strip()]

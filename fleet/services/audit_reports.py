@@ -21,7 +21,7 @@ from fleet.extensions import db
 from fleet.models import Asset, Center, Document, Event, LeaverFinding, Loan
 from fleet.services.auth import Principal
 from fleet.services.centers import CODE_PATTERN
-from fleet.services.clock import format_local, local_today, local_zone
+from fleet.services.clock import check_days, format_local, local_today, local_zone
 from fleet.services.documents import CATEGORY_LABELS, STATUS_LABELS, register_pdf, rendering_without_the_write_lock
 from fleet.services.events import head_hash, verify_chain
 from fleet.services.loans import days_overdue
@@ -257,6 +257,7 @@ def gather(name: str, **params) -> ReportData:
     """The named report's data; an unknown name is NotFound, bad parameters ValidationFailed."""
     if name not in REPORTS:
         raise NotFound(f"There is no report {name!r}. Reports: {', '.join(REPORTS)}.")
+    check_days(as_of=params.get("as_of"), **{"from": params.get("from_date"), "to": params.get("to_date")})
     return REPORTS[name](**params)
 
 

@@ -19,7 +19,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 import reports
-from fleet.db import reading, utcnow
+from fleet.db import MAX_ID, reading, utcnow
 from fleet.errors import NotFound, ValidationFailed
 from fleet.extensions import db
 from fleet.models import Document, Event, Loan, LoanBatch
@@ -122,7 +122,6 @@ def _render_reserved(document: Document) -> bytes:
 
 
 # Ids are 32-bit integers in PostgreSQL: a larger id in a URL is simply unknown.
-MAX_ID = 2**31 - 1
 
 
 def get_document(document_id: int) -> Document:

@@ -20,6 +20,7 @@ from sqlalchemy import String, and_, bindparam, cast, insert, or_, select, text,
 from fleet.db import run, utcnow
 from fleet.extensions import db
 from fleet.models import GENESIS_HASH, Asset, Event, EventHead, Loan
+from fleet.services.clock import check_days
 from fleet.services.pagination import Page, decode_cursor, make_page
 
 HEAD_ID = 1
@@ -160,6 +161,7 @@ def list_events(*, subject: str | None = None, actor: str | None = None, action:
                 since: datetime | None = None, until: datetime | None = None, limit: int = 50,
                 cursor: str | None = None) -> Page:
     """Events in chain order, keyset-paginated on seq; `subject` is `type` or `type:id`."""
+    check_days(**{"from": since, "to": until})
     query = select(Event)
     if subject:
         subject_type, _, subject_id = subject.partition(":")

@@ -19,7 +19,7 @@ from sqlalchemy import and_, bindparam, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from fleet.db import run, utcnow
+from fleet.db import MAX_ID, run, utcnow
 from fleet.directory.base import Directory, Person
 from fleet.errors import Conflict, NotFound, RuleViolation, ValidationFailed
 from fleet.extensions import db
@@ -122,10 +122,23 @@ def _reserve_document(kind: str, subject: str | None, filename: str, actor: str,
                                    "created_by": actor}).scalar_one()
 
 
+def _request_to_fulfil(request_id: int | None) -> LoanRequest | None:
+    """The request a hand-over names, looked up before anything is written (its id is a foreign key)."""
+    if request_id is None:
+        return None
+    try:
+        return request_service.get_request(request_id)
+    except NotFound:
+        raise ValidationFailed(f"There is no request {request_id}.",
+                               errors={"request_id": ["Unknown request."]}) from None
+
+
 def _hand_over_one(person: Person, order: HandoverOrder, actor: Principal, now: datetime,
                    batch: LoanBatch | None = None) -> Loan:
     due = _due_date(order, now)
+    request = _request_to_fulfil(order.request_id)
     asset = _asset_for_handover(order.asset_tag)
+    tag = asset.asset_tag  # a failed flush expires the asset: its tag could not be read afterwards
     _take_asset(asset, now)
     accessories = list(asset.accessories or []) if order.accessories is None else list(order.accessories)
     document_id = None
@@ -141,13 +154,13 @@ def _hand_over_one(person: Person, order: HandoverOrder, actor: Principal, now: 
     try:
         db.session.flush()
     except IntegrityError as exc:
-        raise Conflict(f"Asset {asset.asset_tag} is already on an open loan.", code="asset-on-loan") from exc
+        raise Conflict(f"Asset {tag} is already on an open loan.", code="asset-on-loan") from exc
     if document_id is not None:
         run(_NAME_DOCUMENT, {"document_id": document_id, "new_subject": f"loan:{loan.id}",
                              "new_filename": f"handover-{loan.number}.pdf"})
-    if order.request_id is not None:
-        request_service.mark_fulfilled(request_service.get_request(order.request_id), loan_id=loan.id,
-                                       assignee_uid=person.uid, category=asset.category, actor=actor.uid)
+    if request is not None:
+        request_service.mark_fulfilled(request, loan_id=loan.id, assignee_uid=person.uid, category=asset.category,
+                                       actor=actor.uid)
     append_event(actor.uid, "loan.handed_over", "loan", loan.id, at=now, after={
         "number": loan.number, "asset_tag": asset.asset_tag, "asset_status": {"before": "in_stock", "after": "on_loan"},
         "assignee": person.uid, "due_date": due, "request_id": order.request_id,
@@ -313,7 +326,7 @@ def get_loan(loan_id: int) -> Loan:
 def get_loan_by_ref(ref: str) -> Loan:
     """A loan by id (`42`) or by number (`L-2026-000042`)."""
     loan_id = int(ref) if ref.isdigit() else parse_loan_number(ref)
-    loan = db.session.get(Loan, loan_id) if loan_id is not None and loan_id < 2**62 else None
+    loan = db.session.get(Loan, loan_id) if loan_id is not None and loan_id <= MAX_ID else None
     if loan is None or (not ref.isdigit() and loan.number != ref.strip().upper()):
         raise NotFound(f"There is no loan {ref!r}.")
     return loan
@@ -363,7 +376,7 @@ def list_loans(principal: Principal, *, active: bool | None = None, overdue: boo
 
 def get_batch(batch_id: int) -> LoanBatch:
     """An emergency batch by id (NotFound when there is none)."""
-    batch = db.session.get(LoanBatch, batch_id) if 0 < batch_id < 2**62 else None
+    batch = db.session.get(LoanBatch, batch_id) if 0 < batch_id <= MAX_ID else None
     if batch is None:
         raise NotFound(f"There is no batch {batch_id}.")
     return batch

@@ -20,7 +20,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from fleet.db import utcnow
+from fleet.db import MAX_ID, utcnow
 from fleet.directory.base import Directory
 from fleet.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
 from fleet.extensions import db
@@ -31,7 +31,6 @@ from fleet.services.events import append_event
 from fleet.services.pagination import Page, decode_cursor, make_page
 
 NOTE_MAX = 2000
-MAX_ID = 2**62
 QUEUE_ORDER = (LoanRequest.priority, LoanRequest.created_at, LoanRequest.id)
 
 
@@ -48,7 +47,7 @@ def _not_found(request_id: int) -> NotFound:
 
 def get_request(request_id: int) -> LoanRequest:
     """The request with this id; NotFound when there is none."""
-    req = db.session.get(LoanRequest, request_id) if 0 < request_id < MAX_ID else None
+    req = db.session.get(LoanRequest, request_id) if 0 < request_id <= MAX_ID else None
     if req is None:
         raise _not_found(request_id)
     return req
@@ -258,7 +257,7 @@ def _decode_queue_cursor(cursor: str | None) -> tuple[int, datetime, int] | None
         except ValueError:
             moment = None
     if not (isinstance(priority, int) and 0 <= priority < len(REASONS) and isinstance(request_id, int)
-            and 0 <= request_id < MAX_ID and moment is not None and moment.tzinfo is not None):
+            and 0 <= request_id <= MAX_ID and moment is not None and moment.tzinfo is not None):
         raise ValidationFailed("The cursor is not valid.", errors={"cursor": ["Not a cursor given by this list."]})
     return priority, moment, request_id
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 import reports
-from fleet.db import utcnow
+from fleet.db import MAX_ID, utcnow
 from fleet.errors import Conflict, NotFound, ValidationFailed
 from fleet.extensions import db
 from fleet.models import Asset, Center, Document, Stocktake, StocktakeScan
@@ -28,7 +28,6 @@ from fleet.services.events import append_event, head_hash
 
 ON_THE_SHELF = ("in_stock", "quarantine")
 # Ids are 32-bit integers in PostgreSQL: a larger id in a URL is simply unknown, not an error.
-MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)

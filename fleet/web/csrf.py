@@ -26,6 +26,8 @@ def init_app(app: Flask) -> None:
     def _check():
         if request.method in ("GET", "HEAD", "OPTIONS") or request.path.startswith("/api/"):
             return
+        if request.routing_exception is not None:
+            return  # no view would run (404, or 405 for a method the URL lacks, e.g. POST /healthz): say so
         sent = request.form.get(FIELD) or request.headers.get("X-CSRF-Token") or ""
         expected = session.get(FIELD, "")
         if not expected or not hmac.compare_digest(sent, expected):

@@ -46,3 +46,7 @@ def test_bad_filters_are_422(client, it_headers):
     assert_problem(client.get("/api/v1/events?limit=0", headers=it_headers), 422)
     assert_problem(client.get("/api/v1/events?limit=501", headers=it_headers), 422)
     assert_problem(client.get("/api/v1/events?from=yesterday", headers=it_headers), 422)
+    # Was a 500 (year 1 at +09:00 is before the first moment Python knows in UTC), like the reports' periods.
+    for query, field in (("from=0001-01-01T00:00:00%2B09:00", "from"), ("to=9999-12-31T23:00:00-09:00", "to")):
+        body = assert_problem(client.get(f"/api/v1/events?{query}", headers=it_headers), 422)
+        assert set(body["errors"]) == {field}, body

@@ -127,6 +127,31 @@ def test_an_asset_on_loan_declared_lost_closes_its_loan(app, client, it_headers)
     assert client.get(f"/api/v1/loans/{loan['id']}", headers=it_headers).get_json()["status"] == "lost"
 
 
+def test_purchase_cost_bounds_are_what_the_column_holds(client, it_headers):
+    """The largest cost NUMERIC(14, 2) holds is accepted on every database; one cent more is a 422, not a
+    database error on PostgreSQL only."""
+    client.post("/api/v1/centers", json=CENTER, headers=it_headers)
+    response = client.post("/api/v1/assets", json=_asset(purchase_cost=999999999999.99), headers=it_headers)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["purchase_cost"] == "999999999999.99"
+    for cost in (10**12, "1000000000000", -1):
+        body = assert_problem(client.post("/api/v1/assets", json=_asset(asset_tag="NB-2", purchase_cost=cost),
+                                          headers=it_headers), 422)
+        assert "purchase_cost" in body["errors"], body
+    assert "purchase_cost" in assert_problem(client.patch("/api/v1/assets/NB-0001", json={"purchase_cost": 10**12},
+                                                          headers=it_headers), 422)["errors"]
+
+
+def test_the_openapi_document_describes_purchase_cost_truthfully(client):
+    """Found by the fuzz run: the bounds were printed as strings (not OpenAPI), and the cost that the API answers
+    as a decimal string was documented as a number."""
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    for name in ("AssetCreate", "AssetUpdate"):
+        cost = schemas[name]["properties"]["purchase_cost"]
+        assert cost["type"] == "number" and cost["minimum"] == 0 and cost["maximum"] == 999999999999.99, cost
+    assert schemas["Asset"]["properties"]["purchase_cost"]["type"] == "string"
+
+
 CSV_HEADER = "asset_tag,serial_number,category,manufacturer,model,center,purchase_date,purchase_cost,accessories\n"
 
 
@@ -168,3 +193,13 @@ def test_import_is_all_or_nothing_with_row_and_column(app, client, it_headers):
     assert_problem(_import(client, it_headers, "a,b", content_type="application/json"), 422)
     assert_problem(client.post("/api/v1/assets/import", data=b"\xff\xfe\x00", content_type="text/csv",
                                headers=it_headers), 422)
+
+
+@pytest.mark.parametrize("cost", ["NaN", "Infinity", "-Infinity", "1e20"])
+def test_import_refuses_costs_that_are_no_amount(app, client, it_headers, cost):
+    """`NaN` parses as a decimal but cannot be compared: it was a 500."""
+    with app.app_context():
+        create_center(code="JJ")
+    body = assert_problem(_import(client, it_headers, CSV_HEADER + f"NB-1,S1,laptop,LG,g,JJ,2026-01-01,{cost},\n"),
+                          422)
+    assert set(body["errors"]) == {"row 2, purchase_cost"}, body

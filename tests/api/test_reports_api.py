@@ -271,6 +271,22 @@ def test_report_errors_are_problems(client, auditor_headers, path, status):
     assert_problem(client.get(path, headers=auditor_headers), status)
 
 
+@pytest.mark.parametrize("path,field", [
+    ("/api/v1/reports/loans.pdf?from=0001-01-01", "from"),
+    ("/api/v1/reports/loans.csv?to=0001-01-01", "to"),
+    ("/api/v1/reports/events.pdf?from=2026-01-01&to=9999-12-31", "to"),
+    ("/api/v1/reports/requests.csv?to=9999-12-31", "to"),
+    ("/api/v1/reports/inventory.pdf?as_of=0001-01-01", "as_of"),
+])
+def test_periods_at_the_ends_of_the_calendar_are_422(client, auditor_headers, path, field):
+    """Found by the fuzz run: GET /reports/loans.pdf?from=0001-01-01 was a 500, local midnight of year 1 being
+    before the first moment Python knows in UTC (and a day after 9999-12-31 no day at all)."""
+    body = assert_problem(client.get(path, headers=auditor_headers), 422)
+    assert set(body["errors"]) == {field}, body
+    assert client.get("/api/v1/reports/loans.csv?from=1900-01-01&to=9998-12-31",
+                      headers=auditor_headers).status_code == 200
+
+
 def test_who_may_download_reports(client, login):
     assert client.get("/api/v1/reports/overdue.csv", headers=login(IT)).status_code == 200
     assert_problem(client.get("/api/v1/reports/inventory.pdf", headers=login(EMPLOYEE)), 403)

@@ -12,7 +12,7 @@ import requests as http
 
 from fleet.directory import directory_from_config
 from fleet.extensions import db
-from fleet.models import Center, Event, LoanRequest
+from fleet.models import Asset, Center, Event, Loan, LoanRequest
 from fleet.services.clock import local_today
 from fleet.services.events import verify_chain
 from fleet.services.pagination import encode_cursor
@@ -291,6 +291,20 @@ def test_hand_over_fulfils_the_request(app, client, login, it_headers):
     with app.app_context():
         fulfilled = db.session.execute(db.select(Event).where(Event.action == "request.fulfilled")).scalars().all()
         assert len(fulfilled) == 1 and fulfilled[0].subject_id == str(rid) and '"loan_id":' in fulfilled[0].data
+
+
+def test_hand_over_naming_an_unknown_request_is_a_field_error(app, client, it_headers):
+    """Found by the fuzz run: the loan's INSERT failed on the request_id foreign key, and the conflict message then
+    read the expired asset: a 500. The request is now looked up before anything is written."""
+    stock(app, "NB-001")
+    body = assert_problem(hand_over(client, it_headers, "NB-001", EMPLOYEE, request_id=7430872), 422)
+    assert body["errors"] == {"request_id": ["Unknown request."]}
+    body = assert_problem(client.post("/api/v1/loans/bulk", json={"loans": [
+        {"asset_tag": "NB-001", "assignee": EMPLOYEE, "request_id": 7430872}]}, headers=it_headers), 422)
+    assert "request_id" in str(body["errors"])
+    with app.app_context():
+        assert db.session.execute(db.select(Asset.status)).scalar() == "in_stock"
+        assert db.session.execute(db.select(db.func.count()).select_from(Loan)).scalar() == 0
 
 
 # Queries
