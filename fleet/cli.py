@@ -85,11 +85,11 @@ def _report(verification: backup.Verification) -> None:
 
 
 def _verify_sqlite_copy(path: Path) -> backup.Verification:
-    """Open a copy as Fleet would (its own app, same settings) and verify it."""
+    """Open a copy read-only as Fleet would (its own app, same settings) and verify it; the file stays as it is."""
     from fleet import create_app
 
     settings = {k: v for k, v in current_app.config.items() if k.startswith("FLEET_")}
-    copy = create_app({**settings, "FLEET_DATABASE_URL": f"sqlite:///{path.resolve()}",
+    copy = create_app({**settings, "FLEET_DATABASE_URL": f"sqlite:///file:{path.resolve()}?mode=ro&uri=true",
                        "FLEET_DIRECTORY": get_directory()})
     with copy.app_context():
         try:

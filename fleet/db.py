@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import sqlite3
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -104,7 +105,10 @@ def _sqlite_on_connect(dbapi_connection, connection_record):
     # Take transaction control away from pysqlite so that the "begin" hook decides.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.OperationalError:
+        pass  # opened read-only (mode=ro, e.g. to verify a backup): it keeps the journal mode it has
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")

@@ -33,6 +33,10 @@ def test_backup_then_restore_gives_back_a_database_that_verifies(app, client, it
     if database_url.startswith("sqlite"):
         assert "event chain: 2 events, verified" in made.output, made.output
         assert "2 checked against their SHA-256" in made.output and "all match" in made.output
+        # Verified read-only: still one self-contained file, as it was written.
+        with sqlite3.connect(f"file:{target}?mode=ro", uri=True) as copy:
+            assert copy.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["fleet.backup"]
 
     _loans_with_forms(app, client, it_headers, "NB-003")  # after the backup: the restore takes it away
     assert _count_loans(app) == 3
