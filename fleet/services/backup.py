@@ -120,8 +120,9 @@ def restore_sqlite(source: Path, url: str) -> None:
 
 def _postgres_tool(name: str) -> str:
     """pg_dump / pg_restore: on the PATH, or the newest under /usr/lib/postgresql (Debian)."""
-    found = shutil.which(name) or next(iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)),
-                                       None)
+    installed = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"),
+                       key=lambda path: int(Path(path).parts[-3]) if Path(path).parts[-3].isdigit() else 0)
+    found = shutil.which(name) or (installed[-1] if installed else None)
     if found is None:
         raise ValidationFailed(f"{name} is not installed (Debian package postgresql-client).")
     return found
