@@ -41,4 +41,5 @@ def init_app(app: Flask) -> None:
     def _not_a_log_in() -> bool:
         """Every other request skips the limiter's bookkeeping at once (it is on the hot path)."""
         return request.endpoint not in LOGIN_ENDPOINTS
+
     app.extensions["fleet_limiter"] = limiter
