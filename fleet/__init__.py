@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask, request
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from fleet import api as api_package
 from fleet import cli, limits, problems, web
@@ -27,6 +28,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(load_settings(app.instance_path, config))
     app.config.from_pyfile("fleet.cfg", silent=True)
     app.json.ensure_ascii = False  # Korean names read as Korean, not \uXXXX
+    if app.config["FLEET_PROXY_COUNT"]:
+        # Behind N reverse proxies: the client's address (log-in limits) and scheme come from their headers.
+        proxies = app.config["FLEET_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)

@@ -27,6 +27,7 @@ DEFAULTS: dict[str, str] = {
     "FLEET_LOGIN_LIMIT_PER_USER": "10 per minute;50 per hour",
     "FLEET_LOGIN_LIMIT_PER_CLIENT": "30 per minute",
     "FLEET_RATELIMIT_STORAGE_URI": "memory://",
+    "FLEET_PROXY_COUNT": "0",
 }
 
 
@@ -52,6 +53,7 @@ def load_settings(instance_path: str, overrides: dict | None = None) -> dict:
 
     settings["FLEET_LOAN_DAYS"] = int(settings["FLEET_LOAN_DAYS"])
     settings["FLEET_TOKEN_HOURS"] = float(settings["FLEET_TOKEN_HOURS"])
+    settings["FLEET_PROXY_COUNT"] = int(settings["FLEET_PROXY_COUNT"])
     settings.update(
         API_TITLE="Fleet",
         API_VERSION="v1",

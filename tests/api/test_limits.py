@@ -61,3 +61,17 @@ def test_other_endpoints_are_not_limited(limited):
     token = _token(limited, IT, "it1pw", address="10.0.0.5").get_json()["token"]
     for _ in range(20):
         assert limited.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+def test_behind_a_proxy_each_client_counts_apart(make_app):
+    """With FLEET_PROXY_COUNT=1 the client is the one the proxy names, not the proxy itself."""
+    behind = make_app(FLEET_LOGIN_LIMIT_PER_USER="100 per minute", FLEET_LOGIN_LIMIT_PER_CLIENT="2 per minute",
+                      FLEET_PROXY_COUNT="1").test_client()
+
+    def attempt(client_address: str) -> int:
+        return behind.post("/api/v1/auth/token", json={"username": "emp1", "password": "wrong"},
+                           environ_base={"REMOTE_ADDR": "10.9.9.9"},
+                           headers={"X-Forwarded-For": client_address}).status_code
+
+    assert [attempt("192.0.2.1") for _ in range(3)] == [401, 401, 429]
+    assert attempt("192.0.2.2") == 401  # another desk behind the same proxy
