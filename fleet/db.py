@@ -19,6 +19,8 @@ from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 
+from fleet.extensions import db
+
 # Every table's id is an INTEGER column: 32 bits on PostgreSQL. A larger id names nothing (a 404), and is never
 # sent to the database, which would refuse it (and SQLite would not: the same request would differ by database).
 MAX_ID = 2**31 - 1
@@ -88,8 +90,6 @@ def run(statement, params: dict | None = None):
     For the hot path (hand-over, return, the event log): no ORM flush, and a statement
     built once at import is compiled once, not rebuilt and cache-keyed on every call.
     """
-    from fleet.extensions import db
-
     return db.session.connection().execute(statement, params or {})
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import String, and_, bindparam, cast, insert, or_, select, text, update
 
-from fleet.db import run, utcnow
+from fleet.db import utcnow
 from fleet.extensions import db
 from fleet.models import GENESIS_HASH, Asset, Event, EventHead, Loan
 from fleet.services.clock import check_days
@@ -79,7 +79,8 @@ def append_event(actor: str, action: str, subject_type: str, subject_id: Any, *,
     Core statements on the session's connection, not the ORM unit of work: an append is on
     every write path, and the head row's UPDATE is what serialises writers.
     """
-    result = run(_TAKE_SEQ).one_or_none()
+    connection = db.session.connection()
+    result = connection.execute(_TAKE_SEQ).one_or_none()
     if result is None:
         ensure_head()
         return append_event(actor, action, subject_type, subject_id, before=before, after=after, extra=extra, at=at)
@@ -97,7 +98,6 @@ def append_event(actor: str, action: str, subject_type: str, subject_id: Any, *,
     digest = compute_hash(seq, at, actor, action, subject_type, subject_id, data, prev_hash)
     values = {"seq": seq, "at": at, "actor": actor, "action": action, "subject_type": subject_type,
               "subject_id": subject_id, "data": data, "prev_hash": prev_hash, "hash": digest}
-    connection = db.session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(_INSERT_EVENT_SET_HEAD, {"digest": digest, **{f"event_{k}": v for k, v in values.items()}})
     else:

@@ -31,8 +31,8 @@ from fleet.services.clock import local_today
 from fleet.services.events import append_event
 from fleet.services.pagination import Page, decode_cursor, make_page
 
-_ASSETS, _LOANS, _DOCUMENTS, _FINDINGS = (Asset.__table__, Loan.__table__, Document.__table__,
-                                         LeaverFinding.__table__)
+_ASSETS, _LOANS, _DOCUMENTS, _FINDINGS, _REQUESTS = (Asset.__table__, Loan.__table__, Document.__table__,
+                                                    LeaverFinding.__table__, LoanRequest.__table__)
 # The statements of every hand-over and return, built once (see fleet.db.run).
 _MOVE_ASSET = (update(_ASSETS).where(_ASSETS.c.id == bindparam("asset_id"), _ASSETS.c.status == bindparam("expected"))
                .values(status=bindparam("new_status", type_=_ASSETS.c.status.type),
@@ -46,9 +46,8 @@ _ASSET_BY_TAG = select(Asset).where(Asset.asset_tag == bindparam("tag"))
 # A batch locks every asset and request it will change, in id order, before its first event.
 _LOCK_ASSETS = (select(_ASSETS.c.id).where(_ASSETS.c.asset_tag.in_(bindparam("tags", expanding=True)))
                 .order_by(_ASSETS.c.id).with_for_update())
-_LOCK_REQUESTS = (select(LoanRequest.__table__.c.id)
-                  .where(LoanRequest.__table__.c.id.in_(bindparam("request_ids", expanding=True)))
-                  .order_by(LoanRequest.__table__.c.id).with_for_update())
+_LOCK_REQUESTS = (select(_REQUESTS.c.id).where(_REQUESTS.c.id.in_(bindparam("request_ids", expanding=True)))
+                  .order_by(_REQUESTS.c.id).with_for_update())
 _RESOLVE_FINDINGS = (update(_FINDINGS).where(_FINDINGS.c.loan_id == bindparam("of_loan"),
                                              _FINDINGS.c.resolved_at.is_(None))
                      .values(resolved_at=bindparam("now", type_=_FINDINGS.c.resolved_at.type)))
@@ -226,7 +225,7 @@ def _lock_rows_of_batch(tags: list[str], request_ids: list[int]) -> None:
     """
     run(_LOCK_ASSETS, {"tags": tags})
     if request_ids:
-        run(_LOCK_REQUESTS, {"request_ids": [i for i in request_ids if 0 < i < 2**31]})
+        run(_LOCK_REQUESTS, {"request_ids": [i for i in request_ids if 0 < i <= MAX_ID]})
 
 
 def _close_loan(loan: Loan, values: dict) -> None:
