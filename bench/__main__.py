@@ -15,12 +15,12 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, date, datetime
 
 import requests
 
 from bench import directory as bench_directory
 from bench import scale
+from tests.support.clock import fleet_today
 from tests.support.postgres import PostgresCluster
 from tests.support.server import GunicornServer
 
@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         return not only or part in only
 
     started = time.monotonic()
-    print(f"Fleet benchmarks · {date.today()} · {platform.machine()} · {os.cpu_count()} cores · "
+    print(f"Fleet benchmarks · {fleet_today()} · {platform.machine()} · {os.cpu_count()} cores · "
           f"{'quick' if args.quick else 'full'}", flush=True)
 
     if wanted("forms"):
@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     FIGURES["seconds"] = round(time.monotonic() - started, 1)
     FIGURES["cores"] = os.cpu_count()
     FIGURES["quick"] = args.quick
-    FIGURES["date"] = datetime.now(UTC).date().isoformat()
+    FIGURES["date"] = fleet_today().isoformat()
     print(json.dumps(FIGURES, sort_keys=True))
     return 0
 

@@ -205,6 +205,7 @@ def read_scale(record, ldap: dict, sizes: tuple[int, ...], event_counts: tuple[i
     """p95 of list endpoints as the data grows; loaded in bulk, measured through the app in-process."""
     from fleet.extensions import db
     from fleet.models import Loan
+    from fleet.services.clock import local_today
 
     p95: dict[str, list[float]] = {"assets": [], "loans": [], "events": []}
     for index, size in enumerate(sizes):
@@ -217,7 +218,7 @@ def read_scale(record, ldap: dict, sizes: tuple[int, ...], event_counts: tuple[i
             now = datetime.now(UTC)
             rows = [{"asset_id": i + 1, "center_id": 1, "status": "active", "assignee_uid": f"u{i % 10000:05d}",
                      "assignee_name": "직원", "issued_by": "u00000", "checked_out_at": now,
-                     "due_date": date.today() + timedelta(days=30), "accessories_out": []} for i in range(active)]
+                     "due_date": local_today() + timedelta(days=30), "accessories_out": []} for i in range(active)]
             for start in range(0, len(rows), 5000):
                 db.session.execute(insert(Loan), rows[start:start + 5000])
             db.session.execute(text("UPDATE assets SET status = 'on_loan' WHERE id <= :n"), {"n": active})

@@ -9,6 +9,7 @@ from fleet.db import UTCDateTime, utcnow
 from fleet.extensions import db
 from fleet.models.asset import Asset
 from fleet.models.center import Center
+from fleet.services.clock import local_time
 
 LOAN_STATUSES = ("active", "returned", "lost")
 
@@ -27,7 +28,7 @@ class LoanBatch(db.Model):
 
     @property
     def number(self) -> str:
-        return f"B-{self.created_at.year}-{self.id:06d}"
+        return f"B-{local_time(self.created_at).year}-{self.id:06d}"
 
 
 class Loan(db.Model):
@@ -82,8 +83,9 @@ class Loan(db.Model):
 
     @property
     def number(self) -> str:
-        """The readable loan number, e.g. L-2026-000042 (derived: no second write per hand-over)."""
-        return format_loan_number(self.checked_out_at.year, self.id)
+        """The readable loan number, e.g. L-2026-000042 (derived: no second write per hand-over). The year is the
+        local one (FLEET_TIMEZONE), as printed on the form: a hand-over on 1 January at 08:30 in Seoul is 2027's."""
+        return format_loan_number(local_time(self.checked_out_at).year, self.id)
 
 
 def format_loan_number(year: int, loan_id: int) -> str:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from fleet.extensions import db
 from fleet.models import Asset, Center, Event, Loan
 from fleet.services.events import verify_chain
+from fleet.services.loans import HandoverOrder, hand_over_many
+from fleet.services.loans import hand_over as hand_over_service
 from tests.api.test_auth_api import assert_problem
+from tests.factories import IT_PRINCIPAL
 from tests.fixtures_data import DISABLED, EMPLOYEE, EMPLOYEE2, IT, LONG_DEPARTMENT, NOT_ELIGIBLE
+from tests.support.clock import fleet_today
 
 
 def stock(app, *tags: str, category: str = "laptop", accessories=("charger", "bag")) -> None:
@@ -35,19 +39,35 @@ def test_hand_over_snapshots_the_assignee(app, client, it_headers):
     response = hand_over(client, it_headers, accessories=["charger"], condition="new", note="재택근무")
     assert response.status_code == 201, response.get_json()
     loan = response.get_json()
-    assert loan["number"].startswith(f"L-{date.today().year}-") and loan["number"].endswith(f"{loan['id']:06d}")
+    assert loan["number"].startswith(f"L-{fleet_today().year}-") and loan["number"].endswith(f"{loan['id']:06d}")
     assert loan["assignee"] == {"uid": EMPLOYEE, "name": "이지은", "employee_number": "E3001",
                                 "department": "민원여권과", "email": "emp1@example.kr"}
     assert loan["status"] == "active" and loan["overdue"] is False and loan["issued_by"] == IT
     assert loan["accessories"] == ["charger"] and loan["handover_document"]["url"].endswith(".pdf")
     assert loan["return_document"] is None
-    assert date.fromisoformat(loan["due_date"]) - date.today() in (timedelta(days=89), timedelta(days=90),
+    assert date.fromisoformat(loan["due_date"]) - fleet_today() in (timedelta(days=89), timedelta(days=90),
                                                                    timedelta(days=91))
     with app.app_context():
         assert db.session.execute(db.select(Asset.status)).scalar() == "on_loan"
         event = db.session.execute(db.select(Event).where(Event.action == "loan.handed_over")).scalar_one()
         assert event.actor == IT and '"assignee":"emp1"' in event.data
         assert verify_chain().valid
+
+
+def test_loan_and_batch_numbers_take_the_local_year(app, client, it_headers):
+    """31 December 15:30 UTC is 1 January 00:30 in Seoul: the numbers say the year printed on the form."""
+    stock(app, "NB-001", "NB-002", "NB-003")
+    new_year = datetime(2026, 12, 31, 15, 30, tzinfo=UTC)
+    with app.app_context():
+        directory = app.extensions["fleet_directory"]
+        loan = hand_over_service(directory, HandoverOrder("NB-001", EMPLOYEE), IT_PRINCIPAL, now=new_year)
+        batch = hand_over_many(directory, [HandoverOrder("NB-002", EMPLOYEE), HandoverOrder("NB-003", EMPLOYEE2)],
+                               IT_PRINCIPAL, now=new_year - timedelta(minutes=31))
+        db.session.commit()
+        assert loan.number == f"L-2027-{loan.id:06d}"
+        assert batch.number == f"B-2026-{batch.id:06d}"  # 23:59 on 31 December in Seoul
+        number = loan.number
+    assert client.get(f"/api/v1/loans/{number}", headers=it_headers).get_json()["number"] == number
 
 
 @pytest.mark.parametrize("assignee,phrase,code", [

@@ -8,12 +8,12 @@ import io
 import re
 import sqlite3
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from fleet.extensions import db
 from fleet.models import Document, LeaverFinding
+from fleet.services.assets import move_status
 from fleet.services.loans import HandoverOrder, take_back
 from fleet.services.loans import hand_over as hand_over_service
 from tests.api.test_auth_api import assert_problem
@@ -21,18 +21,14 @@ from tests.api.test_loans_api import hand_over, stock
 from tests.factories import IT_PRINCIPAL, create_asset, create_center
 from tests.fixtures_data import AUDITOR, EMPLOYEE, EMPLOYEE2, IT
 from tests.support import pdf
+from tests.support.clock import FLEET_ZONE, fleet_today
 
 REPORTS = ["inventory", "loans", "overdue", "leavers", "requests", "events"]
-SEOUL = ZoneInfo("Asia/Seoul")  # FLEET_TIMEZONE's default: "today" is judged there
-
-
-def local_today():
-    return datetime.now(SEOUL).date()
 
 
 def days_ago(days: int) -> datetime:
     """Noon, local time, `days` days ago: far from any day boundary."""
-    return datetime.combine(local_today() - timedelta(days=days), time(12), tzinfo=SEOUL)
+    return datetime.combine(fleet_today() - timedelta(days=days), time(12), tzinfo=FLEET_ZONE)
 
 
 def _loan(app, client, headers, tag="NB-001", assignee=EMPLOYEE):
@@ -162,7 +158,7 @@ def test_inventory_as_of_a_past_date_replays_the_event_log(app, client, auditor_
         return {row[0]: row[5] for row in _csv(client.get(f"/api/v1/reports/inventory.csv{query}",
                                                         headers=auditor_headers))[1:]}
 
-    today = local_today()
+    today = fleet_today()
     assert statuses(today - timedelta(days=11)) == {}
     assert statuses(today - timedelta(days=8)) == {"NB-OLD": "재고 In stock"}
     assert statuses(today - timedelta(days=5)) == {"NB-OLD": "대여 중 On loan"}
@@ -174,9 +170,29 @@ def test_inventory_as_of_a_past_date_replays_the_event_log(app, client, auditor_
     assert (today - timedelta(days=5)).isoformat() in flat and "대여중Onloan" in flat and "NB-NEW" not in flat
 
 
+def test_inventory_leaves_out_what_was_disposed_of_by_that_day(app, client, auditor_headers):
+    """Retired (불용 처분) assets are gone: not listed from the day they were retired, counted in a note."""
+    with app.app_context():
+        create_center(code="JJ", name="진잠도서관 스마트워크센터")
+        create_asset("JJ", asset_tag="NB-KEEP", now=days_ago(10))
+        old = create_asset("JJ", asset_tag="NB-OLD", now=days_ago(10))
+        move_status(old, IT_PRINCIPAL, "retired", "불용 처분 (내용연수 경과)", now=days_ago(3))
+        db.session.commit()
+
+    def tags(as_of) -> list[str]:
+        return [row[0] for row in _csv(client.get(f"/api/v1/reports/inventory.csv?as_of={as_of.isoformat()}",
+                                                  headers=auditor_headers))[1:]]
+
+    today = fleet_today()
+    assert tags(today - timedelta(days=5)) == ["NB-KEEP", "NB-OLD"]
+    assert tags(today - timedelta(days=3)) == tags(today) == ["NB-KEEP"]
+    flat = pdf.flat_text(client.get("/api/v1/reports/inventory.pdf", headers=auditor_headers).data)
+    assert "NB-OLD" not in flat and "1retired(disposed)assetsarenotlisted" in flat
+
+
 def test_inventory_as_of_today_is_the_current_status(app, client, it_headers, auditor_headers):
     _loan(app, client, it_headers)
-    rows = _csv(client.get(f"/api/v1/reports/inventory.csv?as_of={local_today().isoformat()}",
+    rows = _csv(client.get(f"/api/v1/reports/inventory.csv?as_of={fleet_today().isoformat()}",
                            headers=auditor_headers))
     assert rows[1][0] == "NB-001" and rows[1][5] == "대여 중 On loan"
 
@@ -185,11 +201,11 @@ def test_loans_report_covers_a_period(app, client, it_headers, auditor_headers):
     loan = _loan(app, client, it_headers)
     rows = _csv(client.get("/api/v1/reports/loans.csv", headers=auditor_headers))
     assert rows[1][:4] == [loan["number"], "NB-001", "이지은", EMPLOYEE]
-    before = (local_today() - timedelta(days=10)).isoformat()
-    yesterday = (local_today() - timedelta(days=1)).isoformat()
+    before = (fleet_today() - timedelta(days=10)).isoformat()
+    yesterday = (fleet_today() - timedelta(days=1)).isoformat()
     assert _csv(client.get(f"/api/v1/reports/loans.csv?from={before}&to={yesterday}",
                            headers=auditor_headers))[1:] == []
-    flat = pdf.flat_text(client.get(f"/api/v1/reports/loans.pdf?from={before}&to={local_today().isoformat()}",
+    flat = pdf.flat_text(client.get(f"/api/v1/reports/loans.pdf?from={before}&to={fleet_today().isoformat()}",
                                     headers=auditor_headers).data)
     assert loan["number"] in flat and "이지은" in flat and before in flat
 
@@ -220,7 +236,7 @@ def test_requests_report_counts_without_names_or_notes(app, client, login, audit
     stock(app, "NB-001")
     for uid, reason in [(EMPLOYEE, "pregnancy"), (EMPLOYEE2, "childcare")]:
         response = client.post("/api/v1/requests", headers=login(uid), json={
-            "category": "laptop", "reason": reason, "needed_from": local_today().isoformat(), "center": "JJ",
+            "category": "laptop", "reason": reason, "needed_from": fleet_today().isoformat(), "center": "JJ",
             "note": "비밀 메모 아이 병원"})
         assert response.status_code == 201, response.get_json()
     rows = _csv(client.get("/api/v1/reports/requests.csv", headers=auditor_headers))

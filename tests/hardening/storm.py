@@ -32,14 +32,14 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import requests
 
 from fleet import create_app
 from fleet.extensions import db
 from tests.hardening.invariants import Check, check_database
+from tests.support.clock import fleet_today
 from tests.support.server import GunicornServer
 
 IT_STAFF = ("it1", "it2")
@@ -239,7 +239,7 @@ class Storm:
         self.lock = threading.Lock()
         self._next = 0
         self._begin = 0.0
-        self.needed_from = (datetime.now(ZoneInfo("Asia/Seoul")).date() + timedelta(days=1)).isoformat()
+        self.needed_from = (fleet_today() + timedelta(days=1)).isoformat()
 
     # -- set-up, through the API like any client ----------------------------------------------
 

@@ -56,6 +56,7 @@ from schemathesis.pytest.lazy import get_all_tests
 from tests.api.test_loans_api import stock
 from tests.conftest import _empty_tables
 from tests.fixtures_data import AUDITOR, DISABLED, EMPLOYEE, EMPLOYEE2, IT, NOT_ELIGIBLE
+from tests.support.clock import fleet_today
 from tests.support.fuzz import TALLY
 from tests.support.server import GunicornServer
 
@@ -113,7 +114,7 @@ def _seed(app, url: str) -> dict[str, list]:
     loans = [post("/api/v1/loans", it, {"asset_tag": "NB-001", "assignee": EMPLOYEE, "accessories": ["charger"]}),
              post("/api/v1/loans", it, {"asset_tag": "NB-002", "assignee": EMPLOYEE2})]
     post(f"/api/v1/loans/{loans[1]['id']}/return", it, {"condition": "good", "data_wiped": True}, status=200)
-    pending = post("/api/v1/requests", employee, {"reason": "pregnancy", "needed_from": time.strftime("%Y-%m-%d"),
+    pending = post("/api/v1/requests", employee, {"reason": "pregnancy", "needed_from": fleet_today().isoformat(),
                                                   "note": "출산 예정"})
     approved = post("/api/v1/requests", employee2, {"reason": "childcare", "needed_from": "2099-01-01",
                                                     "center": "JJ"})
@@ -134,7 +135,7 @@ def _seed(app, url: str) -> dict[str, list]:
         "document_ids": documents,
         "stocktake_ids": [stocktake["id"]],
         "tag_lists": ["NB-001,NB-002", "NE-1", "NB-003, NB-404"],
-        "dates": [time.strftime("%Y-%m-%d"), "2099-01-01", "2099-12-31"],
+        "dates": [fleet_today().isoformat(), "2099-01-01", "2099-12-31"],
     }
 
 
