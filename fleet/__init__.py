@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from flask import Flask, request
@@ -22,11 +23,12 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app. Nothing connects here: the database and the directory are reached lazily."""
-    app = Flask(__name__, instance_relative_config=True, static_folder="web/static")
+    instance = os.environ.get("FLEET_INSTANCE_PATH")
+    app = Flask(__name__, instance_relative_config=True, static_folder="web/static",
+                instance_path=os.path.abspath(instance) if instance else None)
     config = dict(config or {})
     directory = config.pop("FLEET_DIRECTORY", None)
     app.config.from_mapping(load_settings(app.instance_path, config))
-    app.config.from_pyfile("fleet.cfg", silent=True)
     app.json.ensure_ascii = False  # Korean names read as Korean, not \uXXXX
     if app.config["FLEET_PROXY_COUNT"]:
         # Behind N reverse proxies: the client's address (log-in limits) and scheme come from their headers.

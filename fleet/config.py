@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
+
+from flask import Config
 
 DEFAULTS: dict[str, str] = {
     "FLEET_LDAP_URI": "",
@@ -32,8 +35,10 @@ DEFAULTS: dict[str, str] = {
 
 
 def load_settings(instance_path: str, overrides: dict | None = None) -> dict:
-    """Build the Flask config: defaults, then FLEET_* from the environment, then overrides."""
+    """Build the Flask config: defaults, then `instance/fleet.cfg`, then FLEET_* from the environment, then
+    overrides. The settings derived below (the secret key, the engine options) see all of them."""
     settings: dict = dict(DEFAULTS)
+    settings.update(_instance_file(instance_path))
     settings.update({k: v for k, v in os.environ.items() if k.startswith("FLEET_")})
     if overrides:
         settings.update(overrides)
@@ -48,7 +53,7 @@ def load_settings(instance_path: str, overrides: dict | None = None) -> dict:
     if not secret:
         if settings["FLEET_ENV"] == "production":
             raise RuntimeError("FLEET_SECRET_KEY must be set in production")
-        secret = secrets.token_hex(32)
+        secret = development_secret(instance_path)
     settings["SECRET_KEY"] = secret
 
     settings["FLEET_LOAN_DAYS"] = int(settings["FLEET_LOAN_DAYS"])
@@ -67,6 +72,39 @@ def load_settings(instance_path: str, overrides: dict | None = None) -> dict:
         MAX_CONTENT_LENGTH=int(settings.get("FLEET_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)),
     )
     return settings
+
+
+def _instance_file(instance_path: str) -> dict:
+    """The upper-case names set in `instance/fleet.cfg` (Python syntax, as Flask's `from_pyfile` reads it)."""
+    config = Config(instance_path)
+    config.from_pyfile("fleet.cfg", silent=True)
+    return dict(config)
+
+
+def development_secret(instance_path: str) -> str:
+    """The secret that signs sessions and CSRF tokens when FLEET_SECRET_KEY is not set (development only).
+
+    Made once and kept in `instance/secret_key` (mode 0600), so that every gunicorn worker and every restart signs
+    with the same key: a random key per process would refuse the cookies another worker signed. Two workers
+    starting at once race to create it; the file appears whole (written aside, then linked) and the loser reads
+    the winner's.
+    """
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, draft = tempfile.mkstemp(prefix=".secret_key.", dir=path.parent)  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_hex(32) + "\n")
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(draft)
+    secret = path.read_text().strip()
+    if len(secret) < 32:
+        raise RuntimeError(f"{path} holds no usable secret key (32 characters at least); delete it to make a new one")
+    return secret
 
 
 def _engine_options(url: str) -> dict:

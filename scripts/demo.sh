@@ -2,13 +2,16 @@
 # The demo: installs what is missing, starts the demo directory (slapd on 127.0.0.1:3890),
 # migrates a SQLite database under instance/, loads the demo centers and devices, and
 # serves Fleet at http://127.0.0.1:5000. Ctrl-C stops everything it started.
+# FLEET_DEMO_PORT, FLEET_DEMO_LDAP_PORT and FLEET_INSTANCE_PATH move it elsewhere.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
-export FLEET_DATABASE_URL="${FLEET_DATABASE_URL:-sqlite:///$PWD/instance/demo.sqlite}"
+export FLEET_INSTANCE_PATH="${FLEET_INSTANCE_PATH:-$PWD/instance}"
+export FLEET_DATABASE_URL="${FLEET_DATABASE_URL:-sqlite:///$FLEET_INSTANCE_PATH/demo.sqlite}"
 export FLEET_ORG_NAME="${FLEET_ORG_NAME:-대전광역시 유성구청 (Yuseong-gu Office)}"
-mkdir -p instance
+port="${FLEET_DEMO_PORT:-5000}"
+mkdir -p "$FLEET_INSTANCE_PATH"
 
 echo "==> starting the demo directory"
 settings=$(mktemp)
@@ -32,8 +35,9 @@ echo "==> migrating the database and loading the demo data"
 .venv/bin/flask --app wsgi db upgrade
 .venv/bin/flask --app wsgi fleet seed-demo
 
-echo "==> Fleet is at http://127.0.0.1:5000 (Ctrl-C stops it); demo logins are in README.md"
-.venv/bin/gunicorn --workers 2 --bind 127.0.0.1:5000 --access-logfile - wsgi:app &
+echo "==> Fleet is at http://127.0.0.1:$port (Ctrl-C stops it); demo logins are in README.md"
+# Two workers share one session secret: made once in $FLEET_INSTANCE_PATH/secret_key (FLEET_SECRET_KEY overrides).
+.venv/bin/gunicorn --workers 2 --bind "127.0.0.1:$port" --access-logfile - wsgi:app &
 web_pid=$!
 trap 'kill $web_pid 2>/dev/null || true; cleanup' EXIT INT TERM
 wait "$web_pid"
