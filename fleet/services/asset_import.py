@@ -2,7 +2,9 @@
 
 Every row is checked first; any error names its row (as numbered in the file, the
 header being row 1) and column, and nothing is written. Only then are the assets
-inserted, each with its `asset.created` event.
+inserted, each with its `asset.created` event. An optional `status` column records old
+stock already disposed of (`retired`, with its `status_reason`): the asset is created in
+stock and retired at once, an `asset.status_changed` event like a move made by hand.
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ from fleet.db import utcnow
 from fleet.errors import ValidationFailed
 from fleet.extensions import db
 from fleet.models import Asset, Center
-from fleet.services.assets import check_values, normalise_tag, snapshot
+from fleet.services.assets import check_values, move_status, normalise_tag, snapshot
 from fleet.services.auth import Principal
 from fleet.services.events import append_event
 
 COLUMNS = ("asset_tag", "serial_number", "category", "manufacturer", "model", "center", "purchase_date",
-           "purchase_cost", "warranty_until", "accessories", "notes")
+           "purchase_cost", "warranty_until", "accessories", "notes", "status", "status_reason")
+IMPORT_STATUSES = ("in_stock", "retired")  # a new asset starts in stock; disposed stock is retired at once
 REQUIRED = ("asset_tag", "category", "center")
 MAX_ROWS = 100_000
 
@@ -94,11 +97,14 @@ def import_assets(content: bytes, actor: Principal) -> int:
         _refuse(sorted(problems, key=lambda p: (p.row, p.column)))
     now = utcnow()
     for values in prepared:
+        status, reason = values.pop("status"), values.pop("status_reason")
         asset = Asset(status="in_stock", created_at=now, updated_at=now, **values)
         db.session.add(asset)
         db.session.flush()
         append_event(actor.uid, "asset.created", "asset", asset.asset_tag, at=now, after=snapshot(asset),
                      extra={"import": True})
+        if status == "retired":
+            move_status(asset, actor, "retired", reason, now=now)
     return len(prepared)
 
 
@@ -137,8 +143,18 @@ def _row_values(raw: dict, number: int, centers: dict) -> tuple[dict, list[RowEr
         problems.append(RowError(number, "purchase_cost", "Not a number."))
         values["purchase_cost"] = None
     values["accessories"] = [a.strip() for a in (raw.get("accessories") or "").split(";") if a.strip()]
+    values["status"] = raw.get("status") or "in_stock"
+    values["status_reason"] = raw.get("status_reason") or None
+    if values["status"] not in IMPORT_STATUSES:
+        problems.append(RowError(number, "status",
+                                 f"An imported asset is in_stock or retired, not {values['status']!r}."))
+    elif values["status"] == "retired" and not values["status_reason"]:
+        problems.append(RowError(number, "status_reason", "Give the reason for retiring it (e.g. 불용 처분 2026-11)."))
+    if values["status_reason"] and len(values["status_reason"]) > 2000:
+        problems.append(RowError(number, "status_reason", "At most 2000 characters."))
     errors: dict[str, list[str]] = {}
-    check_values({k: v for k, v in values.items() if k != "center"} | {"asset_tag": values["asset_tag"]}, errors,
+    check_values({k: v for k, v in values.items() if k not in ("center", "status", "status_reason")}
+                 | {"asset_tag": values["asset_tag"]}, errors,
                  creating=True)
     for column, messages in errors.items():
         if not (column in REQUIRED and not raw.get(column)):

@@ -106,11 +106,16 @@ def inventory(as_of: date | None = None, center: str | None = None) -> ReportDat
         statuses = {}
         counts = dict(db.session.execute(count_query).all())
 
+    if not historic:
+        query = query.where(Asset.status != "retired")
+
     def rows() -> Iterator[Sequence[str]]:
         result = db.session.execute(query.execution_options(yield_per=STREAM)).scalars()
         for asset in result:
             # Every status change is an event: an asset with none before the cutoff was in stock.
             status = statuses.get(asset.asset_tag, "in_stock") if historic else asset.status
+            if status == "retired":
+                continue  # disposed of (불용 처분) by that day: no longer held
             yield (asset.asset_tag, CATEGORY_LABELS.get(asset.category, asset.category),
                    f"{asset.manufacturer or ''} {asset.model or ''}".strip(), asset.serial_number or "",
                    asset.center.code, STATUS_LABELS.get(status, status),
@@ -126,8 +131,10 @@ def inventory(as_of: date | None = None, center: str | None = None) -> ReportDat
          reports.Column("purchase_date", "구입일 Purchased", 1), reports.Column("purchase_cost", "취득가 Cost", 1),
          reports.Column("warranty_until", "보증 만료 Warranty", 1)],
         rows, summary=[(STATUS_LABELS[s], counts.get(s, 0)) for s in STATUS_LABELS],
-        notes=["과거 기준일의 상태는 이벤트 로그에서 재구성되었습니다. Past statuses are replayed from the event log."]
-        if historic else [])
+        notes=(["과거 기준일의 상태는 이벤트 로그에서 재구성되었습니다. Past statuses are replayed from the event log."]
+               if historic else [])
+        + ([f"폐기(불용 처분)된 자산 {counts['retired']:,}대는 목록에 없습니다. "
+            f"{counts['retired']:,} retired (disposed) assets are not listed."] if counts.get("retired") else []))
 
 
 def _loan_row(loan: Loan) -> tuple[str, ...]:

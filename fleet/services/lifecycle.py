@@ -7,7 +7,7 @@ from fleet.errors import Conflict
 # Moves IT staff may make by hand (POST /assets/{tag}/status). Hand-over and return make
 # the moves to and from `on_loan` themselves, through fleet.services.loans.
 MANUAL_TRANSITIONS: dict[str, frozenset[str]] = {
-    "in_stock": frozenset({"lost"}),
+    "in_stock": frozenset({"lost", "retired"}),  # retired: disposal of old or surplus stock (불용 처분)
     "on_loan": frozenset({"lost"}),
     "quarantine": frozenset({"in_stock"}),
     "in_repair": frozenset({"in_stock", "retired"}),

@@ -86,8 +86,8 @@ def test_asset_filters_search_and_pages(app, client, it_headers):
     assert_problem(client.get("/api/v1/assets?center=NOPE", headers=it_headers), 422)
 
 
-@pytest.mark.parametrize("start,target", [("in_stock", "retired"), ("in_stock", "in_stock"), ("in_stock", "on_loan"),
-                                          ("in_stock", "quarantine")])
+@pytest.mark.parametrize("start,target", [("in_stock", "in_stock"), ("in_stock", "on_loan"),
+                                          ("in_stock", "quarantine"), ("in_stock", "in_repair")])
 def test_illegal_moves_are_409_naming_the_status(app, client, it_headers, start, target):
     with app.app_context():
         tag = create_asset().asset_tag
@@ -115,6 +115,24 @@ def test_life_cycle_moves_and_quarantine_release(app, client, it_headers):
     with app.app_context():
         wipe = db.session.execute(db.select(Event.data).where(Event.action == "asset.status_changed")).scalars().first()
         assert '"wipe"' in wipe and "보안 삭제" in wipe
+
+
+def test_stock_is_disposed_of_with_a_reason_and_retired_is_final(app, client, it_headers):
+    """불용 처분: an old laptop in stock is retired without going to repair first; a reason is required."""
+    with app.app_context():
+        tag = create_asset().asset_tag
+    url = f"/api/v1/assets/{tag}/status"
+    assert "reason" in assert_problem(client.post(url, json={"status": "retired", "reason": " "},
+                                                  headers=it_headers), 422)["errors"]
+    assert client.get(f"/api/v1/assets/{tag}", headers=it_headers).get_json()["status"] == "in_stock"
+    retired = client.post(url, json={"status": "retired", "reason": "불용 처분 (내용연수 경과)"}, headers=it_headers)
+    assert retired.status_code == 200 and retired.get_json()["status"] == "retired"
+    with app.app_context():
+        event = db.session.execute(db.select(Event).where(Event.action == "asset.status_changed")).scalar_one()
+        assert '"before":{"status":"in_stock"}' in event.data.replace(" ", "") and "불용 처분" in event.data
+    body = assert_problem(client.post(url, json={"status": "in_stock", "reason": "x"}, headers=it_headers), 409)
+    assert "retired is final" in body["detail"]
+    assert_problem(hand_over(client, it_headers, tag), 409)
 
 
 def test_an_asset_on_loan_declared_lost_closes_its_loan(app, client, it_headers):
@@ -193,6 +211,23 @@ def test_import_is_all_or_nothing_with_row_and_column(app, client, it_headers):
     assert_problem(_import(client, it_headers, "a,b", content_type="application/json"), 422)
     assert_problem(client.post("/api/v1/assets/import", data=b"\xff\xfe\x00", content_type="text/csv",
                                headers=it_headers), 422)
+
+
+def test_import_records_disposed_stock_as_retired(app, client, it_headers):
+    with app.app_context():
+        create_center(code="JJ")
+    header = "asset_tag,category,center,status,status_reason\n"
+    bad = header + "NB-1,laptop,JJ,retired,\nNB-2,laptop,JJ,on_loan,x\nNB-3,laptop,JJ,lost,x\n"
+    body = assert_problem(_import(client, it_headers, bad), 422)
+    assert set(body["errors"]) == {"row 2, status_reason", "row 3, status", "row 4, status"}
+    good = header + "NB-1,laptop,JJ,retired,불용 처분 2026-11\nNB-2,laptop,JJ,,\nNB-3,laptop,JJ,in_stock,\n"
+    assert _import(client, it_headers, good).get_json() == {"created": 3}
+    statuses = {tag: client.get(f"/api/v1/assets/{tag}", headers=it_headers).get_json()["status"]
+                for tag in ("NB-1", "NB-2", "NB-3")}
+    assert statuses == {"NB-1": "retired", "NB-2": "in_stock", "NB-3": "in_stock"}
+    with app.app_context():
+        actions = db.session.execute(db.select(Event.action, Event.subject_id).order_by(Event.seq)).all()
+        assert [a for a, subject in actions if subject == "NB-1"] == ["asset.created", "asset.status_changed"]
 
 
 @pytest.mark.parametrize("cost", ["NaN", "Infinity", "-Infinity", "1e20"])

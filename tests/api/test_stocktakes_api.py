@@ -32,8 +32,9 @@ def shelves(app, client, it_headers):
     assert hand_over(client, it_headers, "NB-003", EMPLOYEE).status_code == 201
     with app.app_context():
         db.session.execute(db.update(Asset).where(Asset.asset_tag == "NB-004").values(status="quarantine"))
-        db.session.execute(db.update(Asset).where(Asset.asset_tag == "NB-005").values(status="retired"))
         db.session.commit()
+    assert client.post("/api/v1/assets/NB-005/status", json={"status": "retired", "reason": "불용 처분"},
+                       headers=it_headers).status_code == 200  # disposed of straight from stock
     assert client.post("/api/v1/centers", json={"code": "NE", "name": "노은도서관", "kind": "library_info_room"},
                        headers=it_headers).status_code == 201
     assert client.post("/api/v1/assets", json={"asset_tag": "NE-1", "category": "monitor", "center": "NE"},

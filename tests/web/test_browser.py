@@ -70,6 +70,20 @@ def test_each_role_logs_in_to_its_own_pages(site, app, browser, shot):
         context.close()
 
 
+def test_it_disposes_of_an_old_laptop_from_stock_on_its_page(site, app, page, shot):
+    """불용 처분: in stock → retired with a reason, on the asset page; then no more moves are offered."""
+    stock(app, "NB-OLD")
+    log_in(page, site, "it1")
+    page.goto(f"{site}/assets/NB-OLD")
+    page.select_option("#status-form select[name=status]", "retired")
+    page.fill("#status-form input[name=reason]", "불용 처분 (내용연수 경과)")
+    page.click("#status-form button[type=submit]")
+    expect(page.locator("h1 .badge")).to_have_text("폐기")
+    expect(page.locator("#status-form")).to_have_count(0)
+    expect(page.locator("#history")).to_contain_text("불용 처분")
+    shot(page, "asset-retired")
+
+
 def test_hand_over_by_typing_tag_and_uid_then_sign_and_return(site, app, page, shot):
     stock(app, "NB-001")
     log_in(page, site, "it1")
