@@ -25,6 +25,7 @@ from fleet.extensions import db
 from fleet.models import Document, Event, Loan, LoanBatch
 from fleet.services.auth import Principal
 from fleet.services.clock import format_local
+from fleet.services.events import append_event
 from fleet.services.loans import days_overdue
 
 CATEGORY_LABELS = {
@@ -212,7 +213,9 @@ def sign_form(document: Document, principal: Principal, *, assignee_png: bytes |
               staff_png: bytes | None) -> Document:
     """Place signatures drawn on screen into a handover or return form, registered as a new document.
 
-    The unsigned form stays in the register; the signed copy names it as the one it supersedes.
+    The unsigned form stays in the register; the signed copy names it as the one it supersedes. The event log
+    records the signing (`document.signed`: the loan, the new document's id and SHA-256, who signed as IT staff)
+    in the same transaction; never the drawn images.
     """
     if document.kind not in ("handover_form", "return_form"):
         raise ValidationFailed("Only handover and return forms are signed.", errors={"document": ["Not a form."]})
@@ -233,5 +236,10 @@ def sign_form(document: Document, principal: Principal, *, assignee_png: bytes |
         content = reports.render_return(replace(form, signature_assignee_png=assignee_png,
                                                 signature_staff_png=staff_png, created_at=now.isoformat()))
     filename = original.filename.replace(".pdf", "-signed.pdf")
-    return register_pdf(original.kind, original.subject, f"{original.kind} (signed)", filename, content,
-                        principal.uid, now=now, supersedes=original)
+    signed = register_pdf(original.kind, original.subject, f"{original.kind} (signed)", filename, content,
+                          principal.uid, now=now, supersedes=original)
+    append_event(principal.uid, "document.signed", "loan", loan.id, at=now, after={
+        "number": loan.number, "kind": original.kind, "document_id": signed.id, "sha256": signed.sha256,
+        "supersedes": original.id, "signed_by": {"assignee": bool(assignee_png),
+                                                 "it_staff": principal.uid if staff_png else None}})
+    return signed

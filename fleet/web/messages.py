@@ -226,6 +226,7 @@ ACTIONS = {
     "loan.handed_over": N_("Handed over"),
     "loan.returned": N_("Returned"),
     "loan.lost": N_("Reported lost"),
+    "document.signed": N_("Form signed"),
     "directory.leaver_found": N_("Leaver found"),
     "stocktake.started": N_("Stocktake started"),
     "stocktake.scanned": N_("Tag scanned"),

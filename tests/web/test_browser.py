@@ -130,6 +130,7 @@ def test_hand_over_by_typing_tag_and_uid_then_sign_and_return(site, app, page, s
     page.click("text=NB-001")
     expect(page.locator("#history")).to_contain_text("인계")
     expect(page.locator("#history")).to_contain_text("반납")
+    expect(page.locator("#history")).to_contain_text("서식 서명")  # document.signed
     shot(page, "asset-detail")
 
 

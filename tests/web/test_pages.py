@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from PIL import Image
 
 from tests.fixtures_data import AUDITOR, DISABLED, EMPLOYEE, EMPLOYEE2, IT, NOT_ELIGIBLE
 from tests.web.helpers import hand_over, stock
@@ -285,6 +287,30 @@ def test_a_signature_that_is_not_a_png_is_refused_on_the_loan_page(app, client):
     response = post(client, f"/desk/documents/{document_id}/sign", {})
     assert response.status_code == 422 and "Draw at least one signature." in text(response)
     assert f"/desk/loans/{loan_id}" in text(response) or "L-" in text(response)
+
+
+def test_signing_a_form_on_screen_appends_document_signed(app, client, it_headers):
+    """The signed copy is registered and the event log says so: loan, document, SHA-256, who; no image data."""
+    stock(app, "NB-001")
+    loan_id, document_id = hand_over(app, "NB-001", EMPLOYEE)
+    log_in(client, IT)
+    refused = post(client, f"/desk/documents/{document_id}/sign", {"assignee_signature": "data:image/gif;base64,R0"})
+    assert refused.status_code == 422
+    assert client.get("/api/v1/events?action=document.signed", headers=it_headers).get_json()["items"] == []
+    drawn = io.BytesIO()
+    Image.new("RGB", (40, 20), "white").save(drawn, "PNG")
+    png = "data:image/png;base64," + base64.b64encode(drawn.getvalue()).decode()
+    response = post(client, f"/desk/documents/{document_id}/sign", {"assignee_signature": png, "staff_signature": png})
+    assert response.status_code == 302
+    events = client.get("/api/v1/events?action=document.signed", headers=it_headers).get_json()["items"]
+    assert len(events) == 1 and events[0]["actor"] == IT and events[0]["subject_id"] == str(loan_id)
+    signed = events[0]["data"]["after"]
+    document = client.get(f"/api/v1/documents/{signed['document_id']}", headers=it_headers).get_json()
+    assert signed["sha256"] == document["sha256"] and signed["supersedes"] == document_id
+    assert signed["signed_by"] == {"assignee": True, "it_staff": IT} and signed["kind"] == "handover_form"
+    assert "base64" not in str(events[0]) and "iVBOR" not in str(events[0])
+    assert client.get("/api/v1/events/verify", headers=it_headers).get_json()["valid"] is True
+    assert "Form signed" in text(client.get("/assets/NB-001")) or "서식 서명" in text(client.get("/assets/NB-001"))
 
 
 # Requests
