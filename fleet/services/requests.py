@@ -308,6 +308,12 @@ def list_requests(principal: Principal, *, status: str | None = None, requester:
     return page
 
 
+def count_pending() -> int:
+    """How many requests wait in the whole queue (every category)."""
+    return db.session.execute(select(func.count()).select_from(LoanRequest)
+                              .where(LoanRequest.status == "pending")).scalar_one()
+
+
 def queue_positions(reqs: list[LoanRequest]) -> dict[int, int]:
     """The 1-based place in the whole pending queue (all categories) of each pending request given.
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
 
+from fleet.extensions import db
+from fleet.models import LoanRequest
 from tests.support import pdf
 from tests.web.helpers import hand_over, stock
 
@@ -82,6 +85,23 @@ def test_it_disposes_of_an_old_laptop_from_stock_on_its_page(site, app, page, sh
     expect(page.locator("#status-form")).to_have_count(0)
     expect(page.locator("#history")).to_contain_text("불용 처분")
     shot(page, "asset-retired")
+
+
+def test_the_request_queue_pages_past_fifty(site, app, page, shot):
+    with app.app_context():
+        db.session.execute(db.insert(LoanRequest), [
+            {"requester_uid": f"p{i:03d}", "requester_name": f"직원{i}", "category": "laptop", "reason": "childcare",
+             "priority": 2, "needed_from": date(2099, 1, 1), "status": "pending",
+             "created_at": datetime(2026, 3, 2, tzinfo=UTC) + timedelta(minutes=i)} for i in range(60)])
+        db.session.commit()
+    log_in(page, site, "it1")
+    page.goto(f"{site}/desk/requests")
+    expect(page.locator("#pending-count")).to_contain_text("대기 중인 신청 60건")
+    expect(page.locator("#queue tbody tr")).to_have_count(50)
+    page.click("#queue-next")
+    expect(page.locator("#queue tbody tr")).to_have_count(10)
+    expect(page.locator("#queue tbody tr").first.locator("td.num")).to_have_text("51")
+    shot(page, "queue-second-page")
 
 
 def test_hand_over_by_typing_tag_and_uid_then_sign_and_return(site, app, page, shot):

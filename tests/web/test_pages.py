@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,9 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from PIL import Image
 
+from fleet.extensions import db
+from fleet.models import LoanRequest
+from fleet.services.requests import REASONS
 from tests.fixtures_data import AUDITOR, DISABLED, EMPLOYEE, EMPLOYEE2, IT, NOT_ELIGIBLE
 from tests.web.helpers import hand_over, stock
 
@@ -344,6 +347,38 @@ def test_it_decides_in_the_queue_and_a_second_decision_is_explained(client):
     assert "rejected" in text(client.get(response.headers["Location"]))
     again = post(client, f"/desk/requests/{request_id}/approve")
     assert again.status_code == 409 and f"Request {request_id} is rejected; it cannot become approved." in text(again)
+
+
+def test_the_queue_pages_through_every_pending_request_in_queue_order(app, client):
+    """130 pending requests: 50 a page, oldest and highest priority first, the count of all at the top."""
+    reasons = ["other", "childcare", "pregnancy", "remote_work", "emergency"]
+    start = datetime(2026, 3, 2, tzinfo=UTC)
+    with app.app_context():
+        db.session.execute(db.insert(LoanRequest), [
+            {"requester_uid": f"p{i:03d}", "requester_name": f"직원{i}", "category": "laptop",
+             "reason": reasons[i % 5], "priority": REASONS.index(reasons[i % 5]), "needed_from": date(2099, 1, 1),
+             "status": "pending", "created_at": start + timedelta(minutes=i)} for i in range(130)])
+        db.session.commit()
+        expected = [r.id for r in db.session.execute(db.select(LoanRequest).order_by(
+            LoanRequest.priority, LoanRequest.created_at)).scalars()]
+    log_in(client, IT)
+    client.get("/lang/en")
+    seen, url = [], "/desk/requests"
+    for _ in range(3):
+        page = text(client.get(url))
+        assert "130 requests pending" in page
+        rows = [int(i) for i in re.findall(r'data-request="(\d+)"', page)]
+        places = re.findall(r'<td class="num">(\d+)</td>', page)
+        assert places == [str(n) for n in range(len(seen) + 1, len(seen) + len(rows) + 1)]
+        seen += rows
+        following = re.search(r'href="([^"]+)" id="queue-next"', page)
+        if not following:
+            break
+        url = following.group(1).replace("&amp;", "&")
+    assert seen == expected and len(seen) == 130
+    assert "Start of the queue" in page and "queue-next" not in page
+    stale = client.get("/desk/requests?cursor=not-a-cursor")
+    assert stale.status_code == 422 and 'id="error"' in text(stale) and text(stale).count("data-request=") == 50
 
 
 # Assets

@@ -9,13 +9,24 @@ from fleet.services import dashboard, stocktakes
 from fleet.services import requests as request_service
 from fleet.web.views.common import all_centers, bp, page, refused, rerender
 
+QUEUE_PAGE = 50
 
-def _queue_page(principal, **context):
-    pending = request_service.list_requests(principal, status="pending", limit=200)
+
+def _queue_page(principal, cursor: str | None = None, status: int = 200, **context):
+    """The pending queue a page at a time (the API's keyset cursor), in queue order, with the count of all."""
+    try:
+        pending = request_service.list_requests(principal, status="pending", limit=QUEUE_PAGE, cursor=cursor)
+    except FleetError as exc:  # a cursor from an old link or typed by hand: show the first page and say why
+        status = refused(exc)
+        context.setdefault("error", exc.detail)
+        pending = request_service.list_requests(principal, status="pending", limit=QUEUE_PAGE)
+        cursor = None
     approved = request_service.list_requests(principal, status="approved", limit=100)
     recent = request_service.list_requests(principal, limit=20)
     return render_template("desk/requests.html", queue=pending.items, positions=pending.positions,
-                           approved=approved.items, recent=recent.items, **context)
+                           next_cursor=pending.next_cursor, later_page=bool(cursor),
+                           pending_count=request_service.count_pending(), approved=approved.items,
+                           recent=recent.items, **context), status
 
 
 @bp.route("/desk/requests")
@@ -23,7 +34,7 @@ def _queue_page(principal, **context):
 def request_queue(principal):
     action, _, request_id = request.args.get("decided", "").partition(":")
     decided = (action, int(request_id)) if action in ("approve", "reject") and request_id.isdigit() else None
-    return _queue_page(principal, decided=decided)
+    return _queue_page(principal, request.args.get("cursor") or None, decided=decided)
 
 
 @bp.route("/desk/requests/<int:request_id>/<any(approve, reject):action>", methods=["POST"])
@@ -34,8 +45,7 @@ def decide_request(principal, request_id: int, action: str):
     try:
         decide(req, principal, request.form.get("note") or None)
     except FleetError as exc:
-        status = refused(exc)
-        return _queue_page(principal, error=exc.detail), status
+        return _queue_page(principal, status=refused(exc), error=exc.detail)
     return redirect(url_for("web.request_queue", decided=f"{action}:{req.id}"))
 
 
