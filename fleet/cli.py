@@ -65,14 +65,19 @@ def seed_demo_command(actor: str) -> None:
         try:
             person = get_directory().get_person(actor)
             principal = Principal(actor, person.name if person else actor, frozenset({"it", "employee"}))
-            counts = demo_data.seed_demo(get_directory(), principal)
+            seeded = demo_data.seed_demo(get_directory(), principal)
         except FleetError as exc:
             _fail(exc)
         db.session.commit()
-    if not any(counts.values()):
+    if not any(seeded.counts.values()):
         click.echo("The demo data is there already; nothing changed.")
-    else:
-        click.echo("Loaded " + ", ".join(f"{n} {what}" for what, n in counts.items()) + ".")
+        return
+    click.echo("Loaded " + ", ".join(f"{n} {what}" for what, n in seeded.counts.items()) + ".")
+    skipped = {**seeded.skipped_requests, **seeded.skipped_loans}
+    if skipped:
+        click.echo(f"Skipped {len(seeded.skipped_requests)} demo requests and {len(seeded.skipped_loans)} demo loans: "
+                   f"their people are missing, disabled or not eligible in this directory "
+                   f"({', '.join(skipped)}; e.g. {next(iter(skipped.values()))})")
 
 
 def _report(verification: backup.Verification) -> None:

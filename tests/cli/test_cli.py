@@ -42,6 +42,42 @@ def test_seed_demo_loads_the_world_once(make_app, demo_slapd):
         assert db.session.execute(db.select(db.func.count()).select_from(Event)).scalar() == events
 
 
+def test_seed_demo_against_another_directory_loads_the_devices_and_skips_missing_people(make_app, slapd):
+    """The suite's own directory has none of the demo people: centers and devices load, requests and loans don't."""
+    app = make_app()
+    result = app.test_cli_runner().invoke(args=["fleet", "seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "7 centers" in result.output and "0 requests, 0 loans" in result.output
+    skipped = [line for line in result.output.splitlines() if line.startswith("Skipped")]
+    assert len(skipped) == 1 and "Skipped 5 demo requests and 4 demo loans" in skipped[0]
+    assert "choi" in skipped[0] and "does not exist in the directory" in skipped[0]
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count()).select_from(Asset)).scalar() > 42
+        assert db.session.execute(db.select(db.func.count()).select_from(Loan)).scalar() == 0
+        assert verify_chain().valid
+
+
+def test_seed_demo_skips_only_the_people_a_directory_lacks(make_app):
+    """The demo directory without 최유진 (choi) and 오 (oh): the other requests and loans load."""
+    entries = LDIF.read_text(encoding="utf-8").split("\n\n")
+    kept = [e for e in entries if not e.startswith(("dn: uid=choi,", "dn: uid=oh,"))]
+    assert len(kept) == len(entries) - 2
+    server = DirectoryServer(SUFFIX)
+    server.start()
+    try:
+        server.load("\n\n".join(kept))
+        app = make_app(FLEET_DIRECTORY=None, **demo_settings(server.uri))
+        result = app.test_cli_runner().invoke(args=["fleet", "seed-demo"])
+    finally:
+        server.stop()
+    assert result.exit_code == 0, result.output
+    assert "4 requests, 2 loans" in result.output
+    assert "Skipped 1 demo requests and 2 demo loans" in result.output and "choi, oh" in result.output
+    with app.app_context():
+        holders = set(db.session.execute(db.select(Loan.assignee_uid)).scalars())
+        assert holders == {"shin", "lim"} and verify_chain().valid
+
+
 def test_sync_directory_finds_leavers_once(app, client, it_headers, slapd):
     stock(app, "NB-001", "NB-002")
     hand_over(client, it_headers, "NB-001", EMPLOYEE)
