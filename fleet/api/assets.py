@@ -91,7 +91,11 @@ class AssetStatus(MethodView):
     @errors(400, 401, 403, 404, 409, 422)
     @blp.doc(security=SECURITY)
     def post(self, body, tag):
-        """A life-cycle move; an illegal one is a 409 naming the current status."""
+        """A life-cycle move made by hand, with a reason; an illegal one is a 409 naming the current status.
+
+        in_stock → lost | retired (disposal of stock, 불용 처분); on_loan → lost (closes the loan);
+        quarantine → in_stock (with wipe_method); in_repair → in_stock | retired; lost → in_stock; retired is final.
+        """
         return asset_service.move_status(asset_service.get_asset(tag), require_principal(), **body)
 
 
