@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Installs what Fleet needs on a Debian machine, then only what is missing:
 #   scripts/setup.sh          the packages to run Fleet and its demo
-#   scripts/setup.sh --test   also PostgreSQL, Chromium, zbar and faketime for the test suite
+#   scripts/setup.sh --test   also PostgreSQL, Chromium and zbar for the test suite
 # Debian packages via apt-get (as root, or through sudo), Python packages into .venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential python3-dev libldap-dev libsasl2-dev slapd ldap-utils fonts-nanum poppler-utils poppler-data)
 if [ "${1:-}" = "--test" ]; then
-  packages+=(postgresql zbar-tools chromium faketime)
+  packages+=(postgresql zbar-tools chromium)
 fi
 python3 -c 'import ensurepip' 2>/dev/null || packages+=(python3-venv)
 

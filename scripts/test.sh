@@ -3,7 +3,7 @@
 # and on a throwaway PostgreSQL cluster against a real slapd and a real Chromium.
 # Then, unless arguments were given, the date-sensitive tests again with the machine's clock
 # shifted to just after midnight in Seoul at a year's end and to 23:59 UTC at a month's end
-# (scripts/test-at.sh, libfaketime). Extra arguments go to pytest (e.g. scripts/test.sh -k loans).
+# (scripts/test-at.sh). Extra arguments go to pytest (e.g. scripts/test.sh -k loans).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test

@@ -7,7 +7,6 @@ parametrised); set FLEET_TEST_DATABASES=sqlite to run on SQLite only.
 from __future__ import annotations
 
 import os
-import sys
 
 import pytest
 from sqlalchemy import text
@@ -19,26 +18,6 @@ from tests.support.postgres import PostgresCluster
 pytest_plugins = ["tests.fixtures_directory", "tests.fixtures_data"]
 
 DATABASES = [d for d in os.environ.get("FLEET_TEST_DATABASES", "sqlite,postgresql").split(",") if d]
-
-
-_EXIT_STATUS: list[int] = []
-
-
-def pytest_sessionfinish(session, exitstatus):
-    _EXIT_STATUS.append(int(exitstatus))
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_unconfigure(config):
-    """Under `scripts/test-at.sh` (libfaketime), end the process as soon as pytest is done.
-
-    Every fixture has been torn down and the summary printed by now; libfaketime's timed waits can keep a thread of
-    the interpreter from ever waking at exit (seen: the summary printed, then a hang on futexes).
-    """
-    if os.environ.get("FLEET_TEST_CLOCK_EXIT") and _EXIT_STATUS:
-        for stream in (sys.stdout, sys.stderr):
-            stream.flush()
-        os._exit(_EXIT_STATUS[-1])
 
 
 @pytest.fixture(scope="session")
