@@ -140,6 +140,7 @@ class TlsDirectoryServer(DirectoryServer):
     """
 
     slapd_loglevel = "stats"
+    debug_level = "stats"  # what slapd writes to `log_path`; "0" for nothing (benchmarks)
 
     def __init__(self, suffix: str, *, ca_file: str | Path, cert_file: str | Path, key_file: str | Path,
                  security: str | None = None, verify_client: str = "try", port: int | None = None,
@@ -161,7 +162,7 @@ class TlsDirectoryServer(DirectoryServer):
     def _start_slapd(self) -> None:
         """slapd on ldap://, ldaps:// and ldapi://, its stats log going to `log_path`."""
         urls = [self.ldap_uri, f"{self.ldaps_uri}/", self.ldapi_uri]
-        args = [self.PATH_SLAPD, "-F", self._slapd_conf, "-h", " ".join(u for u in urls if u), "-d", "stats"]
+        args = [self.PATH_SLAPD, "-F", self._slapd_conf, "-h", " ".join(u for u in urls if u), "-d", self.debug_level]
         self._log_file = open(self.log_path, "ab")  # noqa: SIM115 - open for slapd's lifetime
         self._proc = subprocess.Popen(args, stdout=self._log_file, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 10

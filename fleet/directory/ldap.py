@@ -691,9 +691,7 @@ class LdapDirectory:
         return f"({self.uid_attr}={ldap.filter.escape_filter_chars(uid)})"
 
     def _by_login(self, login: str) -> str:
-        """Any of the login attributes holding `login` (`name`, `name@upn-suffix`); `DOMAIN\\name` is `name`."""
-        if "\\" in login:
-            login = login.split("\\", 1)[1]
+        """Any of the login attributes holding `login` (`name`, `name@upn-suffix`; `DOMAIN\\name` is read as `name`)."""
         value = ldap.filter.escape_filter_chars(login)
         if len(self.login_attrs) == 1:
             return f"({self.login_attrs[0]}={value})"
@@ -769,7 +767,10 @@ class LdapDirectory:
         """
         if not _plausible_password(password) or not plausible_uid(uid):
             return None
-        person = self._find(self._by_login(uid), uid, with_roles=True)
+        login = uid.split("\\", 1)[1] if "\\" in uid else uid  # DOMAIN\name: the domain is not kept anywhere
+        if not plausible_uid(login):
+            return None
+        person = self._find(self._by_login(login), login, with_roles=True)
         if person is None or not person.active:
             return None
         return person if self._password_binds(person.dn, password) else None
