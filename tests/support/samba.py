@@ -201,7 +201,7 @@ class SambaDC:
             (self.root / sub).mkdir(exist_ok=True)
         ldif = self.root / "domain.ldif"
         ldif.write_text(domain_ldif(), encoding="utf-8")
-        self._run("ldbadd", "-H", str(self.root / "private" / "sam.ldb"), str(ldif))
+        self._run("ldbadd", "--nosync", "-H", str(self.root / "private" / "sam.ldb"), str(ldif))  # a throwaway domain
         self.process = subprocess.Popen(
             ["samba", "-i", "-M", "single", "-s", str(conf)],
             stdout=(self.root / "samba.out").open("wb"), stderr=subprocess.STDOUT,
