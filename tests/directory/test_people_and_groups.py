@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from fleet.directory import ROLE_EMPLOYEE, ROLE_IT, LdapDirectory, directory_from_config
-from fleet.directory.ldap import FLAVORS
+from fleet.directory.settings import FLAVORS
 from tests.support.slapd import SUFFIX, DirectoryServer, directory_settings, person_dn, start_test_directory
 
 GROUPS = f"ou=groups,{SUFFIX}"
