@@ -61,7 +61,7 @@ def host_and_port(uri: str) -> tuple[str, int]:
         host, _, rest = hostport[1:].partition("]")
         return host, int(rest[1:]) if rest.startswith(":") else default
     host, _, port = hostport.rpartition(":") if hostport.count(":") == 1 else (hostport, "", "")
-    return (host or "localhost"), int(port) if port else default
+    return host, int(port) if port else default  # no host (ldap:///): libldap's own default, not known here
 
 
 def is_local(uri: str) -> bool:
@@ -72,6 +72,8 @@ def is_local(uri: str) -> bool:
     if scheme(uri) == "ldapi":
         return True
     host, _ = host_and_port(uri)
+    if not host:
+        return False  # whatever ldap.conf names: not known to be this host
     if host.lower() == "localhost":
         return True
     try:

@@ -230,6 +230,7 @@ def test_cleartext_to_a_name_off_this_host_is_refused_without_a_connection(ldap_
     assert allowed.refusal is None and "passwords go in clear" in allowed.warnings[0]
     for local in ["ldap://127.0.0.1:389", "ldap://localhost", "ldap://[::1]:389", "ldapi://%2Frun%2Fldapi"]:
         assert directory_from_config({**ldap_settings, "FLEET_LDAP_URI": local}).refusal is None, local
+    assert directory_from_config({**ldap_settings, "FLEET_LDAP_URI": "ldap:///"}).refusal is not None
 
 
 NAMESPACE_PROBE = textwrap.dedent(
