@@ -26,7 +26,7 @@ from fleet import create_app
 from fleet.db import utcnow
 from fleet.directory import ROLE_EMPLOYEE, ROLE_IT, LdapDirectory, directory_from_config
 from fleet.errors import DirectoryUnavailable
-from tests.support.slapd import LDIF_DIR, SUFFIX, directory_settings, person_dn
+from tests.support.slapd import LDIF_DIR, SUFFIX, DirectoryServer, directory_settings, person_dn
 from tests.support.tls import IssuedCert, PrivateCA
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -382,3 +382,20 @@ def test_tls_settings_that_cannot_work_are_refused_at_start(ldap_settings, tmp_p
     ]:
         with pytest.raises(ValueError, match=message):
             directory_from_config({**ldap_settings, **settings})
+
+
+def test_a_directory_without_tls_refuses_starttls_and_fleet_says_so():
+    server = DirectoryServer(SUFFIX)
+    server.slapd_conf_template = "".join(
+        line for line in server.slapd_conf_template.splitlines(keepends=True) if not line.startswith("olcTLS")
+    )
+    try:
+        server.start()
+        server.load((LDIF_DIR / "directory.ldif").read_text(encoding="utf-8"))
+        directory = directory_from_config(
+            {**directory_settings(server), "FLEET_LDAP_STARTTLS": "true", "FLEET_LDAP_TIMEOUT": "2"}
+        )
+        with pytest.raises(DirectoryUnavailable, match="refused StartTLS"):
+            directory.authenticate("emp1", "emp1pw")
+    finally:
+        server.stop()
