@@ -334,8 +334,7 @@ class LdapDirectory:
                 try:
                     conn.start_tls_s()
                 except (ldap.PROTOCOL_ERROR, ldap.UNAVAILABLE_CRITICAL_EXTENSION, ldap.OPERATIONS_ERROR) as exc:
-                    raise tls.TlsFailure(uri, "the directory refused StartTLS (use ldaps:// or enable TLS on it)") \
-                        from exc
+                    raise tls.TlsFailure(uri, tls.STARTTLS_REFUSED) from exc
             conn.simple_bind_s(who, password)
         except ldap.LDAPError as exc:
             _quiet_unbind(conn)

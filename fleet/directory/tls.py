@@ -17,6 +17,7 @@ from urllib.parse import unquote
 
 import ldapurl
 
+STARTTLS_REFUSED = "the directory refused StartTLS (use ldaps://, or enable TLS on the directory)"
 STARTTLS_OID = b"1.3.6.1.4.1.1466.20037"
 # LDAPMessage { messageID 1, ExtendedRequest [APPLICATION 23] { requestName [0] "1.3.6.1.4.1.1466.20037" } }
 STARTTLS_REQUEST = b"\x30\x1d\x02\x01\x01\x77\x18\x80\x16" + STARTTLS_OID
@@ -145,7 +146,7 @@ def diagnose(uri: str, settings: TlsSettings, timeout: float) -> str | None:
             except (OSError, ConnectionError):
                 return None
             if not accepted:
-                return "the directory refused StartTLS (use ldaps://, or enable TLS on the directory)"
+                return STARTTLS_REFUSED
         try:
             context = _context(settings)
         except (OSError, ssl.SSLError) as exc:
