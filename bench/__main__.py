@@ -198,8 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     cluster = None
     try:
         if wanted("ldap"):
-            print("directory work per hand-over:", flush=True)
-            scale.directory_work(record, ldap)
+            print("directory work per hand-over (plain, ldaps://, StartTLS):", flush=True)
+            for transport in ("plain", "ldaps", "starttls"):
+                scale.directory_work(record, bench_directory.settings(slapd, transport), transport)
         if wanted("reads"):
             print("scale of reads:", flush=True)
             sizes = (1_000, 10_000, 100_000) if not args.quick else (1_000, 10_000, 30_000)

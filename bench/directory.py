@@ -1,16 +1,19 @@
-"""A slapd with 10,000 people, indexed as a production directory would be."""
+"""A slapd with 10,000 people, indexed as a production directory would be, on ldap://, ldaps:// and StartTLS."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
-from demo.slapd import DirectoryServer
+from demo.slapd import DirectoryServer, TlsDirectoryServer
+from fleet.db import utcnow
+from tests.support.tls import PrivateCA
 
 SUFFIX = "dc=bench,dc=kr"
 
 
-class IndexedDirectoryServer(DirectoryServer):
-    """slapd with equality indexes on uid, member and objectClass, as a production directory has."""
+class _Indexes:
+    """Equality indexes on uid, member and objectClass, as a production directory has."""
 
     def _write_config(self) -> None:
         # The schemas load after the database entry, so the indexes are added to its file afterwards
@@ -22,12 +25,25 @@ class IndexedDirectoryServer(DirectoryServer):
         path.write_text("\n".join(lines) + "\n")
 
 
+class IndexedDirectoryServer(_Indexes, DirectoryServer):
+    """slapd with the indexes, on ldap:// only."""
+
+
+class IndexedTlsDirectoryServer(_Indexes, TlsDirectoryServer):
+    """slapd with the indexes, also on ldaps:// and StartTLS (a private CA made here), without the stats log."""
+
+    debug_level = "0"
+
+
 def person_uid(i: int) -> str:
     return f"u{i:05d}"
 
 
-def start(people: int = 10_000) -> DirectoryServer:
-    server = IndexedDirectoryServer(SUFFIX)
+def start(people: int = 10_000) -> IndexedTlsDirectoryServer:
+    pki = Path(tempfile.mkdtemp(prefix="fleet-bench-pki-"))
+    ca = PrivateCA(pki, "Fleet Bench CA", utcnow())
+    cert = ca.issue("slapd", ["127.0.0.1"])
+    server = IndexedTlsDirectoryServer(SUFFIX, ca_file=ca.cert, cert_file=cert.cert, key_file=cert.key)
     server.start()
     parts = [f"dn: {SUFFIX}\nobjectClass: dcObject\nobjectClass: organization\ndc: bench\no: Bench\n",
              f"dn: ou=people,{SUFFIX}\nobjectClass: organizationalUnit\nou: people\n",
@@ -44,7 +60,15 @@ def start(people: int = 10_000) -> DirectoryServer:
     return server
 
 
-def settings(server: DirectoryServer) -> dict[str, str]:
-    return {"FLEET_LDAP_URI": server.uri, "FLEET_LDAP_PEOPLE_BASE": f"ou=people,{SUFFIX}",
-            "FLEET_LDAP_IT_GROUP": f"cn=it,ou=groups,{SUFFIX}", "FLEET_LDAP_AUDITOR_GROUP": "",
-            "FLEET_LDAP_ELIGIBLE_GROUP": f"cn=eligible,ou=groups,{SUFFIX}"}
+def settings(server: DirectoryServer, transport: str = "plain") -> dict[str, str]:
+    """FLEET_LDAP_* for the bench directory; transport `plain` (ldap://), `ldaps` or `starttls`."""
+    values = {"FLEET_LDAP_URI": server.uri, "FLEET_LDAP_PEOPLE_BASE": f"ou=people,{SUFFIX}",
+              "FLEET_LDAP_IT_GROUP": f"cn=it,ou=groups,{SUFFIX}", "FLEET_LDAP_AUDITOR_GROUP": "",
+              "FLEET_LDAP_ELIGIBLE_GROUP": f"cn=eligible,ou=groups,{SUFFIX}"}
+    if transport != "plain":
+        values["FLEET_LDAP_CA_FILE"] = server.cafile
+    if transport == "ldaps":
+        values["FLEET_LDAP_URI"] = server.ldaps_uri
+    elif transport == "starttls":
+        values["FLEET_LDAP_STARTTLS"] = "true"
+    return values

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -127,3 +128,65 @@ class DirectoryServer(SlapdObject):
         self.thaw()
         super().stop()
         shutil.rmtree(self.TMPDIR, ignore_errors=True)
+
+
+class TlsDirectoryServer(DirectoryServer):
+    """The same slapd, also listening on ldaps:// and offering StartTLS on ldap://, and logging each operation.
+
+    `ca_file`, `cert_file`, `key_file` are PEM files (a private CA and the server's certificate);
+    `security` is slapd's `olcSecurity` (e.g. "simple_bind=64": no password bind without
+    encryption). The log (`log_path`, slapd's `stats` level) has one line per bind with its
+    `ssf=`: the strength of the protection it came in with, 0 for clear text.
+    """
+
+    slapd_loglevel = "stats"
+    debug_level = "stats"  # what slapd writes to `log_path`; "0" for nothing (benchmarks)
+
+    def __init__(self, suffix: str, *, ca_file: str | Path, cert_file: str | Path, key_file: str | Path,
+                 security: str | None = None, verify_client: str = "try", port: int | None = None,
+                 access: tuple[str, ...] = READ_BUT_NOT_PASSWORDS):
+        """Prepare (start nothing). `verify_client="demand"` refuses a TLS client without a certificate."""
+        super().__init__(suffix, port=port, access=access)
+        self.cafile, self.servercert, self.serverkey = str(ca_file), str(cert_file), str(key_file)
+        self.slapd_conf_template = self.slapd_conf_template.replace(
+            "olcTLSVerifyClient: try\n",
+            f"olcTLSVerifyClient: {verify_client}\n" + (f"olcSecurity: {security}\n" if security else ""),
+        )
+        self.ldaps_port = SlapdObject._avail_tcp_port(self)
+        self.log_path = Path(self.TMPDIR) / "slapd.log"
+
+    @property
+    def ldaps_uri(self) -> str:
+        return f"ldaps://{self.local_host}:{self.ldaps_port}"
+
+    def _start_slapd(self) -> None:
+        """slapd on ldap://, ldaps:// and ldapi://, its stats log going to `log_path`."""
+        urls = [self.ldap_uri, f"{self.ldaps_uri}/", self.ldapi_uri]
+        args = [self.PATH_SLAPD, "-F", self._slapd_conf, "-h", " ".join(u for u in urls if u), "-d", self.debug_level]
+        self._log_file = open(self.log_path, "ab")  # noqa: SIM115 - open for slapd's lifetime
+        self._proc = subprocess.Popen(args, stdout=self._log_file, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while True:
+            if self._proc.poll() is not None:
+                self._stopped()
+                raise RuntimeError("slapd exited before opening its ports")
+            try:
+                self.ldapwhoami()
+                return
+            except RuntimeError:
+                if time.monotonic() >= deadline:
+                    raise RuntimeError("slapd did not start properly") from None
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        super().stop()
+        if getattr(self, "_log_file", None) is not None:
+            self._log_file.close()
+
+    def log(self) -> str:
+        """slapd's log so far."""
+        return self.log_path.read_text(errors="replace")
+
+    def binds(self) -> list[str]:
+        """The log lines of the binds slapd has answered (`BIND dn=… mech=SIMPLE ssf=…`)."""
+        return [line for line in self.log().splitlines() if " BIND " in line and "mech=" in line]

@@ -37,7 +37,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
-    app.extensions["fleet_directory"] = directory or directory_from_config(app.config)
+    app.extensions["fleet_directory"] = directory = directory or directory_from_config(app.config)
+    if hasattr(directory, "log_settings_problems"):
+        directory.log_settings_problems(app.logger)  # a refused or risky TLS setting is said at start
 
     problems.init_app(app)
     api_package.init_app(app)

@@ -13,6 +13,7 @@ import pytest
 from ldap.ldapobject import SimpleLDAPObject
 
 from fleet.directory import LdapDirectory, directory_from_config
+from tests.support.samba import SambaDC
 from tests.support.slapd import DirectoryServer, directory_settings, start_test_directory
 
 
@@ -87,3 +88,20 @@ def ldap_operations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(SimpleLDAPObject, "_ldap_call", counting)
     return sent
+
+
+@pytest.fixture(scope="session")
+def samba_dc() -> Iterator[SambaDC]:
+    """A real Active Directory domain controller (Samba) for the session, started on first use (~15 s).
+
+    tests/support/samba.py: the test domain (Korean people, a disabled one, nested groups,
+    Domain Users as a primary group, a group and a computer that are no people, 1,500 users).
+    """
+    dc = SambaDC()
+    try:
+        dc.start()
+    except BaseException:
+        dc.stop()
+        raise
+    yield dc
+    dc.stop()

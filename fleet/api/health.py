@@ -26,6 +26,8 @@ def healthz():
 def readyz():
     """200 when the database and the directory answer, else 503 naming which is down."""
     checks = {}
+    directory = get_directory()
+    warnings = list(getattr(directory, "warnings", []))
     try:
         db.session.execute(text("SELECT 1"))
         checks["database"] = "ok"
@@ -33,11 +35,13 @@ def readyz():
         db.session.rollback()
         checks["database"] = f"down: {type(exc).__name__}"
     try:
-        get_directory().ping()
+        directory.ping()
         checks["directory"] = "ok"
     except DirectoryUnavailable as exc:
         checks["directory"] = f"down: {exc.detail}"
     down = [name for name, state in checks.items() if state != "ok"]
     if down:
-        return problem_response(503, "Not ready", f"Not answering: {', '.join(down)}.")
-    return {"status": "ok", "checks": checks}
+        why = "; ".join(f"{name}: {checks[name].removeprefix('down: ')}" for name in down)
+        return problem_response(503, "Not ready", f"Not answering: {', '.join(down)}. ({why})"
+                                + "".join(f" Warning: {w}" for w in warnings))
+    return {"status": "ok", "checks": checks, **({"warnings": warnings} if warnings else {})}

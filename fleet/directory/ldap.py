@@ -1,14 +1,21 @@
-"""The staff directory over LDAP (python-ldap).
+"""The staff directory over LDAP (python-ldap): OpenLDAP, Active Directory and the like.
 
 Nothing connects at import time or in ``__init__``. Each thread opens its own service
 connection on its first look-up, bound with the service account (or anonymously), and
-keeps it. When a server goes away or stops answering, the connection is dropped and the
-configured URIs are tried in turn; a dead or frozen directory fails within about the
-timeout as DirectoryUnavailable (HTTP 503), and the next call after the directory is back
-simply works.
+keeps it; password checks use a second kept connection per thread, so TLS handshakes
+happen once per thread, not once per request. When a server goes away or stops
+answering, the connection is dropped and the configured URIs are tried in turn; a dead or
+frozen directory fails within about the timeout as DirectoryUnavailable (HTTP 503), and
+the next call after the directory is back simply works.
+
+No password (a person's or the service account's) is ever sent in clear: a URI without
+TLS is used only on loopback or ldapi://, unless FLEET_LDAP_ALLOW_CLEARTEXT says so.
+URIs are all protected alike, so a TLS failure never falls back to clear text. A TLS
+failure is reported with its cause (fleet.directory.tls).
 
 Every filter built from input escapes the input; a uid that no directory could hold (empty,
-over 256 characters, control characters) is simply not found.
+over 256 characters, control characters) is simply not found. Only entries matching the
+person filter are people: a group or a computer account is "not found", never "disabled".
 """
 
 from __future__ import annotations
@@ -16,15 +23,18 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 import ldap
 import ldap.filter
 import ldapurl
+from ldap.controls import SimplePagedResultsControl
 from ldap.ldapobject import LDAPObject
 
+from fleet.directory import tls
 from fleet.directory.base import ROLE_AUDITOR, ROLE_EMPLOYEE, ROLE_IT, Person
 from fleet.errors import DirectoryUnavailable
 
@@ -50,6 +60,8 @@ BIND_REFUSED: tuple[type[ldap.LDAPError], ...] = (
     ldap.INAPPROPRIATE_AUTH,
     ldap.CONSTRAINT_VIOLATION,
 )
+# The server wants encryption before it takes a password (OpenLDAP `security`, AD's LDAP signing rules).
+NEEDS_TLS: tuple[type[ldap.LDAPError], ...] = (ldap.CONFIDENTIALITY_REQUIRED, ldap.STRONG_AUTH_REQUIRED)
 # Compare answers that mean "not a member": no such group, or a DN the server cannot parse.
 NOT_A_MEMBER: tuple[type[ldap.LDAPError], ...] = (
     ldap.NO_SUCH_OBJECT,
@@ -59,10 +71,15 @@ NOT_A_MEMBER: tuple[type[ldap.LDAPError], ...] = (
 )
 
 UNREACHABLE_DETAIL = "The staff directory cannot be reached; nothing is handed over until it answers again."
+NEEDS_TLS_DETAIL = (
+    "The staff directory requires an encrypted connection before it takes a password "
+    "(use ldaps:// in FLEET_LDAP_URI or set FLEET_LDAP_STARTTLS=true)."
+)
 MAX_UID_LENGTH = 256
 MAX_PASSWORD_LENGTH = 1024
 BATCH_SIZE = 100  # uids per OR-filter in get_people: well under slapd's default size limit of 500
-
+IN_CHAIN = "1.2.840.113556.1.4.1941"  # AD's LDAP_MATCHING_RULE_IN_CHAIN: membership through nested groups
+GROUP_CACHE_SECONDS = 300.0  # how long a group's RIDs (primary-group membership) are kept
 
 def plausible_uid(uid: object) -> bool:
     """Whether a directory could hold this uid; anything else is simply not found.
@@ -103,12 +120,39 @@ def _first(entry: Entry, attr: str) -> str | None:
     return values[0] if values else None
 
 
+def _raw(entry: Entry, attr: str) -> list[bytes]:
+    wanted = attr.lower()
+    return next((values for key, values in entry.items() if key.lower() == wanted), [])
+
+
+def _rid(sid: bytes) -> int | None:
+    """The relative identifier (last sub-authority) of a binary Windows SID."""
+    if len(sid) < 8 or len(sid) != 8 + 4 * sid[1]:
+        return None
+    return int.from_bytes(sid[-4:], "little") if sid[1] else None
+
+
+def _naming_context(dn: str) -> str:
+    """The dc=… tail of a DN (the domain an AD group lives in), or the DN itself when it has none."""
+    try:
+        parts = ldap.dn.explode_dn(dn)
+    except ldap.DECODING_ERROR:
+        return dn
+    tail = [p for p in parts if p.lower().startswith("dc=")]
+    return ",".join(tail) if tail else dn
+
+
 def _quiet_unbind(conn: LDAPObject) -> None:
     """Close a connection we are giving up on; it may already be dead, which is fine."""
     try:
         conn.unbind_ext_s()
     except ldap.LDAPError:
         pass
+
+
+def _parenthesised(filterstr: str, default: str) -> str:
+    filterstr = filterstr.strip() or default
+    return filterstr if filterstr.startswith("(") else f"({filterstr})"
 
 
 class LdapDirectory:
@@ -128,8 +172,24 @@ class LdapDirectory:
         name_attr: str = "cn",
         department_attr: str = "ou",
         timeout: float = 3.0,
+        *,
+        tls_settings: tls.TlsSettings | None = None,
+        allow_cleartext: bool = False,
+        person_filter: str = "(objectClass=inetOrgPerson)",
+        employee_number_attr: str = "employeeNumber",
+        login_attrs: list[str] | None = None,
+        nested_groups: bool = False,
+        flavor: str = "openldap",
+        page_size: int = 500,
+        nesting_depth: int = 8,
     ):
-        """Keep the settings; connect to nothing (that happens on a thread's first look-up)."""
+        """Keep the settings; connect to nothing (that happens on a thread's first look-up).
+
+        Settings that cannot work at all raise ValueError; settings that would send a
+        password in clear or mix protected and unprotected URIs are kept as a refusal
+        (`refusal`): every call then answers DirectoryUnavailable saying why, so that the
+        app still starts and /readyz can say it.
+        """
         self.uris = [uri for uri in uris if uri]
         bad = [uri for uri in self.uris if not ldapurl.isLDAPUrl(uri)]
         if bad:
@@ -138,23 +198,88 @@ class LdapDirectory:
             raise ValueError("A bind DN for the directory needs a bind password (FLEET_LDAP_BIND_PASSWORD).")
         if timeout <= 0:
             raise ValueError("The directory timeout must be a positive number of seconds.")
+        if page_size <= 0 or nesting_depth <= 0:
+            raise ValueError("FLEET_LDAP_PAGE_SIZE and FLEET_LDAP_NESTING_DEPTH must be positive.")
+        self.tls = tls_settings or tls.TlsSettings()
+        if self.tls.require_cert not in ("demand", "never"):
+            raise ValueError(f"FLEET_LDAP_TLS_REQUIRE_CERT must be demand or never, not {self.tls.require_cert!r}.")
+        for setting, path in [("FLEET_LDAP_CA_FILE", self.tls.ca_file),
+                              ("FLEET_LDAP_TLS_CERT_FILE", self.tls.cert_file),
+                              ("FLEET_LDAP_TLS_KEY_FILE", self.tls.key_file)]:
+            if path and not os.access(path, os.R_OK):
+                raise ValueError(f"{setting} names a file Fleet cannot read: {path}")
+        if bool(self.tls.cert_file) != bool(self.tls.key_file):
+            raise ValueError("A client certificate needs both FLEET_LDAP_TLS_CERT_FILE and FLEET_LDAP_TLS_KEY_FILE.")
+        if flavor not in ("openldap", "ad"):
+            raise ValueError(f"FLEET_LDAP_FLAVOR must be openldap or ad, not {flavor!r}.")
+        self.allow_cleartext = allow_cleartext
         self.people_base = people_base
         self.bind_dn = bind_dn or ""
         self.bind_password = bind_password or ""
         self.uid_attr = uid_attr
-        active_filter = active_filter.strip() or "(objectClass=*)"
-        self.active_filter = active_filter if active_filter.startswith("(") else f"({active_filter})"
+        self.active_filter = _parenthesised(active_filter, "(objectClass=*)")
+        self.person_filter = _parenthesised(person_filter, "(objectClass=*)")
         self.it_group = it_group or None
         self.auditor_group = auditor_group or None
         self.eligible_group = eligible_group or None
         self.name_attr = name_attr
         self.department_attr = department_attr
+        self.employee_number_attr = employee_number_attr
+        self.login_attrs = [a for a in (login_attrs or []) if a] or [uid_attr]
+        self.nested_groups = nested_groups
+        self.flavor = flavor
+        self.page_size = page_size
+        self.nesting_depth = nesting_depth
         self.timeout = float(timeout)
         self._local = threading.local()
         self._preferred = 0  # index of the URI that answered last; shared by the threads
+        self._group_rids: dict[str, tuple[float, frozenset[int]]] = {}
+        self.refusal, self.warnings = self._check_protection()
 
     def __repr__(self) -> str:
         return f"LdapDirectory({' '.join(self.uris)!r}, {self.people_base!r})"
+
+    # -- protection of passwords ---------------------------------------------------------
+
+    def _check_protection(self) -> tuple[str | None, list[str]]:
+        """(why no password may be sent at all, or None; warnings to show at start and on /readyz)."""
+        warnings: list[str] = []
+        protected = [tls.uses_tls(uri, self.tls.starttls) for uri in self.uris]
+        if self.tls.require_cert == "never" and any(protected):
+            warnings.append(
+                "FLEET_LDAP_TLS_REQUIRE_CERT=never: the directory's certificate is not checked, so anyone "
+                "on the network path can pose as the directory and read every password. Use demand."
+            )
+        if any(protected) and not all(protected):
+            plain = [uri for uri, safe in zip(self.uris, protected, strict=True) if not safe]
+            return (
+                "FLEET_LDAP_URI mixes URIs with and without TLS "
+                f"({', '.join(plain)} without): a TLS failure would fall back to clear text. "
+                "Make every URI ldaps://, or set FLEET_LDAP_STARTTLS=true.",
+                warnings,
+            )
+        exposed = [uri for uri, safe in zip(self.uris, protected, strict=True) if not safe and not tls.is_local(uri)]
+        if exposed and not self.allow_cleartext:
+            return (
+                f"FLEET_LDAP_URI {' '.join(exposed)} would send passwords in clear over the network. "
+                "Use ldaps://, set FLEET_LDAP_STARTTLS=true, or (only on a network you trust) "
+                "FLEET_LDAP_ALLOW_CLEARTEXT=true.",
+                warnings,
+            )
+        if exposed:
+            warnings.append(
+                f"FLEET_LDAP_ALLOW_CLEARTEXT=true: passwords go in clear to {' '.join(exposed)}; "
+                "anyone on the network path can read them. Use ldaps:// or FLEET_LDAP_STARTTLS=true."
+            )
+        return None, warnings
+
+    def log_settings_problems(self, logger: logging.Logger | None = None) -> None:
+        """Say at start what is refused and what is risky (the same words /readyz gives)."""
+        logger = logger or log
+        if self.refusal:
+            logger.error("directory refused: %s", self.refusal)
+        for warning in self.warnings:
+            logger.warning("directory: %s", warning)
 
     # -- connections -------------------------------------------------------------------
 
@@ -171,35 +296,83 @@ class LdapDirectory:
         conn.set_option(ldap.OPT_NETWORK_TIMEOUT, self.timeout)  # TCP connect
         conn.set_option(ldap.OPT_TIMEOUT, self.timeout)  # waiting for any answer
         conn.timeout = self.timeout  # python-ldap's own wait in the *_s methods
+        if tls.uses_tls(uri, self.tls.starttls):
+            # Per connection, then a new TLS context from them (OPT_X_TLS_NEWCTX last): Fleet's own
+            # settings, not libldap's process-wide LDAPTLS_* environment or ldap.conf.
+            conn.set_option(
+                ldap.OPT_X_TLS_REQUIRE_CERT,
+                ldap.OPT_X_TLS_NEVER if self.tls.require_cert == "never" else ldap.OPT_X_TLS_DEMAND,
+            )
+            if self.tls.ca_file:
+                conn.set_option(ldap.OPT_X_TLS_CACERTFILE, self.tls.ca_file)
+            if self.tls.cert_file:
+                conn.set_option(ldap.OPT_X_TLS_CERTFILE, self.tls.cert_file)
+                conn.set_option(ldap.OPT_X_TLS_KEYFILE, self.tls.key_file)
+            conn.set_option(ldap.OPT_X_TLS_NEWCTX, 0)
         return conn
 
-    def _service_connection(self, uri: str) -> LDAPObject:
-        """A connection to `uri` bound as the service account (or anonymously)."""
+    def _tls_failure(self, uri: str, exc: ldap.LDAPError) -> tls.TlsFailure | None:
+        """The TLS cause of a failed connection to `uri`, or None when it is not about TLS."""
+        if not tls.uses_tls(uri, self.tls.starttls) or isinstance(exc, ldap.TIMEOUT):
+            return None
+        cause = tls.diagnose(uri, self.tls, min(self.timeout, 3.0))
+        if cause is None:
+            return None
+        log.error("directory %s: TLS failed: %s", uri, cause)
+        return tls.TlsFailure(uri, cause)
+
+    def _connect(self, uri: str, who: str, password: str) -> LDAPObject:
+        """A connection to `uri`, TLS set up first when the URI wants it (StartTLS before any bind), then bound.
+
+        Raises TlsFailure for a TLS problem, the LDAP error otherwise.
+        """
+        if self.refusal:
+            raise DirectoryUnavailable(f"The staff directory is not used: {self.refusal}")
         conn = self._open(uri)
         try:
-            conn.simple_bind_s(self.bind_dn, self.bind_password)
-        except ldap.LDAPError:
+            if self.tls.starttls and tls.scheme(uri) == "ldap":
+                try:
+                    conn.start_tls_s()
+                except (ldap.PROTOCOL_ERROR, ldap.UNAVAILABLE_CRITICAL_EXTENSION, ldap.OPERATIONS_ERROR) as exc:
+                    raise tls.TlsFailure(uri, tls.STARTTLS_REFUSED) from exc
+            conn.simple_bind_s(who, password)
+        except ldap.LDAPError as exc:
+            _quiet_unbind(conn)
+            failure = self._tls_failure(uri, exc) if isinstance(exc, UNREACHABLE) else None
+            if failure is not None:
+                raise failure from exc
+            raise
+        except tls.TlsFailure:
             _quiet_unbind(conn)
             raise
         return conn
 
-    def _current(self) -> LDAPObject | None:
-        """This thread's service connection; one inherited across a fork is not ours to use."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None and self._local.pid != os.getpid():
-            self._local.conn = None
+    def _current(self, slot: str = "conn") -> LDAPObject | None:
+        """This thread's kept connection; one inherited across a fork is not ours to use."""
+        conn = getattr(self._local, slot, None)
+        if conn is not None and getattr(self._local, f"{slot}_pid", None) != os.getpid():
+            setattr(self._local, slot, None)
             return None
         return conn
 
-    def _drop(self) -> None:
-        conn = self._current()
-        self._local.conn = None
+    def _drop(self, slot: str = "conn") -> None:
+        conn = self._current(slot)
+        setattr(self._local, slot, None)
         if conn is not None:
             _quiet_unbind(conn)
 
-    def _keep(self, conn: LDAPObject, uri: str) -> None:
-        self._local.conn, self._local.uri, self._local.pid = conn, uri, os.getpid()
+    def _keep(self, conn: LDAPObject, uri: str, slot: str = "conn") -> None:
+        setattr(self._local, slot, conn)
+        setattr(self._local, f"{slot}_uri", uri)
+        setattr(self._local, f"{slot}_pid", os.getpid())
         self._preferred = self.uris.index(uri)
+
+    def _unavailable(self, tls_causes: list[str]) -> DirectoryUnavailable:
+        if tls_causes:
+            return DirectoryUnavailable(
+                f"The staff directory cannot be used safely: {tls_causes[0]}. Nothing is handed over until it is fixed."
+            )
+        return DirectoryUnavailable(UNREACHABLE_DETAIL)
 
     def _call(self, operation: Callable[[LDAPObject], T]) -> T:
         """Run one look-up on this thread's service connection, failing over between URIs.
@@ -216,18 +389,22 @@ class LdapDirectory:
             except STALE:
                 self._drop()
             except UNREACHABLE:
-                skip.add(self._local.uri)
+                skip.add(self._local.conn_uri)
                 self._drop()
             except ldap.LDAPError as exc:
                 self._drop()
                 raise self._fault(exc) from exc
         if not self.uris:
             raise DirectoryUnavailable("The staff directory cannot be reached: no FLEET_LDAP_URI is configured.")
+        tls_causes: list[str] = []
         for uri in self._uris_in_turn():
             if uri in skip:
                 continue
             try:
-                conn = self._service_connection(uri)
+                conn = self._connect(uri, self.bind_dn, self.bind_password)
+            except tls.TlsFailure as exc:
+                tls_causes.append(exc.cause)
+                continue
             except UNREACHABLE as exc:
                 log.warning("directory %s did not answer: %s", uri, exc)
                 continue
@@ -236,6 +413,9 @@ class LdapDirectory:
                     "The staff directory cannot be used: it refused Fleet's service account "
                     "(check FLEET_LDAP_BIND_DN and FLEET_LDAP_BIND_PASSWORD)."
                 ) from exc
+            except NEEDS_TLS as exc:
+                log.error("directory %s: %r", uri, exc)
+                raise DirectoryUnavailable(NEEDS_TLS_DETAIL) from exc
             except ldap.LDAPError as exc:
                 raise self._fault(exc) from exc
             try:
@@ -249,35 +429,95 @@ class LdapDirectory:
                 raise self._fault(exc) from exc
             self._keep(conn, uri)
             return result
-        raise DirectoryUnavailable(UNREACHABLE_DETAIL)
+        raise self._unavailable(tls_causes)
 
     @staticmethod
     def _fault(exc: ldap.LDAPError) -> DirectoryUnavailable:
         """An answer Fleet cannot use (bad filter or base in the settings, access denied…)."""
         log.error("directory error: %r", exc)
+        if isinstance(exc, NEEDS_TLS):
+            return DirectoryUnavailable(NEEDS_TLS_DETAIL)
         info = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
         what = info.get("desc", type(exc).__name__)
         return DirectoryUnavailable(
             f"The staff directory cannot answer Fleet's look-up ({what}); check the FLEET_LDAP_* settings."
         )
 
+    def _password_binds(self, dn: str, password: str) -> bool:
+        """Whether `password` is the person's: a bind on this thread's kept password-check connection.
+
+        It is a connection of its own, so the service connection never changes identity;
+        it is kept (and re-bound for the next person) so that a log-in costs one operation,
+        not a new TCP and TLS handshake.
+        """
+        conn = self._current("auth")
+        if conn is not None:
+            try:
+                conn.simple_bind_s(dn, password)
+                return True
+            except BIND_REFUSED:
+                return False
+            except NEEDS_TLS as exc:
+                self._drop("auth")
+                raise self._fault(exc) from exc
+            except ldap.LDAPError:
+                self._drop("auth")  # gone stale or odd: open a new one below
+        tls_causes: list[str] = []
+        for uri in self._uris_in_turn():
+            try:
+                conn = self._connect(uri, dn, password)
+            except BIND_REFUSED:
+                return False
+            except tls.TlsFailure as exc:
+                tls_causes.append(exc.cause)
+                continue
+            except UNREACHABLE as exc:
+                log.warning("directory %s did not answer a password check: %s", uri, exc)
+                continue
+            except ldap.LDAPError as exc:
+                raise self._fault(exc) from exc
+            self._keep(conn, uri, "auth")
+            return True
+        raise self._unavailable(tls_causes)
+
     # -- single operations -------------------------------------------------------------
 
+    def _paged_search(self, conn: LDAPObject, base: str, scope: int, filterstr: str,
+                      attrs: list[str]) -> list[tuple[str, Entry]]:
+        """All entries of one search, fetched in pages (the Simple Paged Results control).
+
+        A server caps what one search returns (AD: 1,000 entries); with pages nothing is
+        cut off. Each page is one operation; a server without paging answers in one.
+        """
+        control = SimplePagedResultsControl(criticality=False, size=self.page_size, cookie=b"")
+        found: list[tuple[str, Entry]] = []
+        while True:
+            msgid = conn.search_ext(base, scope, filterstr, attrs, serverctrls=[control], timeout=self.timeout)
+            _, data, _, controls = conn.result3(msgid, all=1, timeout=self.timeout)
+            found.extend((dn, entry) for dn, entry in data if dn)  # drops search references
+            cookie = next(
+                (c.cookie for c in controls or [] if c.controlType == SimplePagedResultsControl.controlType), b""
+            )
+            if not cookie:
+                return found
+            control.cookie = cookie
+
     def _search_people(
-        self, filterstr: str, attrs: list[str], scope: int = ldap.SCOPE_SUBTREE
+        self, filterstr: str, attrs: list[str], scope: int = ldap.SCOPE_SUBTREE, *, people_only: bool = True
     ) -> list[tuple[str, Entry]]:
-        """The entries under the people base that match; one LDAP operation.
+        """The people under the people base that match (the person filter added); one operation per page.
 
         A people base that does not exist is a configuration fault, not "nobody is there":
         otherwise a typo in the settings would make every borrower a leaver.
         """
+        if people_only:
+            filterstr = f"(&{filterstr}{self.person_filter})"
 
         def search(conn: LDAPObject) -> list[tuple[str, Entry]] | None:
             try:
-                found = conn.search_ext_s(self.people_base, scope, filterstr, attrs, timeout=self.timeout)
+                return self._paged_search(conn, self.people_base, scope, filterstr, attrs)
             except ldap.NO_SUCH_OBJECT:
                 return None
-            return [(dn, entry) for dn, entry in found if dn]  # drops search references
 
         found = self._call(search)
         if found is None:
@@ -314,30 +554,164 @@ class LdapDirectory:
 
         return self._call(compare_all) if person_dns else set()
 
+    def _in_chain(self, group_dn: str, person_dn: str) -> bool:
+        """AD: whether the person is in the group directly or through nested groups (one base search)."""
+        filterstr = f"(memberOf:{IN_CHAIN}:={ldap.filter.escape_filter_chars(group_dn)})"
+
+        def search(conn: LDAPObject) -> bool:
+            try:
+                return bool(conn.search_ext_s(person_dn, ldap.SCOPE_BASE, filterstr, ["1.1"], timeout=self.timeout))
+            except NOT_A_MEMBER:
+                return False
+
+        return self._call(search)
+
+    def _groups_above(self, dns: Iterable[str]) -> set[str]:
+        """Other servers: every group that holds one of `dns` through `member`, walked upwards.
+
+        One search per level under the groups' naming context; cycles are cut by
+        remembering each group seen, and the walk stops after `nesting_depth` levels.
+        """
+        bases = {_naming_context(g) for g in (self.it_group, self.auditor_group, self.eligible_group) if g}
+        seen: set[str] = set()
+        frontier = set(dns)
+        for _ in range(self.nesting_depth):
+            if not frontier:
+                break
+            any_member = "(|" + "".join(f"(member={ldap.filter.escape_filter_chars(dn)})" for dn in frontier) + ")"
+            above: set[str] = set()
+            for base in bases:
+
+                def search(conn: LDAPObject, base: str = base, filterstr: str = any_member) -> list[tuple[str, Entry]]:
+                    try:
+                        return self._paged_search(conn, base, ldap.SCOPE_SUBTREE, filterstr, ["1.1"])
+                    except ldap.NO_SUCH_OBJECT:
+                        return []
+
+                above |= {dn for dn, _ in self._call(search)}
+            frontier = {dn for dn in above if _match_key(dn) not in {_match_key(s) for s in seen}}
+            seen |= frontier
+        return seen
+
+    def _primary_group_rids(self, group_dn: str) -> frozenset[int]:
+        """AD: the RIDs whose `primaryGroupID` makes a person a member of the group (kept a few minutes).
+
+        The group's own RID; with nested groups also those of the groups inside it, since
+        a person's primary group (Domain Users) may itself be a member of the group.
+        """
+        cached = self._group_rids.get(group_dn)
+        if cached and time.monotonic() - cached[0] < GROUP_CACHE_SECONDS:
+            return cached[1]
+
+        def search(conn: LDAPObject) -> frozenset[int]:
+            rids: set[int] = set()
+            try:
+                own = conn.search_ext_s(group_dn, ldap.SCOPE_BASE, "(objectClass=*)", ["objectSid"],
+                                        timeout=self.timeout)
+            except NOT_A_MEMBER:
+                return frozenset()
+            for _, entry in own:
+                rids.update(r for r in map(_rid, _raw(entry, "objectSid")) if r is not None)
+            if self.nested_groups and self.flavor == "ad" and rids:
+                inner = f"(&(objectClass=group)(memberOf:{IN_CHAIN}:={ldap.filter.escape_filter_chars(group_dn)}))"
+                for _, entry in self._paged_search(conn, _naming_context(group_dn), ldap.SCOPE_SUBTREE, inner,
+                                                   ["objectSid"]):
+                    rids.update(r for r in map(_rid, _raw(entry, "objectSid")) if r is not None)
+            return frozenset(rids)
+
+        rids = self._call(search)
+        self._group_rids[group_dn] = (time.monotonic(), rids)
+        return rids
+
+    def _by_primary_group(self, group_dn: str, entry: Entry) -> bool:
+        primary = _first(entry, "primaryGroupID")
+        if primary is None or not primary.isdigit():
+            return False
+        return int(primary) in self._primary_group_rids(group_dn)
+
+    def _groups_of(self, dn: str, entry: Entry, groups: list[str]) -> set[str]:
+        """Which of `groups` the person belongs to: directly, through the primary group, and when
+        FLEET_LDAP_NESTED_GROUPS is on, through nested groups.
+
+        Without nesting: one compare per group. AD with nesting: one in-chain search per
+        group. Other servers with nesting: a compare per group, and for the groups that
+        said no, one upward walk of `member` shared by them.
+        """
+        member: set[str] = set()
+        undecided: list[str] = []
+        for group in groups:
+            if self._by_primary_group(group, entry):
+                member.add(group)
+            elif self.nested_groups and self.flavor == "ad":
+                if self._in_chain(group, dn):
+                    member.add(group)
+            elif self._member_of(group, dn):
+                member.add(group)
+            else:
+                undecided.append(group)
+        if undecided and self.nested_groups:
+            above = {_match_key(g) for g in self._groups_above([dn])}
+            member.update(g for g in undecided if _match_key(g) in above)
+        return member
+
     # -- the Directory protocol --------------------------------------------------------
 
     def _attrs(self) -> list[str]:
-        return [self.uid_attr, self.name_attr, "cn", "employeeNumber", self.department_attr, "mail"]
+        return list(dict.fromkeys([self.uid_attr, self.name_attr, "cn", self.employee_number_attr,
+                                   self.department_attr, "mail", "primaryGroupID"]))
 
     def _by_uid(self, uid: str) -> str:
         return f"({self.uid_attr}={ldap.filter.escape_filter_chars(uid)})"
 
+    def _by_login(self, login: str) -> str:
+        """Any of the login attributes holding `login` (`name`, `name@upn-suffix`; `DOMAIN\\name` is read as `name`)."""
+        value = ldap.filter.escape_filter_chars(login)
+        if len(self.login_attrs) == 1:
+            return f"({self.login_attrs[0]}={value})"
+        return "(|" + "".join(f"({attr}={value})" for attr in self.login_attrs) + ")"
+
     def _person(
         self, dn: str, entry: Entry, *, uid: str, active: bool, eligible: bool, roles: frozenset[str] = frozenset()
     ) -> Person:
-        stored_uid = next((v for v in _values(entry, self.uid_attr) if _match_key(v) == _match_key(uid)), uid)
+        stored = _values(entry, self.uid_attr)
+        stored_uid = next((v for v in stored if _match_key(v) == _match_key(uid)), stored[0] if stored else uid)
         name = _first(entry, self.name_attr) or _first(entry, "cn") or stored_uid
         return Person(
             uid=stored_uid,
             dn=dn,
             name=name,
-            employee_number=_first(entry, "employeeNumber"),
+            employee_number=_first(entry, self.employee_number_attr),
             department=_first(entry, self.department_attr),
             email=_first(entry, "mail"),
             active=active,
             eligible=eligible,
             roles=roles,
         )
+
+    def _find(self, match: str, uid: str, *, with_roles: bool) -> Person | None:
+        attrs = self._attrs()
+        found = self._search_people(f"(&{match}{self.active_filter})", attrs)
+        active = bool(found)
+        if not found:
+            found = self._search_people(match, attrs)
+        if len(found) != 1:
+            if found:
+                log.warning("uid %r is held by %d directory entries; treated as unknown", uid, len(found))
+            return None
+        dn, entry = found[0]
+        wanted = [g for g in ([self.eligible_group] if active else []) if g]
+        if with_roles and active:
+            wanted += [g for g in (self.it_group, self.auditor_group) if g]
+        groups = self._groups_of(dn, entry, list(dict.fromkeys(wanted))) if wanted else set()
+        eligible = active and (self.eligible_group is None or self.eligible_group in groups)
+        roles: set[str] = set()
+        if with_roles and active:
+            roles.add(ROLE_EMPLOYEE)
+            if self.it_group and self.it_group in groups:
+                roles.add(ROLE_IT)
+            if self.auditor_group and self.auditor_group in groups:
+                roles.add(ROLE_AUDITOR)
+        return self._person(dn, entry, uid=uid, active=active, eligible=eligible, roles=frozenset(roles))
 
     def get_person(self, uid: str, *, with_roles: bool = False) -> Person | None:
         """The person with this uid as the directory has them now, or None.
@@ -347,68 +721,41 @@ class LdapDirectory:
         person; only when that finds nobody does a second search tell a disabled person
         from an unknown uid. Eligibility is one compare on the eligible group. A uid that
         matches two entries in one search is ambiguous and counts as not found (no guessing
-        whose password to check). Roles, on request, are one
-        compare per role group: `employee` for every active person, nothing for a
-        disabled one.
+        whose password to check). An entry that is no person (a group, a computer) is not
+        found. Roles, on request, are one compare per role group: `employee` for every
+        active person, nothing for a disabled one.
         """
         if not plausible_uid(uid):
             return None
-        attrs = self._attrs()
-        found = self._search_people(f"(&{self._by_uid(uid)}{self.active_filter})", attrs)
-        active = bool(found)
-        if not found:
-            found = self._search_people(self._by_uid(uid), attrs)
-        if len(found) != 1:
-            if found:
-                log.warning("uid %r is held by %d directory entries; treated as unknown", uid, len(found))
-            return None
-        dn, entry = found[0]
-        eligible = active and (self.eligible_group is None or self._member_of(self.eligible_group, dn))
-        roles: set[str] = set()
-        if with_roles and active:
-            roles.add(ROLE_EMPLOYEE)
-            if self.it_group and self._member_of(self.it_group, dn):
-                roles.add(ROLE_IT)
-            if self.auditor_group and self._member_of(self.auditor_group, dn):
-                roles.add(ROLE_AUDITOR)
-        return self._person(dn, entry, uid=uid, active=active, eligible=eligible, roles=frozenset(roles))
+        return self._find(self._by_uid(uid), uid, with_roles=with_roles)
 
     def authenticate(self, uid: str, password: str) -> Person | None:
         """The active person (with roles) whose password binds, else None.
 
-        An empty password never counts: LDAP would take it as an anonymous bind and
-        succeed. A disabled person is refused even with the right password, because the
-        server still lets such a person bind. The bind happens on a fresh connection that
-        is closed right after, so the service connection never changes identity.
+        The log-in name may be any of FLEET_LDAP_LOGIN_ATTRS (`name`, `name@upn-suffix`)
+        or `DOMAIN\\name`; the person comes back under their one uid. An empty password
+        never counts: LDAP would take it as an anonymous bind and succeed. A disabled person
+        is refused even with the right password, because the server still lets such a
+        person bind.
         """
-        if not _plausible_password(password):
+        if not _plausible_password(password) or not plausible_uid(uid):
             return None
-        person = self.get_person(uid, with_roles=True)
+        login = uid.split("\\", 1)[1] if "\\" in uid else uid  # DOMAIN\name: the domain is not kept anywhere
+        if not plausible_uid(login):
+            return None
+        person = self._find(self._by_login(login), login, with_roles=True)
         if person is None or not person.active:
             return None
-        for uri in self._uris_in_turn():
-            conn = self._open(uri)
-            try:
-                conn.simple_bind_s(person.dn, password)
-            except BIND_REFUSED:
-                return None
-            except UNREACHABLE as exc:
-                log.warning("directory %s did not answer a password check: %s", uri, exc)
-                continue
-            except ldap.LDAPError as exc:
-                raise self._fault(exc) from exc
-            finally:
-                _quiet_unbind(conn)
-            return person
-        raise DirectoryUnavailable(UNREACHABLE_DETAIL)
+        return person if self._password_binds(person.dn, password) else None
 
     def get_people(self, uids: Iterable[str]) -> dict[str, Person]:
         """Many people at once (the directory sync), keyed by the uids asked for; unknown ones are absent.
 
         Per batch of 100 uids: one OR-filter search for the entries, one with the active
         filter added, and one round trip of pipelined compares on the eligible group (for
-        the active ones only) — about 3 operations per 100 people, never a read of a whole
-        group. Roles are not looked up. A uid held by two entries is absent, as in get_person.
+        the active ones only; AD with nested groups: one in-chain search instead) — about
+        3 operations per 100 people, never a read of a whole group. Roles are not looked
+        up. A uid held by two entries is absent, as in get_person.
         """
         wanted: dict[str, list[str]] = {}
         for uid in uids:
@@ -426,45 +773,30 @@ class LdapDirectory:
                     if value in wanted:
                         holders.setdefault(value, []).append((dn, entry))
             unique = {key: found[0] for key, found in holders.items() if len(found) == 1}
-            if self.eligible_group is None:
-                eligible_dns = active_dns
-            else:
-                eligible_dns = self._members_of(
-                    self.eligible_group, sorted({dn for dn, _ in unique.values() if dn in active_dns})
-                )
+            eligible_dns = self._eligible_among(any_of, [(dn, e) for dn, e in unique.values() if dn in active_dns])
             for key, (dn, entry) in unique.items():
                 for uid in wanted[key]:
                     people[uid] = self._person(dn, entry, uid=uid, active=dn in active_dns, eligible=dn in eligible_dns)
         return people
 
+    def _eligible_among(self, any_of: str, active: list[tuple[str, Entry]]) -> set[str]:
+        """Which of these active people may borrow (the batch of get_people)."""
+        dns = sorted(dn for dn, _ in active)
+        if self.eligible_group is None or not dns:
+            return set(dns)
+        group = self.eligible_group
+        eligible = {dn for dn, entry in active if self._by_primary_group(group, entry)}
+        if self.nested_groups and self.flavor == "ad":
+            chain = f"(&{any_of}(memberOf:{IN_CHAIN}:={ldap.filter.escape_filter_chars(group)}))"
+            return eligible | {dn for dn, _ in self._search_people(chain, ["1.1"])}
+        eligible |= self._members_of(group, [dn for dn in dns if dn not in eligible])
+        if self.nested_groups:
+            key = _match_key(group)
+            for dn in dns:
+                if dn not in eligible and key in {_match_key(g) for g in self._groups_above([dn])}:
+                    eligible.add(dn)
+        return eligible
+
     def ping(self) -> None:
         """Raise DirectoryUnavailable unless the directory answers and holds the people base (one search)."""
-        self._search_people("(objectClass=*)", ["1.1"], scope=ldap.SCOPE_BASE)
-
-
-def directory_from_config(config: Mapping[str, Any]) -> LdapDirectory:
-    """An LdapDirectory from the FLEET_LDAP_* settings (API.md); a missing or empty key takes the default."""
-
-    def get(key: str, default: str = "") -> str:
-        value = config.get(key)
-        return default if value is None or str(value).strip() == "" else str(value).strip()
-
-    timeout = get("FLEET_LDAP_TIMEOUT", "3")
-    try:
-        seconds = float(timeout)
-    except ValueError:
-        raise ValueError(f"FLEET_LDAP_TIMEOUT must be a number of seconds, not {timeout!r}.") from None
-    return LdapDirectory(
-        uris=get("FLEET_LDAP_URI").split(),
-        people_base=get("FLEET_LDAP_PEOPLE_BASE"),
-        bind_dn=get("FLEET_LDAP_BIND_DN") or None,
-        bind_password=str(config.get("FLEET_LDAP_BIND_PASSWORD") or "") or None,  # spaces may be part of it
-        uid_attr=get("FLEET_LDAP_UID_ATTR", "uid"),
-        active_filter=get("FLEET_LDAP_ACTIVE_FILTER", "(!(employeeType=inactive))"),
-        it_group=get("FLEET_LDAP_IT_GROUP") or None,
-        auditor_group=get("FLEET_LDAP_AUDITOR_GROUP") or None,
-        eligible_group=get("FLEET_LDAP_ELIGIBLE_GROUP") or None,
-        name_attr=get("FLEET_LDAP_NAME_ATTR", "cn"),
-        department_attr=get("FLEET_LDAP_DEPARTMENT_ATTR", "ou"),
-        timeout=seconds,
-    )
+        self._search_people("(objectClass=*)", ["1.1"], scope=ldap.SCOPE_BASE, people_only=False)

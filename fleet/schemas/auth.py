@@ -37,3 +37,4 @@ class PersonSchema(Schema):
 class StatusSchema(Schema):
     status = fields.String(required=True)
     checks = fields.Dict(keys=fields.String(), values=fields.String())
+    warnings = fields.List(fields.String(), metadata={"description": "settings that work but are unsafe"})

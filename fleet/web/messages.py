@@ -34,6 +34,10 @@ TEMPLATES = (
     # the directory
     N_("The staff directory cannot be reached; nothing is handed over until it answers again."),
     N_("The staff directory cannot be reached: no FLEET_LDAP_URI is configured."),
+    N_("The staff directory cannot be used safely: %(cause)s. Nothing is handed over until it is fixed."),
+    N_("The staff directory requires an encrypted connection before it takes a password "
+       "(use ldaps:// in FLEET_LDAP_URI or set FLEET_LDAP_STARTTLS=true)."),
+    N_("The staff directory is not used: %(why)s"),
     N_("The person %(uid)s does not exist in the directory."),
     N_("%(name)s (%(uid)s) is disabled in the directory and cannot receive a device."),
     N_("%(name)s (%(uid)s) is not eligible to borrow devices."),

@@ -155,15 +155,21 @@ def test_a_disabled_person_cannot_log_in_even_with_the_right_password(directory,
     assert directory.authenticate("gone1", "gone1pw") is None
 
 
-def test_the_password_bind_uses_a_fresh_connection_and_closes_it(directory, ldap_operations, monkeypatch):
+def test_password_checks_keep_their_own_connection_and_reuse_it(fresh_directory, ldap_operations, monkeypatch):
+    # Over TLS a new connection per log-in would be a new handshake per log-in; the password check's
+    # connection is kept per thread, and it is not the service connection (which never changes identity).
     unbound = []
     original = SimpleLDAPObject.unbind_ext_s
     monkeypatch.setattr(SimpleLDAPObject, "unbind_ext_s", lambda self, *a: unbound.append(self) or original(self, *a))
-    directory.ping()  # the service connection exists before
+    fresh_directory.ping()  # the service connection exists before
     ldap_operations.clear()
-    assert directory.authenticate("emp1", "emp1pw") is not None
-    assert ldap_operations.count("simple_bind") == 1 and len(unbound) == 1
-    assert directory.get_person("emp1", with_roles=True).roles == {ROLE_EMPLOYEE}  # the service connection is intact
+    assert fresh_directory.authenticate("emp1", "emp1pw") is not None
+    assert fresh_directory.authenticate("emp1", "wrong") is None
+    assert fresh_directory.authenticate("it1", "it1pw").roles == {ROLE_IT, ROLE_EMPLOYEE}
+    assert ldap_operations.count("simple_bind") == 3 and unbound == []  # one bind per log-in, no new connection
+    ldap_operations.clear()
+    assert fresh_directory.get_person("emp1", with_roles=True).roles == {ROLE_EMPLOYEE}
+    assert "simple_bind" not in ldap_operations  # the service connection is intact, still the service account's
 
 
 @pytest.mark.parametrize("uid", ["emp1", "gone1", "outsider1", "nobody"])
