@@ -10,7 +10,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from fleet import api as api_package
-from fleet import cli, limits, problems, web
+from fleet import cli, limits, problems, signing, web
 from fleet.config import load_settings
 from fleet.db import declare_write_intent
 from fleet.directory import directory_from_config
@@ -27,6 +27,8 @@ def create_app(config: dict | None = None) -> Flask:
     directory = config.pop("FLEET_DIRECTORY", None)
     app.config.from_mapping(load_settings(app.instance_path, config))
     app.config.from_pyfile("fleet.cfg", silent=True)
+    # A key that is configured but missing, unreadable, expired or not its certificate's stops the start here.
+    app.extensions["fleet_signing_key"] = signing.load_signing_key(app.config)
     app.json.ensure_ascii = False  # Korean names read as Korean, not \uXXXX
     if app.config["FLEET_PROXY_COUNT"]:
         # Behind N reverse proxies: the client's address (log-in limits) and scheme come from their headers.

@@ -62,6 +62,8 @@ class TableReport:
     summary: list[tuple[str, int]] | None = None
     notes: list[str] = field(default_factory=list)
     created_at: str = ""
+    checkpoint: str | None = None  # the latest signed checkpoint of the event log the report covers
+    signed_line: str | None = None  # printed on every page when the PDF is to be signed
 
 
 def iter_rows(rows: RowSource) -> Iterable[Row]:
@@ -175,6 +177,7 @@ def render_table_report(report: TableReport) -> bytes:
         author=report.org_name,
         subject=f"{title} · {clean(report.generated_at)}",
         created_at=report.created_at,
+        signed_line=report.signed_line,
     )
     pages = _ReportPages(doc, report)
     flow = Flow(
