@@ -45,7 +45,7 @@ class DocumentById(MethodView):
     @write_intent
     @roles_required()
     @blp.response(200, DocumentSchema)
-    @errors(401, 404)
+    @errors(401, 404, 503)
     @blp.doc(security=SECURITY)
     def get(self, document_id):
         """A registered document: kind, sha256, who and when. The loan's assignee, IT staff and auditors."""
@@ -57,7 +57,7 @@ class DocumentPdf(MethodView):
     @write_intent
     @roles_required()
     @blp.doc(responses={"200": PDF_RESPONSE})
-    @errors(401, 404)
+    @errors(401, 404, 503)
     @blp.doc(security=SECURITY)
     def get(self, document_id):
         """The PDF's bytes; the same bytes every time."""

@@ -1,0 +1,152 @@
+"""Every kind of PDF Fleet issues, signed with the test organisation's key and checked with outside tools.
+
+poppler's pdfsig (against an NSS database trusting the test CA) and pyHanko's validator must both find each
+one intact, trusted and covering the whole file; one changed byte, or an incremental update after the
+certification signature, must fail both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from fleet import signing
+from fleet.extensions import db
+from fleet.models import Document
+from fleet.services import documents as document_service
+from fleet.services.auth import Principal
+from fleet.signing import SIGNED_LINE_PREFIX
+from tests.api.test_loans_api import stock
+from tests.fixtures_data import AUDITOR, EMPLOYEE, EMPLOYEE2, IT
+from tests.reports.helpers import signature_png
+from tests.support import pdf
+from tests.support.signatures import changed_one_byte, incrementally_updated, pdfsig, pyhanko_valid
+
+
+def _login(client, uid: str) -> dict:
+    response = client.post("/api/v1/auth/token", json={"username": uid, "password": uid + "pw"})
+    assert response.status_code == 201, response.get_json()
+    return {"Authorization": f"Bearer {response.get_json()['token']}"}
+
+
+def _ok(response, status=200):
+    assert response.status_code == status, response.get_data(as_text=True)[:500]
+    return response
+
+
+@pytest.fixture
+def issued(signed_app):
+    """One PDF of every kind, issued by the signed app: {kind: (document id, bytes)}."""
+    client = signed_app.test_client()
+    it, auditor = _login(client, IT), _login(client, AUDITOR)
+    stock(signed_app, "NB-001", "NB-002", "NB-003")
+    loan = _ok(client.post("/api/v1/loans", headers=it, json={"asset_tag": "NB-001", "assignee": EMPLOYEE}), 201)
+    loan = loan.get_json()
+    batch = _ok(client.post("/api/v1/loans/bulk", headers=it, json={"loans": [
+        {"asset_tag": "NB-002", "assignee": EMPLOYEE}, {"asset_tag": "NB-003", "assignee": EMPLOYEE2}]}), 201)
+    batch = batch.get_json()
+    returned = _ok(client.post(f"/api/v1/loans/{loan['id']}/return", headers=it, json={
+        "condition": "good", "accessories_returned": ["charger", "bag"], "data_wiped": True})).get_json()
+    stocktake = _ok(client.post("/api/v1/stocktakes", headers=it, json={"center": "JJ"}), 201).get_json()
+    _ok(client.post(f"/api/v1/stocktakes/{stocktake['id']}/close", headers=it))
+
+    out = {}
+
+    def fetch(kind, url, headers=it):
+        body = _ok(client.get(url, headers=headers)).data
+        with signed_app.app_context():
+            digest = hashlib.sha256(body).hexdigest()
+            document = db.session.execute(db.select(Document).where(Document.sha256 == digest)).scalar_one()
+            out[kind] = (document.id, body)
+
+    fetch("handover_form", loan["handover_document"]["url"])
+    fetch("return_form", returned["return_document"]["url"])
+    fetch("batch_handover_form", batch["batch_document"]["url"])
+    fetch("report", "/api/v1/reports/inventory.pdf", auditor)
+    fetch("stocktake_report", f"/api/v1/stocktakes/{stocktake['id']}/report.pdf")
+    fetch("labels", "/api/v1/labels.pdf?center=JJ")
+    with signed_app.app_context():
+        form = db.session.get(Document, loan["handover_document"]["id"])
+        signed = document_service.sign_form(form, Principal(IT, "김민수", frozenset({"it"})),
+                                            assignee_png=signature_png(), staff_png=signature_png())
+        db.session.commit()
+        signed_id = signed.id
+    fetch("signed_on_screen", f"/api/v1/documents/{signed_id}.pdf")
+    return out
+
+
+def test_every_kind_of_pdf_is_signed_and_validates(issued, signed_app, signing_keys, nssdir):
+    assert set(issued) == {"handover_form", "return_form", "batch_handover_form", "report", "stocktake_report",
+                           "labels", "signed_on_screen"}
+    fingerprint = signing_keys.signing.fingerprint
+    for kind, (_, body) in issued.items():
+        checked = pdfsig(body, nssdir)
+        assert checked.valid, (kind, checked.output)
+        assert "Signature Type: ETSI.CAdES.detached" in checked.output, kind  # PAdES
+        assert "Signer Certificate Common Name: 대전광역시 유성구청" in checked.output, kind
+        assert pyhanko_valid(body, signing_keys.ca_path), kind
+        flat = pdf.flat_text(body)
+        assert "".join(f"{SIGNED_LINE_PREFIX} 대전광역시 유성구청".split()) in flat, kind
+        assert fingerprint.replace(":", "")[:16] in flat.replace(":", ""), kind
+
+
+def test_a_changed_byte_or_an_incremental_update_fails_both_checks(issued, signing_keys, nssdir):
+    for kind in ("handover_form", "report", "labels"):
+        body = issued[kind][1]
+        for tampered in (changed_one_byte(body), incrementally_updated(body)):
+            assert tampered != body
+            assert not pdfsig(tampered, nssdir).valid, kind
+            assert not pyhanko_valid(tampered, signing_keys.ca_path), kind
+
+
+def test_the_register_holds_the_signed_bytes_and_they_never_change(issued, signed_app):
+    client = signed_app.test_client()
+    it = _login(client, IT)
+    for kind, (document_id, body) in issued.items():
+        again = _ok(client.get(f"/api/v1/documents/{document_id}.pdf", headers=it)).data
+        assert again == body, kind
+        meta = _ok(client.get(f"/api/v1/documents/{document_id}", headers=it)).get_json()
+        assert meta["sha256"] == hashlib.sha256(body).hexdigest(), kind
+        verified = _ok(client.post("/api/v1/documents/verify", data=body, content_type="application/pdf",
+                                   headers=it)).get_json()
+        assert verified["registered"] is True, (kind, verified)
+
+
+def test_unsigned_fleet_prints_no_signed_line(app, client, it_headers):
+    stock(app, "NB-001")
+    loan = _ok(client.post("/api/v1/loans", headers=it_headers, json={"asset_tag": "NB-001", "assignee": EMPLOYEE}),
+               201).get_json()
+    body = _ok(client.get(loan["handover_document"]["url"], headers=it_headers)).data
+    assert b"/ByteRange" not in body
+    assert "전자서명됨" not in pdf.flat_text(body)
+
+
+def test_a_certificate_that_expired_while_running_issues_nothing(make_app, tmp_path):
+    """Checked at start and again at each signing: a 503, and the form stays unrendered (never half-signed)."""
+    now = datetime.now(UTC)
+    _, ca, key, cert = signing.make_certificates("대전광역시 유성구청", now, signing_days=30,
+                                                 signing_not_before=now - timedelta(days=40))
+    pem = serialization.Encoding.PEM
+    (tmp_path / "k.pem").write_bytes(key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
+                                                       serialization.NoEncryption()))
+    (tmp_path / "c.pem").write_bytes(cert.public_bytes(pem) + ca.public_bytes(pem))
+    app = make_app()
+    # As if Fleet had started while the certificate was valid.
+    app.extensions["fleet_signing_key"] = signing.load_signing_key(
+        {"FLEET_SIGNING_KEY": str(tmp_path / "k.pem"), "FLEET_SIGNING_CERT": str(tmp_path / "c.pem")},
+        now=now - timedelta(days=20))
+    client = app.test_client()
+    it = _login(client, IT)
+    stock(app, "NB-001")
+    loan = _ok(client.post("/api/v1/loans", headers=it, json={"asset_tag": "NB-001", "assignee": EMPLOYEE}),
+               201).get_json()  # the hand-over does not wait for (or need) signing
+    response = client.get(loan["handover_document"]["url"], headers=it)
+    assert response.status_code == 503 and response.mimetype == "application/problem+json"
+    assert "expired" in response.get_json()["detail"]
+    assert "expired" in client.get("/readyz").get_json()["checks"]["signing"]
+    with app.app_context():
+        document = db.session.get(Document, loan["handover_document"]["id"])
+        assert document.sha256 is None and document.content is None
