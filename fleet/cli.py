@@ -15,6 +15,7 @@ from fleet.errors import FleetError
 from fleet.extensions import db
 from fleet.security import get_directory
 from fleet.services import backup, demo_data, directory_sync
+from fleet.services import events as event_service
 from fleet.services import requests as request_service
 from fleet.services.auth import Principal
 from fleet.services.clock import format_local, local_time, local_today, local_zone
@@ -258,3 +259,19 @@ def keys_init_command(directory: Path | None, name: str | None) -> None:
     click.echo("Sign with it by setting:")
     click.echo(f"  export FLEET_SIGNING_KEY={made.key_path}")
     click.echo(f"  export FLEET_SIGNING_CERT={made.cert_path}")
+
+
+@fleet_cli.command("checkpoint")
+def checkpoint_command() -> None:
+    """Sign the event log's current head now (Fleet also does it every FLEET_CHECKPOINT_EVENTS events and at the
+    first event of each day); run it from cron at the end of the day so that the day's last events are covered."""
+    if current_app.extensions.get("fleet_signing_key") is None:
+        raise click.ClickException("No FLEET_SIGNING_KEY is configured: Fleet makes no signed checkpoints.")
+    with writing():
+        checkpoint = event_service.checkpoint_head()
+        db.session.commit()
+        if checkpoint is None:
+            click.echo("The head is signed already (or the log is empty); nothing to do.")
+            return
+        click.echo(f"Signed checkpoint at event {checkpoint.seq}: {checkpoint.head_hash} "
+                   f"({format_local(checkpoint.at)}).")

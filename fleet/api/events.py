@@ -5,7 +5,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from fleet.api.common import SECURITY, documented_errors
-from fleet.schemas.events import ChainVerificationSchema, EventPageSchema, EventQueryArgsSchema
+from fleet.schemas.events import (
+    ChainVerificationSchema,
+    CheckpointPageSchema,
+    CheckpointQueryArgsSchema,
+    EventPageSchema,
+    EventQueryArgsSchema,
+)
 from fleet.security import roles_required
 from fleet.services import events as event_service
 
@@ -42,3 +48,23 @@ class EventsVerify(MethodView):
     def get(self):
         """Recompute the whole hash chain: `valid`, `count`, `head`, `first_bad_seq`."""
         return asdict(event_service.verify_chain())
+
+
+def checkpoint_view(checkpoint) -> dict:
+    return {"seq": checkpoint.seq, "head_hash": checkpoint.head_hash, "at": checkpoint.at,
+            "signature": checkpoint.signature, "fingerprint": checkpoint.fingerprint,
+            "certificate": checkpoint.certificate}
+
+
+@blp.route("/events/checkpoints")
+class EventCheckpoints(MethodView):
+    @roles_required("it", "auditor")
+    @blp.arguments(CheckpointQueryArgsSchema(), location="query")
+    @blp.response(200, CheckpointPageSchema)
+    @errors(401, 403, 422)
+    @blp.doc(security=SECURITY)
+    def get(self, args):
+        """The signed checkpoints of the event log in order of `seq`: each signs (seq, head hash, time) with the
+        organisation's key. Empty while Fleet runs without a signing key."""
+        page = event_service.list_checkpoints(**args)
+        return {"items": [checkpoint_view(c) for c in page.items], "next_cursor": page.next_cursor}

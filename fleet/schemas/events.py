@@ -40,3 +40,23 @@ class ChainVerificationSchema(Schema):
     count = fields.Integer(required=True)
     head = fields.String(required=True)
     first_bad_seq = fields.Integer(allow_none=True, required=True)
+
+
+class CheckpointSchema(Schema):
+    seq = fields.Integer(required=True, metadata={"description": "the last event the checkpoint covers"})
+    head_hash = fields.String(required=True, metadata={"description": "that event's hash"})
+    at = fields.AwareDateTime(required=True, metadata={"description": "when it was signed"})
+    signature = fields.String(required=True, metadata={
+        "description": "base64 signature of the checkpoint message (docs/event-log.md)"})
+    fingerprint = fields.String(required=True, metadata={"description": "SHA-256 of the signing certificate"})
+    certificate = fields.String(required=True, metadata={"description": "the signing certificate, PEM"})
+
+
+class CheckpointPageSchema(Schema):
+    items = fields.List(fields.Nested(CheckpointSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class CheckpointQueryArgsSchema(PageArgsSchema):
+    after_seq = fields.Integer(load_default=None, data_key="after", validate=validate.Range(min=0, max=2**62),
+                               metadata={"description": "only checkpoints of events after this seq"})
