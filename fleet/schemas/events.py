@@ -60,3 +60,15 @@ class CheckpointPageSchema(Schema):
 class CheckpointQueryArgsSchema(PageArgsSchema):
     after_seq = fields.Integer(load_default=None, data_key="after", validate=validate.Range(min=0, max=2**62),
                                metadata={"description": "only checkpoints of events after this seq"})
+
+
+class ExportArgsSchema(Schema):
+    since = fields.AwareDateTime(load_default=None, data_key="from",
+                                 metadata={"description": "first event at or after this time (default: the first)"})
+    until = fields.AwareDateTime(load_default=None, data_key="to",
+                                 metadata={"description": "last event before this time (default: the head)"})
+
+    @validates_schema
+    def _order(self, data, **kwargs):
+        if data.get("since") and data.get("until") and data["until"] < data["since"]:
+            raise ValidationError("Must not be before from.", "to")
