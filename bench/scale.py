@@ -69,13 +69,17 @@ def baseline_url(url: str) -> str:
     return url
 
 
-def bulk_events(app, count: int) -> None:
-    """A valid hash chain of `count` events, written in bulk."""
+def bulk_events(app, count: int, key=None, every: int = 1000) -> None:
+    """A valid hash chain of `count` events, written in bulk; with a signing key, a signed checkpoint every
+    `every` events, as Fleet makes them."""
+    import base64
+
     from fleet.extensions import db
-    from fleet.models import Event, EventHead
-    from fleet.services.events import GENESIS_HASH, canonical_data, compute_hash
+    from fleet.models import Event, EventCheckpoint, EventHead
+    from fleet.services.events import GENESIS_HASH, canonical_data, checkpoint_message, compute_hash
 
     prev = GENESIS_HASH
+    checkpoints = []
     with app.app_context():
         batch = []
         for seq in range(1, count + 1):
@@ -86,11 +90,18 @@ def bulk_events(app, count: int) -> None:
             batch.append({"seq": seq, "at": at, "actor": "u00000", "action": "asset.updated", "subject_type": "asset",
                           "subject_id": subject, "data": data, "prev_hash": prev, "hash": digest})
             prev = digest
+            if key is not None and seq % every == 0:
+                signature = key.sign_bytes(checkpoint_message(seq, digest, at))
+                checkpoints.append({"seq": seq, "head_hash": digest, "at": at, "fingerprint": key.fingerprint,
+                                    "certificate": key.certificate_pem(),
+                                    "signature": base64.b64encode(signature).decode("ascii")})
             if len(batch) == 20_000:
                 db.session.execute(insert(Event), batch)
                 batch = []
         if batch:
             db.session.execute(insert(Event), batch)
+        if checkpoints:
+            db.session.execute(insert(EventCheckpoint), checkpoints)
         db.session.execute(text("UPDATE event_head SET seq = :s, hash = :h WHERE id = 1"), {"s": count, "h": prev})
         db.session.commit()
         assert db.session.get(EventHead, 1).seq == count

@@ -18,6 +18,7 @@ import argparse
 import base64
 import hashlib
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,12 @@ EXPORT_FORMAT = "fleet-event-export-v1"
 CHECKPOINT_FORMAT = "fleet-checkpoint-v1"
 GENESIS_HASH = "0" * 64
 MAX_PROBLEMS = 50
+# An event line as Fleet writes it: {"type":"event","hash":"<64 hex>","fields":[…the hashed array…]}
+EVENT_PREFIX = b'{"type":"event","hash":"'
+FIELDS_KEY = b'","fields":'
+FIELDS_START = len(EVENT_PREFIX) + 64 + len(FIELDS_KEY)
+_SEQ = re.compile(rb"\[([1-9][0-9]*),")
+_PREV = re.compile(rb',"([0-9a-f]{64})"\]$')
 
 
 class Unreadable(Exception):
@@ -119,10 +126,11 @@ class _Checkpoint:
 
 
 def _lines(path: Path):
+    """(number, bytes) of each line: bytes, so that an event's fields are hashed exactly as they were written."""
     try:
-        with path.open("r", encoding="utf-8") as file:
+        with path.open("rb") as file:
             yield from enumerate(file, 1)
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise Unreadable(f"{path}: {exc}") from exc
 
 
@@ -131,11 +139,13 @@ def _read_checkpoints(path: Path, trusted: list[x509.Certificate] | None, result
     """Pass 1: every checkpoint line of `path`, its certificate and signature checked."""
     certificates: dict[str, x509.Certificate] = {}
     for number, line in _lines(path):
-        if not line.startswith('{"type":"checkpoint"'):
-            continue
+        if line.startswith(EVENT_PREFIX) or b'"checkpoint"' not in line:
+            continue  # the events, as Fleet writes them, are read in the second pass
         where = f"{path.name} line {number}"
         try:
             item = json.loads(line)
+            if not isinstance(item, dict) or item.get("type") != "checkpoint":
+                continue
             seq, head, at = int(item["seq"]), str(item["head_hash"]), str(item["at"])
             signature = base64.b64decode(item["signature"], validate=True)
             pem = str(item["certificate"])
@@ -180,11 +190,12 @@ def verify_export(path: Path, trusted: list[x509.Certificate] | None = None,
     header = None
     expected_seq = None
     prev_hash = None
-    sha256, dumps = hashlib.sha256, json.dumps
-    for number, line in _lines(path):
+    sha256 = hashlib.sha256
+    prefix, gap = EVENT_PREFIX, FIELDS_START
+    for number, raw in _lines(path):
         if header is None:
             try:
-                header = json.loads(line)
+                header = json.loads(raw)
                 if header.get("type") != "header" or header.get("format") != EXPORT_FORMAT:
                     raise ValueError(f"not a {EXPORT_FORMAT} header")
                 expected_seq = int(header["from_seq"])
@@ -194,19 +205,38 @@ def verify_export(path: Path, trusted: list[x509.Certificate] | None = None,
             if expected_seq == 1:
                 prev_hash = GENESIS_HASH
             continue
-        if line.startswith('{"type":"checkpoint"') or not line.strip():
+        line = raw.rstrip(b"\r\n")
+        if not line or line.startswith(b'{"type":"checkpoint"'):
             continue
-        try:
-            item = json.loads(line)
-            if item.get("type") != "event":
-                result.problem(f"line {number}: an unknown line type {item.get('type')!r}.")
+        seq = None
+        if line.startswith(prefix) and line.endswith(b"]}") and line[gap - len(FIELDS_KEY) : gap] == FIELDS_KEY:
+            # The fields stand as the text their hash covers: hash them as they are.
+            stated_hash = line[len(prefix) : len(prefix) + 64].decode("ascii", "replace")
+            fields_text = line[gap:-1]
+            computed = sha256(fields_text).hexdigest()
+            if computed == stated_hash:
+                first, last = _SEQ.match(fields_text), _PREV.search(fields_text)
+                if first and last:
+                    seq, stated_prev = int(first.group(1)), last.group(1).decode("ascii")
+        if seq is None:
+            # Not as Fleet writes it, or altered: read the fields and hash them re-encoded by the rules.
+            try:
+                item = json.loads(line)
+                if item.get("type") == "checkpoint":
+                    continue
+                if item.get("type") != "event":
+                    result.problem(f"line {number}: an unknown line type {item.get('type')!r}.")
+                    continue
+                fields, stated_hash = item["fields"], str(item["hash"])
+                if not (isinstance(fields, list) and len(fields) == 8 and type(fields[0]) is int
+                        and all(isinstance(value, str) for value in fields[1:])):
+                    raise ValueError("fields must be [seq, at, actor, action, subject_type, subject_id, data, "
+                                     "prev_hash]")
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                result.problem(f"line {number}: an event that cannot be read ({exc}).")
                 continue
-            seq, at, actor, action = item["seq"], item["at"], item["actor"], item["action"]
-            subject_type, subject_id, data = item["subject_type"], item["subject_id"], item["data"]
-            stated_prev, stated_hash = item["prev_hash"], item["hash"]
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            result.problem(f"line {number}: an event that cannot be read ({exc}).")
-            continue
+            seq, stated_prev = fields[0], fields[7]
+            computed = event_hash(*fields)
         if result.first_seq is None:
             result.first_seq = seq
             if prev_hash is None:
@@ -214,7 +244,7 @@ def verify_export(path: Path, trusted: list[x509.Certificate] | None = None,
                 result.notes.append(f"The export starts at event {seq}: its link to event {seq - 1} "
                                     f"({stated_prev}) is taken as given.")
         if seq != expected_seq:
-            if isinstance(seq, int) and seq > expected_seq:
+            if seq > expected_seq:
                 result.problem(f"event {expected_seq}" + (f" to {seq - 1}" if seq - 1 > expected_seq else "")
                                + f" missing: the log goes from event {expected_seq - 1} to {seq}.")
             else:
@@ -222,12 +252,9 @@ def verify_export(path: Path, trusted: list[x509.Certificate] | None = None,
         if stated_prev != prev_hash:
             result.problem(f"event {seq} does not follow the event before it: prev_hash {stated_prev}, but the "
                            f"event before has hash {prev_hash}.")
-        encoded = dumps([seq, at, actor, action, subject_type, subject_id, data, stated_prev],
-                        separators=(",", ":"), ensure_ascii=False)
-        computed = sha256(encoded.encode("utf-8")).hexdigest()
         if computed != stated_hash:
             result.problem(f"event {seq} was altered: its content hashes to {computed}, not {stated_hash}.")
-        checkpoint = checkpoints.get(seq) if isinstance(seq, int) else None
+        checkpoint = checkpoints.get(seq)
         if checkpoint is not None:
             if checkpoint.head_hash != stated_hash or computed != stated_hash:
                 result.problem(f"event {seq} does not match the signed checkpoint ({checkpoint.source}): the "
@@ -236,7 +263,7 @@ def verify_export(path: Path, trusted: list[x509.Certificate] | None = None,
             elif result.valid:
                 result.signed_up_to = seq
         prev_hash = stated_hash
-        expected_seq = (seq if isinstance(seq, int) else expected_seq) + 1
+        expected_seq = seq + 1
         result.events += 1
         result.last_seq = seq
     if header is None:

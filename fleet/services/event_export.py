@@ -72,11 +72,12 @@ def export_lines(scope: ExportRange, batch_size: int = BATCH) -> Iterator[str]:
         rows = connection.execute(query, {"after": after, "last": scope.to_seq, "limit": batch_size}).all()
         if not rows:
             break
-        chunk = []
-        for seq, at, actor, action, subject_type, subject_id, data, prev_hash, digest in rows:
-            chunk.append(dumps({"type": "event", "seq": seq, "at": _raw_at(at), "actor": actor, "action": action,
-                                "subject_type": subject_type, "subject_id": subject_id, "data": data,
-                                "prev_hash": prev_hash, "hash": digest}, ensure_ascii=False, separators=(",", ":")))
+        # The event's fields are written as the very text its hash covers (docs/event-log.md): a verifier can hash
+        # the line's `fields` as they stand, and an independent one re-encodes them to check the encoding.
+        chunk = [f'{{"type":"event","hash":"{digest}","fields":'
+                 + dumps([seq, _raw_at(at), actor, action, subject_type, subject_id, data, prev_hash],
+                         ensure_ascii=False, separators=(",", ":")) + "}"
+                 for seq, at, actor, action, subject_type, subject_id, data, prev_hash, digest in rows]
         chunk.append("")
         yield "\n".join(chunk)
         after = rows[-1][0] + 1

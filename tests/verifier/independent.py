@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -16,10 +17,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 SHORT = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+SPECIAL = re.compile('["\\\\\x00-\x1f]')
 
 
 def quote(text: str) -> str:
-    return '"' + "".join(SHORT.get(c, f"\\u{ord(c):04x}" if ord(c) < 0x20 else c) for c in text) + '"'
+    return '"' + SPECIAL.sub(lambda m: SHORT.get(m[0], f"\\u{ord(m[0]):04x}"), text) + '"'
 
 
 def array(*values) -> bytes:
@@ -55,24 +57,23 @@ def verify(lines: list[str], ca_pem: bytes) -> list[str]:
         else:
             problems.append(f"bad checkpoint {c['seq']}")
     events = [r for r in records if r["type"] == "event"]
-    prev = "0" * 64 if header["from_seq"] == 1 else (events[0]["prev_hash"] if events else None)
+    prev = "0" * 64 if header["from_seq"] == 1 else (events[0]["fields"][7] if events else None)
     matched = 0
     for position, e in enumerate(events):
-        if e["seq"] != header["from_seq"] + position:
-            problems.append(f"seq {e['seq']} at position {position}")
-        if e["prev_hash"] != prev:
-            problems.append(f"broken link at {e['seq']}")
-        fields = (e["seq"], e["at"], e["actor"], e["action"], e["subject_type"], e["subject_id"], e["data"],
-                  e["prev_hash"])
-        if hashlib.sha256(array(*fields)).hexdigest() != e["hash"]:
-            problems.append(f"hash of {e['seq']}")
-        if e["seq"] in signed:
-            if signed[e["seq"]] != e["hash"]:
-                problems.append(f"checkpoint {e['seq']} disagrees")
+        seq, *_, prev_hash = e["fields"]
+        if seq != header["from_seq"] + position:
+            problems.append(f"seq {seq} at position {position}")
+        if prev_hash != prev:
+            problems.append(f"broken link at {seq}")
+        if hashlib.sha256(array(*e["fields"])).hexdigest() != e["hash"]:
+            problems.append(f"hash of {seq}")
+        if seq in signed:
+            if signed[seq] != e["hash"]:
+                problems.append(f"checkpoint {seq} disagrees")
             else:
                 matched += 1
         prev = e["hash"]
-    last = events[-1]["seq"] if events else header["from_seq"] - 1
+    last = events[-1]["fields"][0] if events else header["from_seq"] - 1
     if last != header["to_seq"]:
         problems.append("cut short")
     if header["to_seq"] == header["head_seq"] and any(seq > last for seq in signed):
