@@ -87,6 +87,13 @@ class SigningKey:
         """pyHanko's signer for this key, built once."""
         return _pyhanko_signer(self)
 
+    @cached_property
+    def cms_template(self) -> _CmsTemplate | None:
+        """A PAdES signature container made once by pyHanko, to be filled in for each PDF (RSA keys only)."""
+        if not isinstance(self.private_key, rsa.RSAPrivateKey):
+            return None  # an ECDSA signature's length varies: pyHanko builds each container
+        return _CmsTemplate.make(self)
+
     def certificate_pem(self) -> str:
         return self.certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
 
@@ -282,6 +289,48 @@ def make_keys(directory: Path, org_name: str, now: datetime) -> MadeKeys:
 # ---- PDFs --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _CmsTemplate:
+    """The CMS SignedData of a PAdES B-B signature by one RSA key, with the two parts that change per document.
+
+    For a given key every byte of the container is the same from one PDF to the next except the
+    message-digest attribute (32 bytes) and the RSA signature (the modulus' length): pyHanko builds it once
+    with asn1crypto (about 15 ms a time), and each PDF gets a copy with those two filled in.
+    """
+
+    der: bytes
+    attrs: bytes  # the signed attributes as they stand in the SignerInfo ([0] IMPLICIT SET OF)
+    attrs_at: int
+    digest_at: int  # within attrs
+    signature_at: int
+    signature_length: int
+
+    @classmethod
+    def make(cls, key: SigningKey) -> _CmsTemplate:
+        import asyncio
+
+        placeholder = hashlib.sha256(b"Fleet CMS template").digest()
+        container = asyncio.run(key.pdf_signer.async_sign(data_digest=placeholder, digest_algorithm="sha256",
+                                                          use_pades=True))
+        signer_info = container["content"]["signer_infos"][0]
+        der, attrs, signature = container.dump(), signer_info["signed_attrs"].dump(), signer_info["signature"].native
+        if der.count(attrs) != 1 or attrs.count(placeholder) != 1 or der.count(signature) != 1:
+            raise SigningKeyError("The signature container cannot be used as a template.")  # pragma: no cover
+        return cls(der, attrs, der.find(attrs), attrs.find(placeholder), der.find(signature), len(signature))
+
+    def fill(self, key: SigningKey, document_digest: bytes) -> bytes:
+        attrs = bytearray(self.attrs)
+        attrs[self.digest_at : self.digest_at + 32] = document_digest
+        # What is signed is the attributes' DER as a SET (tag 0x31), not as the [0] they stand as.
+        signature = key.sign_bytes(b"\x31" + bytes(attrs[1:]))
+        if len(signature) != self.signature_length:
+            raise SigningKeyError("An RSA signature of an unexpected length.")  # pragma: no cover
+        der = bytearray(self.der)
+        der[self.attrs_at : self.attrs_at + len(attrs)] = attrs
+        der[self.signature_at : self.signature_at + len(signature)] = signature
+        return bytes(der)
+
+
 def _pyhanko_signer(key: SigningKey):
     from asn1crypto import keys as asn1_keys
     from asn1crypto import x509 as asn1_x509
@@ -313,20 +362,33 @@ def sign_pdf(pdf: bytes, key: SigningKey, *, reason: str = "Issued by Fleet", lo
     The signed line is printed by the renderer before this: a certified document takes no later stamp.
     Raises SigningKeyError if the certificate is not valid now; never answers a half-signed PDF.
     """
+    import asyncio
+
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
+    from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
 
     key.check_valid_at(now or datetime.now(UTC))
-    signer = key.pdf_signer
     meta = signers.PdfSignatureMetadata(
         field_name=SIGNATURE_FIELD, certify=True, docmdp_permissions=fields.MDPPerm.NO_CHANGES,
         subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256", reason=reason, location=location,
         name=key.signer_name,
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-    # A fixed room for the signature container: without it pyHanko signs twice, once to measure.
-    output = signers.PdfSigner(meta, signer=signer).sign_pdf(writer, in_place=False, bytes_reserved=SIGNATURE_ROOM)
-    return output.getvalue()
+    pdf_signer = signers.PdfSigner(meta, signer=key.pdf_signer)
+    template = key.cms_template
+    if template is None:
+        # A fixed room for the signature container: without it pyHanko signs twice, once to measure.
+        return pdf_signer.sign_pdf(writer, in_place=False, bytes_reserved=SIGNATURE_ROOM).getvalue()
+
+    async def sign() -> bytes:
+        # pyHanko lays out the PDF (certification, signature field, byte ranges) and digests it; the container
+        # is the template filled in.
+        prepared, _, output = await pdf_signer.async_digest_doc_for_signing(writer, bytes_reserved=SIGNATURE_ROOM)
+        await PdfTBSDocument.async_finish_signing(output, prepared, template.fill(key, prepared.document_digest))
+        return output.getvalue()
+
+    return asyncio.run(sign())
 
 
 def content_digest(content: bytes) -> str:

@@ -150,3 +150,34 @@ def test_a_certificate_that_expired_while_running_issues_nothing(make_app, tmp_p
     with app.app_context():
         document = db.session.get(Document, loan["handover_document"]["id"])
         assert document.sha256 is None and document.content is None
+
+
+def test_an_ecdsa_key_signs_too(tmp_path):
+    """RSA keys fill a signature container made once; an ECDSA key's container is built by pyHanko each time."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from tests.reports.helpers import handover
+    from tests.support.signatures import nss_database
+
+    now = datetime.now(UTC)
+    ca_key, ca, _, rsa_cert = signing.make_certificates("대전광역시 유성구청", now)
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    cert = (x509.CertificateBuilder().subject_name(rsa_cert.subject).issuer_name(ca.subject)
+            .public_key(ec_key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(rsa_cert.extensions.get_extension_for_class(x509.KeyUsage).value, critical=True)
+            .sign(ca_key, hashes.SHA256()))
+    key = signing.SigningKey(ec_key, cert, (ca,))
+    assert key.cms_template is None
+    from dataclasses import replace
+
+    import reports
+
+    body = signing.sign_pdf(reports.render_handover(replace(handover(), signed_line=key.signed_line)), key)
+    ca_path = tmp_path / "ca.pem"
+    ca_path.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    assert pyhanko_valid(body, ca_path)
+    assert pdfsig(body, nss_database(ca_path, tmp_path / "nss")).valid
