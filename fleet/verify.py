@@ -18,7 +18,6 @@ import argparse
 import base64
 import hashlib
 import json
-import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,8 +35,6 @@ MAX_PROBLEMS = 50
 EVENT_PREFIX = b'{"type":"event","hash":"'
 FIELDS_KEY = b'","fields":'
 FIELDS_START = len(EVENT_PREFIX) + 64 + len(FIELDS_KEY)
-_SEQ = re.compile(rb"\[([1-9][0-9]*),")
-_PREV = re.compile(rb',"([0-9a-f]{64})"\]$')
 
 
 class Unreadable(Exception):
@@ -215,9 +212,10 @@ def verify_export(path: Path, trusted: list[x509.Certificate] | None = None,
             fields_text = line[gap:-1]
             computed = sha256(fields_text).hexdigest()
             if computed == stated_hash:
-                first, last = _SEQ.match(fields_text), _PREV.search(fields_text)
-                if first and last:
-                    seq, stated_prev = int(first.group(1)), last.group(1).decode("ascii")
+                # Hashed as it stands, so it is the canonical text: `[seq,` first and `,"<prev_hash>"]` last.
+                comma = fields_text.find(b",")
+                if fields_text[1:comma].isdigit() and fields_text[-68:-66] == b',"':
+                    seq, stated_prev = int(fields_text[1:comma]), fields_text[-66:-2].decode("ascii")
         if seq is None:
             # Not as Fleet writes it, or altered: read the fields and hash them re-encoded by the rules.
             try:
