@@ -8,6 +8,7 @@ certification signature, must fail both.
 from __future__ import annotations
 
 import hashlib
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -181,3 +182,54 @@ def test_an_ecdsa_key_signs_too(tmp_path):
     ca_path.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     assert pyhanko_valid(body, ca_path)
     assert pdfsig(body, nss_database(ca_path, tmp_path / "nss")).valid
+
+
+def test_verify_checks_the_signature_as_well_as_the_register(issued, signed_app, signing_keys):
+    client = signed_app.test_client()
+    auditor = _login(client, AUDITOR)
+
+    def verify(body):
+        return _ok(client.post("/api/v1/documents/verify", data=body, content_type="application/pdf",
+                               headers=auditor)).get_json()
+
+    body = issued["handover_form"][1]
+    genuine = verify(body)
+    assert genuine["registered"] and genuine["signature"]["genuine"] and genuine["signature"]["ours"]
+    assert genuine["signature"]["signer"] == "대전광역시 유성구청"
+    assert genuine["signature"]["fingerprint"] == signing_keys.signing.fingerprint
+    assert genuine["signature"]["signed_at"] and genuine["signature"]["trusted"] is True
+    appended = verify(incrementally_updated(body))
+    assert not appended["registered"] and appended["signature"]["intact"]
+    assert not appended["signature"]["whole_document"] and not appended["signature"]["genuine"]
+    broken = verify(changed_one_byte(body))
+    assert not broken["registered"] and not broken["signature"]["intact"] and not broken["signature"]["genuine"]
+    bare = verify(b"%PDF-1.4\n%garbage that is no PDF\n")
+    assert bare["signature"]["signed"] is False and bare["signature"]["problem"]
+
+
+def test_the_auditors_pages_show_signatures_checkpoints_and_the_export(issued, signed_app):
+    from tests.web.test_pages import log_in, post, text
+
+    client = signed_app.test_client()
+    log_in(client, AUDITOR)
+    client.get("/lang/en")
+    body = issued["report"][1]
+    page = text(post(client, "/audit/verify", {"file": (io.BytesIO(body), "report.pdf")},
+                     content_type="multipart/form-data"))
+    assert "Genuine." in page and "Signed and intact." in page and "대전광역시 유성구청" in page
+    page = text(post(client, "/audit/verify", {"file": (io.BytesIO(incrementally_updated(body)), "r.pdf")},
+                     content_type="multipart/form-data"))
+    assert "Not registered." in page and "something was added after the signature" in page
+    events = text(client.get("/audit/events"))
+    assert "Signed checkpoints" in events and "/api/v1/events/export" in events
+    assert client.get("/api/v1/events/export").status_code == 200  # the page's link works with the session
+    client.get("/lang/ko")
+    assert "서명된 체크포인트" in text(client.get("/audit/events"))
+
+
+def test_unsigned_fleet_says_so_on_the_auditors_pages(client):
+    from tests.web.test_pages import log_in, text
+
+    log_in(client, AUDITOR)
+    client.get("/lang/en")
+    assert "Unsigned: no signing key is configured" in text(client.get("/audit/events"))
