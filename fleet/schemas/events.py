@@ -40,6 +40,7 @@ class ChainVerificationSchema(Schema):
     count = fields.Integer(required=True)
     head = fields.String(required=True)
     first_bad_seq = fields.Integer(allow_none=True, required=True)
+    checkpoints = fields.Integer(required=True, metadata={"description": "signed checkpoints the chain agrees with"})
 
 
 class CheckpointSchema(Schema):

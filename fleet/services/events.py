@@ -17,6 +17,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from flask import current_app
 from sqlalchemy import String, and_, bindparam, cast, insert, or_, select, text, update
 
@@ -25,7 +27,7 @@ from fleet.extensions import db
 from fleet.models import GENESIS_HASH, Asset, Event, EventCheckpoint, EventHead, Loan
 from fleet.services.clock import check_days, format_local
 from fleet.services.pagination import Page, decode_cursor, make_page
-from fleet.signing import SigningKey, SigningKeyError
+from fleet.signing import SigningKey, SigningKeyError, verify_bytes
 
 HEAD_ID = 1
 
@@ -202,6 +204,40 @@ class ChainVerification:
     count: int
     head: str
     first_bad_seq: int | None
+    checkpoints: int = 0  # signed checkpoints the chain agrees with
+
+
+def _checkpoints_to_check() -> tuple[dict[int, str], int | None]:
+    """{seq: head_hash} of the stored checkpoints, and the first whose signature is not the organisation's.
+
+    Signatures are checked when Fleet has a key: by its certificate, or one its CA issued. Without a key the
+    hashes are still compared: a checkpoint is evidence whoever checks it.
+    """
+    key = current_app.extensions.get("fleet_signing_key")
+    anchor = key.chain[-1] if key and key.chain else (key.certificate if key else None)
+    certificates: dict[str, bool] = {}
+    heads: dict[int, str] = {}
+    for checkpoint in db.session.execute(select(EventCheckpoint).order_by(EventCheckpoint.seq)).scalars():
+        if key is not None:
+            trusted = certificates.get(checkpoint.certificate)
+            certificate = x509.load_pem_x509_certificate(checkpoint.certificate.encode("ascii"))
+            if trusted is None:
+                trusted = certificates[checkpoint.certificate] = _issued_by(certificate, anchor)
+            message = checkpoint_message(checkpoint.seq, checkpoint.head_hash, checkpoint.at)
+            if not trusted or not verify_bytes(certificate, message, base64.b64decode(checkpoint.signature)):
+                return heads, checkpoint.seq
+        heads[checkpoint.seq] = checkpoint.head_hash
+    return heads, None
+
+
+def _issued_by(certificate: x509.Certificate, anchor: x509.Certificate) -> bool:
+    if certificate == anchor:
+        return True
+    try:
+        certificate.verify_directly_issued_by(anchor)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
 
 
 def _raw_at(value) -> str:
@@ -212,7 +248,12 @@ def _raw_at(value) -> str:
 
 
 def verify_chain(batch_size: int = 5_000) -> ChainVerification:
-    """Recompute every hash in order, streaming the log: memory stays flat however long it is."""
+    """Recompute every hash in order, streaming the log: memory stays flat however long it is; and compare the
+    chain with its signed checkpoints, which show a log rewritten from the start or cut short."""
+    checkpoints, forged = _checkpoints_to_check()
+    if forged is not None:
+        return ChainVerification(False, 0, GENESIS_HASH, forged)
+    matched = 0
     expected_prev = GENESIS_HASH
     expected_seq = 1
     count = 0
@@ -230,16 +271,23 @@ def verify_chain(batch_size: int = 5_000) -> ChainVerification:
                             separators=(",", ":"), ensure_ascii=False)
             if seq != expected_seq or prev_hash != expected_prev or \
                     stored_hash != sha256(encoded.encode("utf-8")).hexdigest():
-                return ChainVerification(False, count, expected_prev, seq if seq == expected_seq else expected_seq)
+                return ChainVerification(False, count, expected_prev, seq if seq == expected_seq else expected_seq,
+                                         matched)
+            signed = checkpoints.get(seq)
+            if signed is not None:
+                if signed != stored_hash:  # a consistent chain, but not the one that was signed: rewritten
+                    return ChainVerification(False, count, expected_prev, seq, matched)
+                matched += 1
             expected_prev = stored_hash
             expected_seq += 1
             count += 1
         last_seq = rows[-1][0]
     head = db.session.get(EventHead, HEAD_ID)
-    if head is not None and (head.seq != count or head.hash != expected_prev):
-        # Entries were removed from the end, or the head was edited.
-        return ChainVerification(False, count, expected_prev, count + 1)
-    return ChainVerification(True, count, expected_prev, None)
+    if head is not None and (head.seq != count or head.hash != expected_prev) or \
+            any(seq > count for seq in checkpoints):
+        # Entries were removed from the end (a checkpoint signed a longer log), or the head was edited.
+        return ChainVerification(False, count, expected_prev, count + 1, matched)
+    return ChainVerification(True, count, expected_prev, None, matched)
 
 
 def head_hash() -> str:

@@ -92,7 +92,6 @@ def _rehash_from(app, first: int) -> None:
         db.session.execute(text("UPDATE event_head SET seq = :s, hash = :h WHERE id = 1"),
                            {"s": rows[-1][0], "h": prev})
         db.session.commit()
-        assert event_service.verify_chain().valid  # Fleet's own check cannot see it: only the checkpoints can
 
 
 def test_an_untouched_export_passes_both_verifiers(signed, signing_keys, tmp_path):
@@ -100,6 +99,8 @@ def test_an_untouched_export_passes_both_verifiers(signed, signing_keys, tmp_pat
     path = export(client, auditor, tmp_path / "events.jsonl")
     answer = fleet_verify(path, signing_keys.ca_path)
     assert answer["valid"] and answer["events"] == 45 and answer["checkpoints"] == 5
+    with app.app_context():
+        assert event_service.verify_chain().checkpoints == 5
     assert answer["signed_up_to"] == 40 and "41 to 45" in " ".join(answer["notes"])
     assert independent_verify(path, signing_keys.ca_path) == []
     # A range: the events of the last part only, checked from where it starts.
@@ -146,6 +147,8 @@ def test_tampering_in_the_database_is_found(signed, signing_keys, tmp_path, kind
     if kind == "truncate":  # cut the log back past its last checkpoint (40) and hide the cut in the head
         statements = [s.replace("43", "37") for s in statements]
     _sql(app, *statements)
+    with app.app_context():  # `fleet verify` and GET /events/verify see it too
+        assert not event_service.verify_chain().valid
     path = export(client, auditor, tmp_path / "events.jsonl")
     answer = fleet_verify(path, signing_keys.ca_path)
     assert not answer["valid"], answer
@@ -162,6 +165,8 @@ def test_a_truncation_that_also_removed_the_checkpoints_is_found_against_an_earl
          "UPDATE event_head SET seq = 37, hash = (SELECT hash FROM events WHERE seq = 37) WHERE id = 1")
     path = export(client, auditor, tmp_path / "events.jsonl")
     assert fleet_verify(path, signing_keys.ca_path)["valid"]  # alone, the export is a shorter, consistent log
+    with app.app_context():
+        assert event_service.verify_chain().valid  # and so it is to Fleet
     answer = fleet_verify(path, signing_keys.ca_path, "--checkpoints", str(earlier))
     assert not answer["valid"] and "events after 37 are missing" in " ".join(answer["problems"])
 
@@ -170,6 +175,9 @@ def test_a_chain_rewritten_from_the_start_is_found_against_the_checkpoints(signe
     app, client, auditor = signed
     _sql(app, "UPDATE events SET actor = 'mallory' WHERE seq = 3")
     _rehash_from(app, 3)
+    with app.app_context():  # every hash and link holds: only the checkpoints show it, in Fleet too
+        check = event_service.verify_chain()
+        assert not check.valid and check.first_bad_seq == 10 and check.checkpoints == 1
     path = export(client, auditor, tmp_path / "events.jsonl")
     answer = fleet_verify(path, signing_keys.ca_path)
     assert not answer["valid"]
@@ -185,6 +193,9 @@ def test_a_chain_rewritten_from_the_start_is_found_against_the_checkpoints(signe
 def test_a_forged_checkpoint_is_refused(signed, signing_keys, tmp_path):
     app, client, auditor = signed
     _sql(app, "UPDATE event_checkpoints SET head_hash = :h WHERE seq = 20", h="f" * 64)
+    with app.app_context():
+        check = event_service.verify_chain()
+        assert not check.valid and check.first_bad_seq == 20
     path = export(client, auditor, tmp_path / "events.jsonl")
     answer = fleet_verify(path, signing_keys.ca_path)
     assert not answer["valid"] and "checkpoint 20's signature does not match" in " ".join(answer["problems"])
