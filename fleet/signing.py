@@ -33,6 +33,24 @@ class SigningKeyError(RuntimeError):
     """The configured signing key cannot be used; the message says why and what to do."""
 
 
+def run_async(make_coroutine):
+    """Run pyHanko's coroutines to the end from synchronous code.
+
+    In a thread where an event loop already runs (a Playwright test, an async server), asyncio.run() refuses:
+    run them on a fresh loop in a worker thread instead.
+    """
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make_coroutine())
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(make_coroutine())).result()
+
+
 def fingerprint(certificate: x509.Certificate) -> str:
     """SHA-256 of the certificate's DER bytes, as `openssl x509 -fingerprint -sha256` prints it."""
     digest = certificate.fingerprint(hashes.SHA256()).hex().upper()
@@ -307,11 +325,9 @@ class _CmsTemplate:
 
     @classmethod
     def make(cls, key: SigningKey) -> _CmsTemplate:
-        import asyncio
-
         placeholder = hashlib.sha256(b"Fleet CMS template").digest()
-        container = asyncio.run(key.pdf_signer.async_sign(data_digest=placeholder, digest_algorithm="sha256",
-                                                          use_pades=True))
+        container = run_async(lambda: key.pdf_signer.async_sign(data_digest=placeholder, digest_algorithm="sha256",
+                                                                use_pades=True))
         signer_info = container["content"]["signer_infos"][0]
         der, attrs, signature = container.dump(), signer_info["signed_attrs"].dump(), signer_info["signature"].native
         if der.count(attrs) != 1 or attrs.count(placeholder) != 1 or der.count(signature) != 1:
@@ -362,8 +378,6 @@ def sign_pdf(pdf: bytes, key: SigningKey, *, reason: str = "Issued by Fleet", lo
     The signed line is printed by the renderer before this: a certified document takes no later stamp.
     Raises SigningKeyError if the certificate is not valid now; never answers a half-signed PDF.
     """
-    import asyncio
-
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
     from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
@@ -379,7 +393,8 @@ def sign_pdf(pdf: bytes, key: SigningKey, *, reason: str = "Issued by Fleet", lo
     template = key.cms_template
     if template is None:
         # A fixed room for the signature container: without it pyHanko signs twice, once to measure.
-        return pdf_signer.sign_pdf(writer, in_place=False, bytes_reserved=SIGNATURE_ROOM).getvalue()
+        return run_async(lambda: pdf_signer.async_sign_pdf(writer, in_place=False,
+                                                           bytes_reserved=SIGNATURE_ROOM)).getvalue()
 
     async def sign() -> bytes:
         # pyHanko lays out the PDF (certification, signature field, byte ranges) and digests it; the container
@@ -388,7 +403,7 @@ def sign_pdf(pdf: bytes, key: SigningKey, *, reason: str = "Issued by Fleet", lo
         await PdfTBSDocument.async_finish_signing(output, prepared, template.fill(key, prepared.document_digest))
         return output.getvalue()
 
-    return asyncio.run(sign())
+    return run_async(sign)
 
 
 def content_digest(content: bytes) -> str:

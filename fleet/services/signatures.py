@@ -89,7 +89,7 @@ def check_pdf_signature(content: bytes) -> SignatureCheck:
     from cryptography.hazmat.primitives import serialization
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation import async_validate_pdf_signature
     from pyhanko.sign.validation.status import SignatureCoverageLevel
     from pyhanko_certvalidator import ValidationContext
 
@@ -105,7 +105,8 @@ def check_pdf_signature(content: bytes) -> SignatureCheck:
     roots = [asn1_x509.Certificate.load(c.public_bytes(der)) for c in (key.chain[-1:] if key and key.chain
                                                                         else [key.certificate] if key else [])]
     try:
-        status = validate_pdf_signature(embedded, ValidationContext(trust_roots=roots, allow_fetching=False))
+        context = ValidationContext(trust_roots=roots, allow_fetching=False)
+        status = signing.run_async(lambda: async_validate_pdf_signature(embedded, context))
     except (PdfError, *_UNREADABLE) as exc:  # pyHanko's validation errors are ValueErrors
         return SignatureCheck(signed=True, problem=f"The signature cannot be checked: {exc}")
     certificate = status.signing_cert

@@ -233,3 +233,21 @@ def test_unsigned_fleet_says_so_on_the_auditors_pages(client):
     log_in(client, AUDITOR)
     client.get("/lang/en")
     assert "Unsigned: no signing key is configured" in text(client.get("/audit/events"))
+
+
+def test_signing_and_checking_work_inside_a_running_event_loop(signing_settings, signing_keys):
+    """pyHanko runs coroutines; where a loop already runs (the browser tests' Playwright), asyncio.run() refuses."""
+    import asyncio
+    from dataclasses import replace
+
+    import reports
+    from tests.reports.helpers import handover
+
+    key = signing.load_signing_key(signing_settings)
+    pdf_bytes = reports.render_handover(replace(handover(), signed_line=key.signed_line))
+
+    async def inside_a_loop():
+        return signing.sign_pdf(pdf_bytes, key), pyhanko_valid(signing.sign_pdf(pdf_bytes, key), signing_keys.ca_path)
+
+    body, valid = asyncio.run(inside_a_loop())
+    assert valid and pyhanko_valid(body, signing_keys.ca_path)

@@ -8,6 +8,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from fleet.signing import run_async
+
 
 def nss_database(ca_pem: Path, directory: Path) -> str:
     """An NSS database (what pdfsig reads) that trusts the CA in `ca_pem`; answers the `-nssdir` value."""
@@ -43,7 +45,7 @@ def pyhanko_valid(pdf: bytes, ca_pem: Path) -> bool:
     from asn1crypto import pem
     from asn1crypto import x509 as asn1_x509
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation import async_validate_pdf_signature
     from pyhanko.sign.validation.status import SignatureCoverageLevel
     from pyhanko_certvalidator import ValidationContext
 
@@ -53,7 +55,7 @@ def pyhanko_valid(pdf: bytes, ca_pem: Path) -> bool:
     signatures = reader.embedded_signatures
     if len(signatures) != 1:
         return False
-    status = validate_pdf_signature(signatures[0], context)
+    status = run_async(lambda: async_validate_pdf_signature(signatures[0], context))
     return bool(status.bottom_line and status.intact and status.valid and status.trusted
                 and status.coverage == SignatureCoverageLevel.ENTIRE_FILE and status.docmdp_ok is not False)
 
