@@ -238,6 +238,7 @@ def test_unsigned_fleet_says_so_on_the_auditors_pages(client):
 def test_signing_and_checking_work_inside_a_running_event_loop(signing_settings, signing_keys):
     """pyHanko runs coroutines; where a loop already runs (the browser tests' Playwright), asyncio.run() refuses."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
     from dataclasses import replace
 
     import reports
@@ -249,5 +250,7 @@ def test_signing_and_checking_work_inside_a_running_event_loop(signing_settings,
     async def inside_a_loop():
         return signing.sign_pdf(pdf_bytes, key), pyhanko_valid(signing.sign_pdf(pdf_bytes, key), signing_keys.ca_path)
 
-    body, valid = asyncio.run(inside_a_loop())
+    # A thread of its own: in the whole suite this thread may already run Playwright's loop.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        body, valid = pool.submit(lambda: asyncio.run(inside_a_loop())).result()
     assert valid and pyhanko_valid(body, signing_keys.ca_path)
