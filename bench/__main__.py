@@ -168,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a run of a few minutes")
     parser.add_argument("--workers", type=int, default=8, help="concurrent clients for the throughput runs")
     parser.add_argument("--seconds", type=float, default=None, help="length of each throughput run")
-    parser.add_argument("--only", default="", help="comma-separated: handover,forms,reads,report,chain,ldap")
+    parser.add_argument("--only", default="",
+                        help="comma-separated: handover,forms,signing,reads,report,chain,export,ldap")
     args = parser.parse_args(argv)
     args.seconds = args.seconds or (8 if args.quick else 20)
     only = set(filter(None, args.only.split(",")))
@@ -183,12 +184,18 @@ def main(argv: list[str] | None = None) -> int:
     if wanted("forms"):
         print("forms:", flush=True)
         scale.form_rendering(record, repeats=20 if args.quick else 50)
+    if wanted("signing"):
+        print("signing forms:", flush=True)
+        scale.form_signing(record, repeats=20 if args.quick else 50)
     if wanted("report"):
         print("inventory report:", flush=True)
         scale.inventory_report(record, rows=20_000 if args.quick else 100_000)
     if wanted("chain"):
         print("event chain:", flush=True)
         scale.chain_verification(record, events=200_000 if args.quick else 1_000_000)
+    if wanted("export"):
+        print("event log export and offline verification:", flush=True)
+        scale.export_verification(record, events=200_000 if args.quick else 1_000_000)
 
     needs_ldap = wanted("handover") or wanted("ldap") or wanted("reads")
     if needs_ldap:

@@ -69,13 +69,17 @@ def baseline_url(url: str) -> str:
     return url
 
 
-def bulk_events(app, count: int) -> None:
-    """A valid hash chain of `count` events, written in bulk."""
+def bulk_events(app, count: int, key=None, every: int = 1000) -> None:
+    """A valid hash chain of `count` events, written in bulk; with a signing key, a signed checkpoint every
+    `every` events, as Fleet makes them."""
+    import base64
+
     from fleet.extensions import db
-    from fleet.models import Event, EventHead
-    from fleet.services.events import GENESIS_HASH, canonical_data, compute_hash
+    from fleet.models import Event, EventCheckpoint, EventHead
+    from fleet.services.events import GENESIS_HASH, canonical_data, checkpoint_message, compute_hash
 
     prev = GENESIS_HASH
+    checkpoints = []
     with app.app_context():
         batch = []
         for seq in range(1, count + 1):
@@ -86,11 +90,18 @@ def bulk_events(app, count: int) -> None:
             batch.append({"seq": seq, "at": at, "actor": "u00000", "action": "asset.updated", "subject_type": "asset",
                           "subject_id": subject, "data": data, "prev_hash": prev, "hash": digest})
             prev = digest
+            if key is not None and seq % every == 0:
+                signature = key.sign_bytes(checkpoint_message(seq, digest, at))
+                checkpoints.append({"seq": seq, "head_hash": digest, "at": at, "fingerprint": key.fingerprint,
+                                    "certificate": key.certificate_pem(),
+                                    "signature": base64.b64encode(signature).decode("ascii")})
             if len(batch) == 20_000:
                 db.session.execute(insert(Event), batch)
                 batch = []
         if batch:
             db.session.execute(insert(Event), batch)
+        if checkpoints:
+            db.session.execute(insert(EventCheckpoint), checkpoints)
         db.session.execute(text("UPDATE event_head SET seq = :s, hash = :h WHERE id = 1"), {"s": count, "h": prev})
         db.session.commit()
         assert db.session.get(EventHead, 1).seq == count
@@ -118,6 +129,76 @@ def form_rendering(record, repeats: int) -> None:
     record("form_baseline_ms", round(bare_ms, 1), "bare reportlab page, same strings, fonts, QR; median", "ms")
     record("form_qr_ms", round(time_qr(form), 1), "of which: the QR code alone", "ms")
     record("form_ratio", round(fleet_ms / bare_ms, 2), "form_ratio (target <= 1.3)", "")
+
+
+def form_signing(record, repeats: int) -> None:
+    """What signing (PAdES, pyHanko) adds to a form's first download, against the form's rendering time."""
+    from dataclasses import replace
+
+    import reports
+    from bench.forms_baseline import sample_form
+    from fleet import signing
+
+    keys = signing.make_keys(Path(tempfile.mkdtemp(prefix="fleet-bench-keys-")) / "keys", "벤치 기관",
+                             datetime.now(UTC))
+    key = keys.signing
+    form = replace(sample_form(), signed_line=key.signed_line)
+    signing.sign_pdf(reports.render_handover(form), key)  # the first signature builds pyHanko's signer once
+    render, sign = [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        pdf = reports.render_handover(form)
+        t1 = time.perf_counter()
+        signing.sign_pdf(pdf, key)
+        t2 = time.perf_counter()
+        render.append(t1 - t0)
+        sign.append(t2 - t1)
+    render_ms, sign_ms = sorted(render)[len(render) // 2] * 1000, sorted(sign)[len(sign) // 2] * 1000
+    record("form_signed_render_ms", round(render_ms, 1), "handover form with its signed line, median", "ms")
+    record("form_sign_ms", round(sign_ms, 1), "signing it (PAdES B-B, certified) adds, median (target <= 15)", "ms")
+    record("form_sign_ratio", round(sign_ms / render_ms, 2), "signing ÷ rendering, same run", "")
+
+
+def export_verification(record, events: int) -> None:
+    """Export (its own process) and verify offline (`python -m fleet.verify`, its own process) logs of events/10
+    and events with a signed checkpoint every 1,000: seconds, and peak RSS that must not grow with the log."""
+    from fleet import signing
+
+    keys = signing.make_keys(Path(tempfile.mkdtemp(prefix="fleet-bench-keys-")) / "keys", "벤치 기관",
+                             datetime.now(UTC))
+    figures = {}
+    for count in (events // 10, events):
+        tmp = tempfile.mkdtemp(prefix="fleet-bench-export-")
+        url = f"sqlite:///{tmp}/events.sqlite"
+        app = make_app(url)
+        bulk_events(app, count, key=keys.signing, every=1000)
+        with app.app_context():
+            from fleet.extensions import db
+
+            db.engine.dispose()
+        out = f"{tmp}/events.jsonl"
+        exported = json.loads(subprocess.run([sys.executable, "-m", "bench.export_worker", url, out], cwd=ROOT,
+                                             check=True, capture_output=True, text=True,
+                                             env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout.splitlines()[-1])
+        t0 = time.perf_counter()
+        verified = subprocess.run([sys.executable, "-m", "bench.verify_worker", out, "--cert", str(keys.ca_path),
+                                   "--json"], cwd=ROOT, capture_output=True, text=True,
+                                  env={**os.environ, "PYTHONPATH": str(ROOT)})
+        verify_seconds = time.perf_counter() - t0
+        answer = json.loads(verified.stdout)
+        verify_rss = json.loads(verified.stderr.splitlines()[-1])["peak_rss_mb"]
+        assert verified.returncode == 0 and answer["valid"] and answer["events"] == count, answer
+        figures[count] = (exported["seconds"] + verify_seconds, exported["peak_rss_mb"], verify_rss)
+        record(f"export_seconds_{count}", exported["seconds"], f"export {count:,} events to JSON Lines", "s")
+        record(f"verify_offline_seconds_{count}", round(verify_seconds, 2),
+               f"python -m fleet.verify of {count:,} events, {count // 1000} checkpoints", "s")
+        record(f"export_rss_mb_{count}", exported["peak_rss_mb"], "  export process, peak RSS", "MB")
+        record(f"verify_rss_mb_{count}", verify_rss, "  verifier process, peak RSS", "MB")
+    small, large = figures[events // 10], figures[events]
+    record("export_verify_seconds", round(large[0], 2), f"export + offline verification of {events:,} "
+           "(target <= 15 s at 1M)", "s")
+    record("export_memory_growth", round(max(large[1] / small[1], large[2] / small[2]), 2),
+           "peak RSS at 10x the events ÷ at 1x, worst of export and verifier (flat ≈ 1)", "")
 
 
 def _worker(kind: str, rows: int) -> dict:

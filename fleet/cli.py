@@ -9,11 +9,13 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from fleet import signing
 from fleet.db import utcnow, writing
 from fleet.errors import FleetError
 from fleet.extensions import db
 from fleet.security import get_directory
 from fleet.services import backup, demo_data, directory_sync
+from fleet.services import events as event_service
 from fleet.services import requests as request_service
 from fleet.services.auth import Principal
 from fleet.services.clock import format_local, local_time, local_today, local_zone
@@ -228,3 +230,53 @@ def purge_personal_data_command(older_than: str, dry_run: bool, actor: str) -> N
     click.echo(f"{purged} closed request(s) {verb}: reason, notes and queue priority blanked.")
     if kept_open:
         click.echo(f"{kept_open} open request(s) from before {cutoff} keep theirs until they are closed.")
+
+
+keys_cli = AppGroup("keys", help="The organisation's signing key (signed PDFs and event-log checkpoints).")
+fleet_cli.add_command(keys_cli)
+
+
+@keys_cli.command("init")
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to write the files (default: instance/keys).")
+@click.option("--name", default=None, help="The organisation named in the certificates (default: FLEET_ORG_NAME).")
+def keys_init_command(directory: Path | None, name: str | None) -> None:
+    """Make a private CA and a signing certificate it issued, for a first install or the demo.
+
+    Writes org-ca.pem (give it to auditors), org-ca-key.pem (keep it offline), signing-key.pem and
+    signing-cert.pem, each mode 0600; never overwrites a file.
+    """
+    directory = directory or Path(current_app.instance_path) / "keys"
+    org = name or current_app.config["FLEET_ORG_NAME"]
+    try:
+        made = signing.make_keys(directory, org, utcnow())
+    except signing.SigningKeyError as exc:
+        raise click.ClickException(str(exc)) from exc
+    signer = made.signing.certificate
+    click.echo(f"Made a private CA and a signing certificate for {org} in {directory}:")
+    click.echo(f"  CA certificate     {made.ca_path}  (give this to auditors: `python -m fleet.verify … --cert` "
+               "and pdfsig trust it)")
+    click.echo(f"  CA key             {directory / 'org-ca-key.pem'}  (keep it offline; it only issues certificates)")
+    click.echo(f"  signing key        {made.key_path}")
+    click.echo(f"  signing chain      {made.cert_path}  (valid until {signer.not_valid_after_utc:%Y-%m-%d})")
+    click.echo(f"CA fingerprint       SHA-256 {signing.fingerprint(made.ca_certificate)}")
+    click.echo(f"Signing fingerprint  SHA-256 {made.signing.fingerprint}")
+    click.echo("Sign with it by setting:")
+    click.echo(f"  export FLEET_SIGNING_KEY={made.key_path}")
+    click.echo(f"  export FLEET_SIGNING_CERT={made.cert_path}")
+
+
+@fleet_cli.command("checkpoint")
+def checkpoint_command() -> None:
+    """Sign the event log's current head now (Fleet also does it every FLEET_CHECKPOINT_EVENTS events and at the
+    first event of each day); run it from cron at the end of the day so that the day's last events are covered."""
+    if current_app.extensions.get("fleet_signing_key") is None:
+        raise click.ClickException("No FLEET_SIGNING_KEY is configured: Fleet makes no signed checkpoints.")
+    with writing():
+        checkpoint = event_service.checkpoint_head()
+        db.session.commit()
+        if checkpoint is None:
+            click.echo("The head is signed already (or the log is empty); nothing to do.")
+            return
+        click.echo(f"Signed checkpoint at event {checkpoint.seq}: {checkpoint.head_hash} "
+                   f"({format_local(checkpoint.at)}).")

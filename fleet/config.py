@@ -44,6 +44,10 @@ DEFAULTS: dict[str, str] = {
     "FLEET_LOGIN_LIMIT_PER_CLIENT": "30 per minute",
     "FLEET_RATELIMIT_STORAGE_URI": "memory://",
     "FLEET_PROXY_COUNT": "0",
+    "FLEET_SIGNING_KEY": "",
+    "FLEET_SIGNING_CERT": "",
+    "FLEET_SIGNING_PASSWORD": "",
+    "FLEET_CHECKPOINT_EVENTS": "1000",
 }
 
 
@@ -72,6 +76,9 @@ def load_settings(instance_path: str, overrides: dict | None = None) -> dict:
     settings["FLEET_LOAN_DAYS"] = int(settings["FLEET_LOAN_DAYS"])
     settings["FLEET_TOKEN_HOURS"] = float(settings["FLEET_TOKEN_HOURS"])
     settings["FLEET_PROXY_COUNT"] = int(settings["FLEET_PROXY_COUNT"])
+    settings["FLEET_CHECKPOINT_EVENTS"] = int(settings["FLEET_CHECKPOINT_EVENTS"])
+    if settings["FLEET_CHECKPOINT_EVENTS"] < 1:
+        raise RuntimeError("FLEET_CHECKPOINT_EVENTS must be 1 or more")
     settings.update(
         API_TITLE="Fleet",
         API_VERSION="v1",

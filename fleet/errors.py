@@ -52,3 +52,9 @@ class DirectoryUnavailable(FleetError):
     """The LDAP directory cannot be reached: fail closed (503)."""
 
     title = "Directory unavailable"
+
+
+class SigningUnavailable(FleetError):
+    """The signing key can no longer sign (its certificate expired): nothing is issued unsigned instead (503)."""
+
+    title = "Signing unavailable"

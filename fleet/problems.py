@@ -18,6 +18,7 @@ STATUS_BY_ERROR: dict[type[errors.FleetError], int] = {
     errors.NotAuthenticated: 401,
     errors.Forbidden: 403,
     errors.DirectoryUnavailable: 503,
+    errors.SigningUnavailable: 503,
 }
 
 TYPE_BASE = "https://fleet.example/problems/"

@@ -131,7 +131,8 @@ class Document:
     Coordinates are PDF points from the bottom-left corner. Call `finish()` once for the bytes.
     """
 
-    def __init__(self, pagesize: tuple[float, float], *, title: str, author: str, subject: str, created_at: str):
+    def __init__(self, pagesize: tuple[float, float], *, title: str, author: str, subject: str, created_at: str,
+                 signed_line: str | None = None):
         self._fonts = (get_font(False), get_font(True))  # registers them on first use, before the canvas
         self.page_width, self.page_height = pagesize
         self._buffer = io.BytesIO()
@@ -158,6 +159,9 @@ class Document:
         self._shown: dict[tuple[str, float, bool], str] = {}
         self._counts_pages = False
         self._page_label: tuple[float, Color] = (7, GREY)
+        # "전자서명됨 · Digitally signed by …": printed at the top of every page of a PDF that is signed after
+        # rendering (a certified PDF takes no later stamp, so the renderer prints it).
+        self._signed_line = clean(signed_line) if signed_line else None
 
     # ---- text -------------------------------------------------------------------------
 
@@ -385,14 +389,22 @@ class Document:
         c.restoreState()
         self._page_label = (size, color)
 
+    def _mark_signed(self) -> None:
+        if self._signed_line:
+            size = 6
+            line = self.fit(self._signed_line, self.page_width - 14 * 2.8346, size)
+            self.text(self.page_width / 2, self.page_height - 5.5 * 2.8346, line, size, color=GREY, align="center")
+
     def show_page(self) -> None:
         """Finish the current page and start the next."""
+        self._mark_signed()
         self.canvas.showPage()
         self.page += 1
 
     def finish(self) -> bytes:
         """Close the document and answer its bytes."""
         c = self.canvas
+        self._mark_signed()
         if self._counts_pages:
             size, color = self._page_label
             c.beginForm(PAGES_FORM, lowerx=0, lowery=-size, upperx=size * 6, uppery=size * 2)

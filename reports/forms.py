@@ -83,6 +83,7 @@ class HandoverForm:
     created_at: str
     signature_assignee_png: bytes | None = None
     signature_staff_png: bytes | None = None
+    signed_line: str | None = None  # printed on every page when the PDF is to be signed
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ class BatchHandoverForm:
     lines: list[BatchLine]
     qr_payload: str
     created_at: str
+    signed_line: str | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,7 @@ class ReturnForm:
     created_at: str
     signature_assignee_png: bytes | None = None
     signature_staff_png: bytes | None = None
+    signed_line: str | None = None  # printed on every page when the PDF is to be signed
 
 
 TERMS = [
@@ -187,8 +190,9 @@ def _fit(build: Callable[[int], list[Block]]) -> list[Block]:
     return blocks
 
 
-def _document(kind: str, number: str, org: str, created_at: str) -> Document:
-    return Document(A4, title=f"{kind} {number}", author=org, subject=f"{kind} {number} · {org}", created_at=created_at)
+def _document(kind: str, number: str, org: str, created_at: str, signed_line: str | None) -> Document:
+    return Document(A4, title=f"{kind} {number}", author=org, subject=f"{kind} {number} · {org}", created_at=created_at,
+                    signed_line=signed_line)
 
 
 def render_handover(form: HandoverForm) -> bytes:
@@ -196,7 +200,8 @@ def render_handover(form: HandoverForm) -> bytes:
 
     Raises ValueError if a signature is not a readable image.
     """
-    doc = _document("장비 인수증 Equipment Handover Form", form.form_number, form.org_name, form.created_at)
+    doc = _document("장비 인수증 Equipment Handover Form", form.form_number, form.org_name, form.created_at,
+                    form.signed_line)
     header = Header(
         doc,
         org=form.org_name,
@@ -294,7 +299,8 @@ def render_return(form: ReturnForm) -> bytes:
 
     Raises ValueError if a signature is not a readable image.
     """
-    doc = _document("장비 반납 확인서 Equipment Return Form", form.form_number, form.org_name, form.created_at)
+    doc = _document("장비 반납 확인서 Equipment Return Form", form.form_number, form.org_name, form.created_at,
+                    form.signed_line)
     header = Header(
         doc,
         org=form.org_name,
@@ -391,7 +397,7 @@ def render_batch_handover(form: BatchHandoverForm) -> bytes:
     over as many pages as needed, "Page x / y" on each) with a signature cell per line,
     then the terms and the IT staff's signature."""
     title = "장비 일괄 인수증 Batch Handover Form"
-    doc = _document(title, form.batch_number, form.org_name, form.created_at)
+    doc = _document(title, form.batch_number, form.org_name, form.created_at, form.signed_line)
     header = Header(
         doc,
         org=form.org_name,

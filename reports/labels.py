@@ -46,15 +46,17 @@ def _tag_lines(doc: Document, tag: str, width: float) -> tuple[list[str], float]
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def render_labels(labels: Sequence[Label], org_name: str, created_at: str) -> bytes:
+def render_labels(labels: Sequence[Label], org_name: str, created_at: str, signed_line: str | None = None) -> bytes:
     """A sheet of labels in reading order, as many pages as needed, with light cut lines
-    and "Page x / y" under each sheet. `created_at` is the PDF's creation date."""
+    and "Page x / y" under each sheet. `created_at` is the PDF's creation date; `signed_line`
+    is printed on every page of a PDF that is to be signed."""
     doc = Document(
         A4,
         title=f"자산 라벨 Asset labels · {clean(org_name)}",
         author=org_name,
         subject=f"Asset labels · {clean(created_at)}",
         created_at=created_at,
+        signed_line=signed_line,
     )
     width, height = A4
     cell_w = (width - 2 * MARGIN_X) / COLUMNS

@@ -49,6 +49,8 @@ class StocktakeReport:
     generated_at: str | None = None
     generated_by: str | None = None
     notes: list[str] = field(default_factory=list)
+    checkpoint: str | None = None
+    signed_line: str | None = None
 
 
 COLUMNS = [
@@ -96,6 +98,8 @@ def stocktake_table(report: StocktakeReport) -> TableReport:
         ],
         notes=list(report.notes),
         created_at=report.created_at,
+        checkpoint=report.checkpoint,
+        signed_line=report.signed_line,
     )
 
 

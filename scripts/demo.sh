@@ -31,6 +31,16 @@ done
 # shellcheck disable=SC1090
 source "$settings"
 
+# The demo signs its PDFs and its event log with a demo CA made by `fleet keys init` (once; kept in
+# $FLEET_INSTANCE_PATH/demo-keys, never overwritten). Auditors trust instance/demo-keys/org-ca.pem.
+keys="$FLEET_INSTANCE_PATH/demo-keys"
+if [ ! -f "$keys/signing-key.pem" ]; then
+  echo "==> making the demo CA and signing certificate"
+  env -u FLEET_SIGNING_KEY -u FLEET_SIGNING_CERT .venv/bin/flask --app wsgi fleet keys init --dir "$keys"
+fi
+export FLEET_SIGNING_KEY="${FLEET_SIGNING_KEY:-$keys/signing-key.pem}"
+export FLEET_SIGNING_CERT="${FLEET_SIGNING_CERT:-$keys/signing-cert.pem}"
+
 echo "==> migrating the database and loading the demo data"
 .venv/bin/flask --app wsgi db upgrade
 .venv/bin/flask --app wsgi fleet seed-demo

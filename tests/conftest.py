@@ -15,7 +15,7 @@ from fleet import create_app
 from fleet.extensions import db
 from tests.support.postgres import PostgresCluster
 
-pytest_plugins = ["tests.fixtures_directory", "tests.fixtures_data"]
+pytest_plugins = ["tests.fixtures_directory", "tests.fixtures_data", "tests.fixtures_signing"]
 
 DATABASES = [d for d in os.environ.get("FLEET_TEST_DATABASES", "sqlite,postgresql").split(",") if d]
 

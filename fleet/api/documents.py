@@ -1,4 +1,5 @@
 import hashlib
+from dataclasses import asdict
 from io import BytesIO
 
 from flask import request, send_file, url_for
@@ -11,11 +12,16 @@ from fleet.errors import ValidationFailed
 from fleet.schemas.documents import DocumentSchema, VerificationSchema
 from fleet.security import require_principal, roles_required
 from fleet.services import documents as document_service
+from fleet.services.signatures import check_pdf_signature
 
 blp = Blueprint("documents", __name__, url_prefix="/api/v1", description="The register of issued documents")
 errors = documented_errors(blp)
 PDF_RESPONSE = {"description": "The registered PDF, byte for byte",
                 "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}
+
+
+def signature_view(check) -> dict:
+    return {**asdict(check), "genuine": check.genuine}
 
 
 def document_view(document) -> dict:
@@ -45,7 +51,7 @@ class DocumentById(MethodView):
     @write_intent
     @roles_required()
     @blp.response(200, DocumentSchema)
-    @errors(401, 404)
+    @errors(401, 404, 503)
     @blp.doc(security=SECURITY)
     def get(self, document_id):
         """A registered document: kind, sha256, who and when. The loan's assignee, IT staff and auditors."""
@@ -57,7 +63,7 @@ class DocumentPdf(MethodView):
     @write_intent
     @roles_required()
     @blp.doc(responses={"200": PDF_RESPONSE})
-    @errors(401, 404)
+    @errors(401, 404, 503)
     @blp.doc(security=SECURITY)
     def get(self, document_id):
         """The PDF's bytes; the same bytes every time."""
@@ -85,4 +91,5 @@ class DocumentVerify(MethodView):
             content = request.get_data()
         document = document_service.verify_pdf(content)
         return {"registered": document is not None, "sha256": hashlib.sha256(content).hexdigest(),
-                "document": document_view(document) if document else None}
+                "document": document_view(document) if document else None,
+                "signature": signature_view(check_pdf_signature(content))}

@@ -1,12 +1,21 @@
 import json
 from dataclasses import asdict
 
+from flask import Response, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from fleet.api.common import SECURITY, documented_errors
-from fleet.schemas.events import ChainVerificationSchema, EventPageSchema, EventQueryArgsSchema
+from fleet.schemas.events import (
+    ChainVerificationSchema,
+    CheckpointPageSchema,
+    CheckpointQueryArgsSchema,
+    EventPageSchema,
+    EventQueryArgsSchema,
+    ExportArgsSchema,
+)
 from fleet.security import roles_required
+from fleet.services import event_export
 from fleet.services import events as event_service
 
 blp = Blueprint("events", __name__, url_prefix="/api/v1", description="The tamper-evident event log")
@@ -42,3 +51,46 @@ class EventsVerify(MethodView):
     def get(self):
         """Recompute the whole hash chain: `valid`, `count`, `head`, `first_bad_seq`."""
         return asdict(event_service.verify_chain())
+
+
+def checkpoint_view(checkpoint) -> dict:
+    return {"seq": checkpoint.seq, "head_hash": checkpoint.head_hash, "at": checkpoint.at,
+            "signature": checkpoint.signature, "fingerprint": checkpoint.fingerprint,
+            "certificate": checkpoint.certificate}
+
+
+@blp.route("/events/checkpoints")
+class EventCheckpoints(MethodView):
+    @roles_required("it", "auditor")
+    @blp.arguments(CheckpointQueryArgsSchema(), location="query")
+    @blp.response(200, CheckpointPageSchema)
+    @errors(401, 403, 422)
+    @blp.doc(security=SECURITY)
+    def get(self, args):
+        """The signed checkpoints of the event log in order of `seq`: each signs (seq, head hash, time) with the
+        organisation's key. Empty while Fleet runs without a signing key."""
+        page = event_service.list_checkpoints(**args)
+        return {"items": [checkpoint_view(c) for c in page.items], "next_cursor": page.next_cursor}
+
+
+EXPORT_RESPONSE = {
+    "description": "JSON Lines (docs/event-log.md): a header line, one line per event with everything its hash "
+                   "covers, then every signed checkpoint. Check it offline: `python -m fleet.verify FILE --cert "
+                   "org-ca.pem`.",
+    "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+}
+
+
+@blp.route("/events/export")
+class EventsExport(MethodView):
+    @roles_required("it", "auditor")
+    @blp.arguments(ExportArgsSchema(), location="query")
+    @blp.doc(security=SECURITY, responses={"200": EXPORT_RESPONSE})
+    @errors(401, 403, 422)
+    def get(self, args):
+        """The event log for offline verification, streamed: the events from `from` to `to` (times; the whole log
+        without them) and the signed checkpoints."""
+        scope = event_export.export_range(args["since"], args["until"])
+        return Response(stream_with_context(event_export.export_lines(scope)), mimetype="application/x-ndjson",
+                        headers={"Content-Disposition": f'attachment; filename="events-{scope.from_seq}-'
+                                                        f'{scope.to_seq}.jsonl"'})

@@ -8,6 +8,7 @@ from fleet.extensions import db
 from fleet.problems import problem_response
 from fleet.schemas.auth import StatusSchema
 from fleet.security import get_directory
+from fleet.services.signatures import signing_state
 
 blp = Blueprint("health", __name__, url_prefix="/", description="Liveness and readiness")
 errors = documented_errors(blp)
@@ -40,6 +41,8 @@ def readyz():
     except DirectoryUnavailable as exc:
         checks["directory"] = f"down: {exc.detail}"
     down = [name for name, state in checks.items() if state != "ok"]
+    # Not a readiness condition: Fleet serves unsigned when no key is configured, and says so here.
+    checks["signing"] = signing_state()
     if down:
         why = "; ".join(f"{name}: {checks[name].removeprefix('down: ')}" for name in down)
         return problem_response(503, "Not ready", f"Not answering: {', '.join(down)}. ({why})"

@@ -30,7 +30,7 @@ class Labels(MethodView):
         "description": "The label sheet, registered as a document (its id is in X-Fleet-Document-Id)",
         "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
         "headers": {"X-Fleet-Document-Id": {"schema": {"type": "integer"}}}}})
-    @errors(401, 403, 422)
+    @errors(401, 403, 422, 503)
     def get(self, args):
         """A sheet of labels (QR code and tag) for `?center=` or `?tags=a,b,c`."""
         tags = [t for t in (args["tags"] or "").split(",") if t.strip()] or None

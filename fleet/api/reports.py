@@ -50,7 +50,7 @@ class ReportPdf(MethodView):
     @roles_required("it", "auditor")
     @blp.arguments(ReportArgsSchema(), location="query")
     @blp.doc(security=SECURITY, responses={"200": PDF})
-    @errors(*REPORT_ERRORS)
+    @errors(*REPORT_ERRORS, 503)
     def get(self, args, name):
         """A report as PDF: inventory (as_of, center), loans (from, to), overdue, leavers, requests (from, to),
         events (from, to). Every PDF is registered as a document."""

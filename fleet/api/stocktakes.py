@@ -90,7 +90,7 @@ class StocktakeReport(MethodView):
     @write_intent
     @roles_required("it", "auditor")
     @blp.doc(security=SECURITY, responses={"200": REPORT_PDF})
-    @errors(401, 403, 404)
+    @errors(401, 403, 404, 503)
     def get(self, stocktake_id):
         """The stocktake report as PDF, registered as a document: a closed stocktake's report is issued once and
         the same bytes are served after; an open one gets an interim report each time."""

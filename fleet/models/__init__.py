@@ -3,7 +3,7 @@
 from fleet.models.asset import CATEGORIES, MAX_COST, STATUSES, Asset
 from fleet.models.center import CENTER_KINDS, Center
 from fleet.models.document import DOCUMENT_KINDS, Document
-from fleet.models.event import GENESIS_HASH, Event, EventHead
+from fleet.models.event import GENESIS_HASH, Event, EventCheckpoint, EventHead
 from fleet.models.leaver import LeaverFinding
 from fleet.models.loan import LOAN_STATUSES, Loan, LoanBatch
 from fleet.models.request import OPEN_REQUEST_STATUSES, REASONS, REQUEST_STATUSES, LoanRequest
@@ -12,7 +12,7 @@ from fleet.models.token import ApiToken
 
 __all__ = [
     "CATEGORIES", "MAX_COST", "STATUSES", "Asset", "CENTER_KINDS", "Center", "DOCUMENT_KINDS", "Document",
-    "GENESIS_HASH", "Event", "EventHead", "LeaverFinding", "LOAN_STATUSES", "Loan", "LoanBatch",
+    "GENESIS_HASH", "Event", "EventCheckpoint", "EventHead", "LeaverFinding", "LOAN_STATUSES", "Loan", "LoanBatch",
     "OPEN_REQUEST_STATUSES", "REASONS", "REQUEST_STATUSES", "LoanRequest", "Stocktake",
     "StocktakeScan", "ApiToken",
 ]

@@ -45,3 +45,24 @@ class EventHead(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(db.Integer, "sqlite"))
     hash: Mapped[str] = mapped_column(String(64))
+    # When the last signed checkpoint was made: read with the head on every append, so that the first
+    # event of a new day is checkpointed without a query more.
+    checkpoint_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class EventCheckpoint(db.Model):
+    """The chain's head (seq, hash, time) signed with the organisation's key (docs/event-log.md).
+
+    The key is not in the database: someone who rewrites the whole chain cannot sign its new heads,
+    and the offline verifier (`python -m fleet.verify`) finds the rewrite against these.
+    """
+
+    __tablename__ = "event_checkpoints"
+
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(db.Integer, "sqlite"), primary_key=True,
+                                     autoincrement=False)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    signature: Mapped[str] = mapped_column(Text)  # base64
+    fingerprint: Mapped[str] = mapped_column(String(95))  # SHA-256 of the signing certificate
+    certificate: Mapped[str] = mapped_column(Text)  # the signing certificate, PEM

@@ -16,7 +16,26 @@ class DocumentSchema(Schema):
     url = fields.String(required=True)
 
 
+class SignatureCheckSchema(Schema):
+    signed = fields.Boolean(required=True, metadata={"description": "the PDF carries a digital signature"})
+    signer = fields.String(allow_none=True, required=True, metadata={"description": "the certificate's name"})
+    fingerprint = fields.String(allow_none=True, required=True, metadata={
+        "description": "SHA-256 of the signing certificate"})
+    signed_at = fields.AwareDateTime(allow_none=True, required=True, metadata={
+        "description": "the signing time the PDF states"})
+    intact = fields.Boolean(required=True, metadata={"description": "the signed bytes are unchanged"})
+    whole_document = fields.Boolean(required=True, metadata={
+        "description": "the signature covers the whole file: nothing was added after it"})
+    trusted = fields.Boolean(allow_none=True, required=True, metadata={
+        "description": "the organisation's CA issued the certificate; null when Fleet runs unsigned"})
+    ours = fields.Boolean(required=True, metadata={"description": "signed with Fleet's current certificate"})
+    genuine = fields.Boolean(required=True, metadata={"description": "signed, intact, whole and trusted"})
+    problem = fields.String(allow_none=True, required=True)
+
+
 class VerificationSchema(Schema):
     registered = fields.Boolean(required=True)
     sha256 = fields.String(required=True)
     document = fields.Nested(DocumentSchema, allow_none=True, required=True)
+    signature = fields.Nested(SignatureCheckSchema, required=True, metadata={
+        "description": "the PDF's digital signature, checked as a PDF reader checks it"})

@@ -40,3 +40,36 @@ class ChainVerificationSchema(Schema):
     count = fields.Integer(required=True)
     head = fields.String(required=True)
     first_bad_seq = fields.Integer(allow_none=True, required=True)
+    checkpoints = fields.Integer(required=True, metadata={"description": "signed checkpoints the chain agrees with"})
+
+
+class CheckpointSchema(Schema):
+    seq = fields.Integer(required=True, metadata={"description": "the last event the checkpoint covers"})
+    head_hash = fields.String(required=True, metadata={"description": "that event's hash"})
+    at = fields.AwareDateTime(required=True, metadata={"description": "when it was signed"})
+    signature = fields.String(required=True, metadata={
+        "description": "base64 signature of the checkpoint message (docs/event-log.md)"})
+    fingerprint = fields.String(required=True, metadata={"description": "SHA-256 of the signing certificate"})
+    certificate = fields.String(required=True, metadata={"description": "the signing certificate, PEM"})
+
+
+class CheckpointPageSchema(Schema):
+    items = fields.List(fields.Nested(CheckpointSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class CheckpointQueryArgsSchema(PageArgsSchema):
+    after_seq = fields.Integer(load_default=None, data_key="after", validate=validate.Range(min=0, max=2**62),
+                               metadata={"description": "only checkpoints of events after this seq"})
+
+
+class ExportArgsSchema(Schema):
+    since = fields.AwareDateTime(load_default=None, data_key="from",
+                                 metadata={"description": "first event at or after this time (default: the first)"})
+    until = fields.AwareDateTime(load_default=None, data_key="to",
+                                 metadata={"description": "last event before this time (default: the head)"})
+
+    @validates_schema
+    def _order(self, data, **kwargs):
+        if data.get("since") and data.get("until") and data["until"] < data["since"]:
+            raise ValidationError("Must not be before from.", "to")

@@ -23,9 +23,10 @@ from fleet.services.auth import Principal
 from fleet.services.centers import CODE_PATTERN
 from fleet.services.clock import check_days, format_local, local_today, local_zone
 from fleet.services.documents import CATEGORY_LABELS, STATUS_LABELS, register_pdf, rendering_without_the_write_lock
-from fleet.services.events import head_hash, verify_chain
+from fleet.services.events import describe_latest_checkpoint, head_hash, verify_chain
 from fleet.services.loans import days_overdue
 from fleet.services.requests import request_statistics
+from fleet.services.signatures import signed_line
 
 STREAM = 1000
 
@@ -273,7 +274,7 @@ def _table_report(data: ReportData, principal: Principal, now: datetime) -> repo
         title=f"{data.title} {data.title_en}", org_name=current_app.config["FLEET_ORG_NAME"],
         parameters=data.parameters, generated_at=format_local(now), generated_by=f"{principal.name} ({principal.uid})",
         head_hash=head_hash(), columns=data.columns, rows=data.rows, summary=data.summary, notes=data.notes,
-        created_at=now.isoformat())
+        created_at=now.isoformat(), checkpoint=describe_latest_checkpoint(), signed_line=signed_line())
 
 
 def _register(data: ReportData, title: str, content: bytes, principal: Principal, now: datetime) -> Document:

@@ -27,6 +27,7 @@ from fleet.services.auth import Principal
 from fleet.services.clock import format_local
 from fleet.services.events import append_event
 from fleet.services.loans import days_overdue
+from fleet.services.signatures import sign_pdf, signed_line
 
 CATEGORY_LABELS = {
     "laptop": "노트북 Laptop", "monitor": "모니터 Monitor", "dock": "도킹 스테이션 Dock", "webcam": "웹캠 Webcam",
@@ -65,6 +66,7 @@ def gather_handover_form(loan: Loan, document: Document) -> reports.HandoverForm
         due_date=loan.due_date.isoformat(), center_name=loan.center.name, request_ref=_request_ref(loan),
         issued_by=loan.issued_by_name or loan.issued_by, assignee=_party(loan), asset=_asset_line(loan),
         note=loan.note, qr_payload=f"fleet:loan:{loan.number}", created_at=document.created_at.isoformat(),
+        signed_line=signed_line(),
     )
 
 
@@ -95,7 +97,7 @@ def gather_return_form(loan: Loan, document: Document) -> reports.ReturnForm:
         accessories_returned=list(loan.accessories_returned or []), condition=loan.return_condition or "good",
         damage_notes=loan.damage_notes, data_wiped=bool(loan.data_wiped), wipe_release=_wipe_release(loan),
         days_overdue=days_overdue(loan), qr_payload=f"fleet:return:{loan.number}",
-        created_at=document.created_at.isoformat(),
+        created_at=document.created_at.isoformat(), signed_line=signed_line(),
     )
 
 
@@ -108,6 +110,7 @@ def gather_batch_form(batch: LoanBatch, document: Document) -> reports.BatchHand
         lines=[reports.BatchLine(form_number=loan.number, assignee=_party(loan), asset=_asset_line(loan),
                                  due_date=loan.due_date.isoformat()) for loan in loans],
         qr_payload=f"fleet:batch:{batch.number}", created_at=document.created_at.isoformat(),
+        signed_line=signed_line(),
     )
 
 
@@ -134,9 +137,12 @@ def get_document(document_id: int) -> Document:
 
 
 def ensure_rendered(document: Document) -> Document:
-    """Render a reserved form once; later calls serve the stored bytes unchanged."""
+    """Render (and sign) a reserved form once; later calls serve the stored bytes unchanged.
+
+    Two first downloads at once may both render; the conditional UPDATE keeps the first, and both serve it.
+    """
     if document.sha256 is None:
-        content = _render_reserved(document)
+        content = sign_pdf(_render_reserved(document))
         digest = hashlib.sha256(content).hexdigest()
         db.session.execute(update(Document).where(Document.id == document.id, Document.sha256.is_(None))
                            .values(content=content, sha256=digest, size=len(content))
@@ -160,7 +166,11 @@ def check_can_read(document: Document, principal: Principal) -> None:
 
 def register_pdf(kind: str, subject: str | None, title: str, filename: str, content: bytes, actor: str,
                  now: datetime | None = None, supersedes: Document | None = None) -> Document:
-    """Register a PDF Fleet issued (a report, a signed form) with its SHA-256."""
+    """Register a PDF Fleet issued (a report, a signed form) with the SHA-256 of its signed bytes.
+
+    `content` was rendered with `signed_line()`; it is signed here when Fleet has a key.
+    """
+    content = sign_pdf(content)
     document = Document(kind=kind, subject=subject, title=title, filename=filename, content=content,
                         sha256=hashlib.sha256(content).hexdigest(), size=len(content), created_at=now or utcnow(),
                         created_by=actor, supersedes_id=supersedes.id if supersedes else None)

@@ -8,20 +8,26 @@ on SQLite), so concurrent writers form one chain, never a fork.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from flask import current_app
 from sqlalchemy import String, and_, bindparam, cast, insert, or_, select, text, update
 
 from fleet.db import utcnow
 from fleet.extensions import db
-from fleet.models import GENESIS_HASH, Asset, Event, EventHead, Loan
-from fleet.services.clock import check_days
+from fleet.models import GENESIS_HASH, Asset, Event, EventCheckpoint, EventHead, Loan
+from fleet.services.clock import check_days, format_local
 from fleet.services.pagination import Page, decode_cursor, make_page
+from fleet.signing import SigningKey, SigningKeyError, verify_bytes
 
 HEAD_ID = 1
 
@@ -61,7 +67,7 @@ def ensure_head() -> None:
 _HEAD, _EVENTS = EventHead.__table__, Event.__table__
 # Built once: building and cache-keying a statement on every append cost more than running it.
 _TAKE_SEQ = (update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(seq=_HEAD.c.seq + 1)
-             .returning(_HEAD.c.seq, _HEAD.c.hash))
+             .returning(_HEAD.c.seq, _HEAD.c.hash, _HEAD.c.checkpoint_at))
 _INSERT_EVENT = insert(_EVENTS)
 _SET_HEAD_HASH = update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(hash=bindparam("digest", type_=String))
 # PostgreSQL: the event's INSERT rides in the head's UPDATE (a data-modifying WITH), one round trip
@@ -84,7 +90,7 @@ def append_event(actor: str, action: str, subject_type: str, subject_id: Any, *,
     if result is None:
         ensure_head()
         return append_event(actor, action, subject_type, subject_id, before=before, after=after, extra=extra, at=at)
-    seq, prev_hash = result
+    seq, prev_hash, checkpoint_at = result
     payload: dict = {}
     if before is not None:
         payload["before"] = before
@@ -103,7 +109,93 @@ def append_event(actor: str, action: str, subject_type: str, subject_id: Any, *,
     else:
         connection.execute(_INSERT_EVENT, values)
         connection.execute(_SET_HEAD_HASH, {"digest": digest})
+    key = current_app.extensions.get("fleet_signing_key")
+    if key is not None and _checkpoint_due(seq, at, checkpoint_at):
+        _checkpoint(connection, key, seq, digest, at)
     return Event(**values)
+
+
+# ---- signed checkpoints ------------------------------------------------------------------
+
+CHECKPOINT_FORMAT = "fleet-checkpoint-v1"
+_CHECKPOINTS = EventCheckpoint.__table__
+
+
+def checkpoint_message(seq: int, head_hash: str, at: datetime) -> bytes:
+    """The bytes a checkpoint signs (docs/event-log.md): JSON ["fleet-checkpoint-v1", seq, head, at], UTF-8."""
+    return json.dumps([CHECKPOINT_FORMAT, seq, head_hash, format_at(at)], separators=(",", ":")).encode("utf-8")
+
+
+def _checkpoint_due(seq: int, at: datetime, last: datetime | None) -> bool:
+    """Every FLEET_CHECKPOINT_EVENTS events, and at the first event of a (local) day since the last checkpoint."""
+    if seq % current_app.config["FLEET_CHECKPOINT_EVENTS"] == 0 or last is None:
+        return True
+    zone = ZoneInfo(current_app.config["FLEET_TIMEZONE"])
+    return at.astimezone(zone).date() != last.astimezone(zone).date()
+
+
+def _checkpoint(connection, key: SigningKey, seq: int, head_hash: str, at: datetime) -> bool:
+    """Sign (seq, head_hash, at) and store it, in the caller's transaction; never twice for one head.
+
+    A key that can no longer sign (its certificate expired) makes no checkpoint and stops nothing: the hand-over
+    goes on, the log says why, and /readyz shows it.
+    """
+    try:
+        key.check_valid_at(utcnow())
+    except SigningKeyError as exc:
+        current_app.logger.warning("no checkpoint at event %d: %s", seq, exc)
+        return False
+    exists = connection.execute(select(_CHECKPOINTS.c.seq).where(_CHECKPOINTS.c.seq == seq)).first()
+    if exists is not None:
+        return False
+    connection.execute(insert(_CHECKPOINTS).values(
+        seq=seq, head_hash=head_hash, at=at, fingerprint=key.fingerprint, certificate=key.certificate_pem(),
+        signature=base64.b64encode(key.sign_bytes(checkpoint_message(seq, head_hash, at))).decode("ascii")))
+    connection.execute(update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(checkpoint_at=at))
+    return True
+
+
+def checkpoint_head(now: datetime | None = None) -> EventCheckpoint | None:
+    """Sign the chain's current head now, unless it is signed already or the log is empty (`fleet checkpoint`)."""
+    key = current_app.extensions.get("fleet_signing_key")
+    if key is None:
+        return None
+    connection = db.session.connection()
+    head = connection.execute(select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == HEAD_ID).with_for_update()).one()
+    if head.seq == 0 or not _checkpoint(connection, key, head.seq, head.hash, now or utcnow()):
+        return None
+    return db.session.get(EventCheckpoint, head.seq)
+
+
+def latest_checkpoint(up_to_seq: int | None = None) -> EventCheckpoint | None:
+    """The newest checkpoint at or before `up_to_seq` (the newest of all without it)."""
+    query = select(EventCheckpoint)
+    if up_to_seq is not None:
+        query = query.where(EventCheckpoint.seq <= up_to_seq)
+    return db.session.execute(query.order_by(EventCheckpoint.seq.desc()).limit(1)).scalar_one_or_none()
+
+
+def describe_latest_checkpoint() -> str | None:
+    """How a report prints the newest signed checkpoint it covers; None when Fleet signs nothing."""
+    if current_app.extensions.get("fleet_signing_key") is None:
+        return None
+    checkpoint = latest_checkpoint()
+    if checkpoint is None:
+        return "없음 None yet"
+    return (f"#{checkpoint.seq} · {format_local(checkpoint.at)} · {checkpoint.head_hash} · "
+            f"SHA-256 {checkpoint.fingerprint[:23]}…")
+
+
+def list_checkpoints(*, after_seq: int | None = None, limit: int = 50, cursor: str | None = None) -> Page:
+    """Checkpoints in order of seq, keyset-paginated."""
+    query = select(EventCheckpoint)
+    if after_seq is not None:
+        query = query.where(EventCheckpoint.seq > after_seq)
+    key = decode_cursor(cursor)
+    if key:
+        query = query.where(EventCheckpoint.seq > key[0])
+    rows = list(db.session.execute(query.order_by(EventCheckpoint.seq).limit(limit + 1)).scalars())
+    return make_page(rows, limit, lambda checkpoint: [checkpoint.seq])
 
 
 @dataclass(frozen=True)
@@ -112,6 +204,40 @@ class ChainVerification:
     count: int
     head: str
     first_bad_seq: int | None
+    checkpoints: int = 0  # signed checkpoints the chain agrees with
+
+
+def _checkpoints_to_check() -> tuple[dict[int, str], int | None]:
+    """{seq: head_hash} of the stored checkpoints, and the first whose signature is not the organisation's.
+
+    Signatures are checked when Fleet has a key: by its certificate, or one its CA issued. Without a key the
+    hashes are still compared: a checkpoint is evidence whoever checks it.
+    """
+    key = current_app.extensions.get("fleet_signing_key")
+    anchor = key.chain[-1] if key and key.chain else (key.certificate if key else None)
+    certificates: dict[str, bool] = {}
+    heads: dict[int, str] = {}
+    for checkpoint in db.session.execute(select(EventCheckpoint).order_by(EventCheckpoint.seq)).scalars():
+        if key is not None:
+            trusted = certificates.get(checkpoint.certificate)
+            certificate = x509.load_pem_x509_certificate(checkpoint.certificate.encode("ascii"))
+            if trusted is None:
+                trusted = certificates[checkpoint.certificate] = _issued_by(certificate, anchor)
+            message = checkpoint_message(checkpoint.seq, checkpoint.head_hash, checkpoint.at)
+            if not trusted or not verify_bytes(certificate, message, base64.b64decode(checkpoint.signature)):
+                return heads, checkpoint.seq
+        heads[checkpoint.seq] = checkpoint.head_hash
+    return heads, None
+
+
+def _issued_by(certificate: x509.Certificate, anchor: x509.Certificate) -> bool:
+    if certificate == anchor:
+        return True
+    try:
+        certificate.verify_directly_issued_by(anchor)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
 
 
 def _raw_at(value) -> str:
@@ -122,7 +248,12 @@ def _raw_at(value) -> str:
 
 
 def verify_chain(batch_size: int = 5_000) -> ChainVerification:
-    """Recompute every hash in order, streaming the log: memory stays flat however long it is."""
+    """Recompute every hash in order, streaming the log: memory stays flat however long it is; and compare the
+    chain with its signed checkpoints, which show a log rewritten from the start or cut short."""
+    checkpoints, forged = _checkpoints_to_check()
+    if forged is not None:
+        return ChainVerification(False, 0, GENESIS_HASH, forged)
+    matched = 0
     expected_prev = GENESIS_HASH
     expected_seq = 1
     count = 0
@@ -140,16 +271,23 @@ def verify_chain(batch_size: int = 5_000) -> ChainVerification:
                             separators=(",", ":"), ensure_ascii=False)
             if seq != expected_seq or prev_hash != expected_prev or \
                     stored_hash != sha256(encoded.encode("utf-8")).hexdigest():
-                return ChainVerification(False, count, expected_prev, seq if seq == expected_seq else expected_seq)
+                return ChainVerification(False, count, expected_prev, seq if seq == expected_seq else expected_seq,
+                                         matched)
+            signed = checkpoints.get(seq)
+            if signed is not None:
+                if signed != stored_hash:  # a consistent chain, but not the one that was signed: rewritten
+                    return ChainVerification(False, count, expected_prev, seq, matched)
+                matched += 1
             expected_prev = stored_hash
             expected_seq += 1
             count += 1
         last_seq = rows[-1][0]
     head = db.session.get(EventHead, HEAD_ID)
-    if head is not None and (head.seq != count or head.hash != expected_prev):
-        # Entries were removed from the end, or the head was edited.
-        return ChainVerification(False, count, expected_prev, count + 1)
-    return ChainVerification(True, count, expected_prev, None)
+    if head is not None and (head.seq != count or head.hash != expected_prev) or \
+            any(seq > count for seq in checkpoints):
+        # Entries were removed from the end (a checkpoint signed a longer log), or the head was edited.
+        return ChainVerification(False, count, expected_prev, count + 1, matched)
+    return ChainVerification(True, count, expected_prev, None, matched)
 
 
 def head_hash() -> str:

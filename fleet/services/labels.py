@@ -15,6 +15,7 @@ from fleet.services.auth import Principal
 from fleet.services.centers import CODE_PATTERN
 from fleet.services.clock import format_local
 from fleet.services.documents import CATEGORY_LABELS, register_pdf, rendering_without_the_write_lock
+from fleet.services.signatures import signed_line
 
 MAX_LABELS = 1000
 SHOWN = 20  # unknown tags named in a refusal
@@ -63,7 +64,8 @@ def issue_labels(principal: Principal, *, center: str | None = None, tags: list[
         assets = _assets_to_label(center, tags)
         now = utcnow()
         labels = [reports.Label(a.asset_tag, _title(a), f"fleet:asset:{a.asset_tag}") for a in assets]
-        content = reports.render_labels(labels, current_app.config["FLEET_ORG_NAME"], format_local(now))
+        content = reports.render_labels(labels, current_app.config["FLEET_ORG_NAME"], format_local(now),
+                                        signed_line())
     subject = f"center:{center}" if center else "tags"
     return register_pdf("labels", subject, f"Asset labels ({len(labels)})", f"labels-{center or 'tags'}.pdf",
                         content, principal.uid, now=now)

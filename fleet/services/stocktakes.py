@@ -24,7 +24,8 @@ from fleet.services.auth import Principal
 from fleet.services.centers import CODE_PATTERN
 from fleet.services.clock import format_local
 from fleet.services.documents import STATUS_LABELS, register_pdf
-from fleet.services.events import append_event, head_hash
+from fleet.services.events import append_event, describe_latest_checkpoint, head_hash
+from fleet.services.signatures import signed_line
 
 ON_THE_SHELF = ("in_stock", "quarantine")
 # Ids are 32-bit integers in PostgreSQL: a larger id in a URL is simply unknown, not an error.
@@ -199,5 +200,5 @@ def _render_report(stocktake: Stocktake, principal: Principal, now: datetime) ->
         rows=rows, summary=[("예상 Expected", result["expected"]), ("찾음 Found", len(result["found"])),
                             ("없음 Missing", len(result["missing"])),
                             ("예상 밖 Unexpected", len(result["unexpected"]))],
-        created_at=now.isoformat())
+        created_at=now.isoformat(), checkpoint=describe_latest_checkpoint(), signed_line=signed_line())
     return reports.render_table_report(report)

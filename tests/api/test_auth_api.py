@@ -114,7 +114,9 @@ def test_error_format_everywhere(client, login):
 def test_health_and_readiness(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
     body = client.get("/readyz").get_json()
-    assert body["status"] == "ok" and body["checks"] == {"database": "ok", "directory": "ok"}
+    assert body["status"] == "ok" and body["checks"] == {
+        "database": "ok", "directory": "ok",
+        "signing": "unsigned: no FLEET_SIGNING_KEY is configured, PDFs and checkpoints are not signed"}
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "TRACE"])

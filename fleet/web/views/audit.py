@@ -10,6 +10,7 @@ from fleet.api.documents import send_pdf
 from fleet.db import write_intent
 from fleet.errors import FleetError, ValidationFailed
 from fleet.services import audit_reports, documents, events
+from fleet.services.signatures import check_pdf_signature, signing_key
 from fleet.web.views.common import all_centers, bp, page, refused
 
 # Which parameters each report takes (the same as the API's).
@@ -74,7 +75,9 @@ def audit_events(principal):
         refused(exc)
         error = exc.detail
     check = events.verify_chain() if request.args.get("verify") else None
+    checkpoints = events.list_checkpoints(limit=500).items  # the first page of them; the API has all
     return render_template("audit/events.html", events=result.items if result else [],
+                           checkpoints=checkpoints[-5:][::-1], signing=signing_key(),
                            next_cursor=result.next_cursor if result else None, filters=filters, check=check,
                            next_args={k: v for k, v in filters.items() if v},
                            head=events.head_hash(), error=error), (200 if result else 422)
@@ -87,9 +90,10 @@ def audit_verify(principal):
         return render_template("audit/verify.html", checked=False)
     upload = request.files.get("file")
     try:
-        document = documents.verify_pdf(upload.read() if upload else b"")
+        content = upload.read() if upload else b""
+        document = documents.verify_pdf(content)
     except FleetError as exc:
         status = refused(exc)
         return render_template("audit/verify.html", checked=False, error=exc.detail), status
-    return render_template("audit/verify.html", checked=True, document=document,
-                           filename=upload.filename if upload else "")
+    return render_template("audit/verify.html", checked=True, document=document, signature=check_pdf_signature(
+                           content), filename=upload.filename if upload else "")
