@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import signal
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from time import sleep
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy.exc import SQLAlchemyError
 
 from fleet.db import utcnow, writing
 from fleet.errors import FleetError
 from fleet.extensions import db
 from fleet.security import get_directory
-from fleet.services import backup, demo_data, directory_sync
+from fleet.services import backup, demo_data, directory_sync, mailer, reminders
 from fleet.services import requests as request_service
 from fleet.services.auth import Principal
 from fleet.services.clock import format_local, local_time, local_today, local_zone
@@ -223,3 +226,74 @@ def purge_personal_data_command(older_than: str, dry_run: bool, actor: str) -> N
     click.echo(f"{purged} closed request(s) {verb}: reason, notes and queue priority blanked.")
     if kept_open:
         click.echo(f"{kept_open} open request(s) from before {cutoff} keep theirs until they are closed.")
+
+
+# Notifications
+
+
+def _smtp_or_fail() -> mailer.SmtpSettings:
+    try:
+        return mailer.smtp_settings()
+    except mailer.MailNotConfigured as exc:
+        raise click.ClickException(f"{exc.detail} ({mailer.waiting_count()} message(s) waiting)") from exc
+
+
+def _queue_reminders(now: datetime) -> reminders.ReminderCounts:
+    with writing():
+        counts = reminders.queue_reminders(now)
+        db.session.commit()
+    return counts
+
+
+@fleet_cli.command("send-mail")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Send at most this many messages.")
+def send_mail_command(limit: int | None) -> None:
+    """Deliver the outbox once (for cron): every message that is due, then stop."""
+    result = mailer.deliver_pending(settings=_smtp_or_fail(), max_messages=limit)
+    click.echo(f"{result.sent} sent, {result.retried} to retry later, {result.failed} failed.")
+
+
+@fleet_cli.command("queue-reminders")
+def queue_reminders_command() -> None:
+    """Queue today's reminders and summary now (the worker does it by itself at FLEET_REMIND_AT)."""
+    counts = _queue_reminders(utcnow())
+    click.echo(f"{counts.day}: {counts.due_soon} due soon, {counts.overdue} overdue, {counts.summary} summary queued.")
+
+
+@fleet_cli.command("worker")
+@click.option("--once", is_flag=True, help="One round (reminders if due, then the outbox), then stop.")
+def worker_command(once: bool) -> None:
+    """Deliver the outbox until stopped (SIGTERM or Ctrl-C), and queue the day's reminders at FLEET_REMIND_AT."""
+    settings = _smtp_or_fail()
+    stopping = []
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.append(True))
+    schedule = reminders.ReminderSchedule()
+    poll = current_app.config["FLEET_MAIL_POLL_SECONDS"]
+    log = current_app.logger
+    log.info("mail worker: sending through %s:%s", settings.host, settings.port)
+    while not stopping:
+        handled = 0
+        try:
+            now = utcnow()
+            if schedule.due(now):
+                counts = _queue_reminders(now)
+                schedule.done(now)
+                log.info("mail worker: %s: %d reminder(s) queued", counts.day, counts.total)
+            result = mailer.deliver_pending(settings=settings)
+            handled = result.handled
+            if handled:
+                log.info("mail worker: %d sent, %d to retry, %d failed", result.sent, result.retried, result.failed)
+        except SQLAlchemyError as exc:  # the database restarting: keep the worker, try again after a pause
+            db.session.rollback()
+            log.warning("mail worker: database error, retrying: %s", exc)
+        finally:
+            db.session.remove()
+        if once:
+            break
+        if not handled:
+            for _ in range(int(poll * 10)):
+                if stopping:
+                    break
+                sleep(0.1)
+    click.echo("mail worker stopped.")

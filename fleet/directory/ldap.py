@@ -103,6 +103,14 @@ def _first(entry: Entry, attr: str) -> str | None:
     return values[0] if values else None
 
 
+def _language(value: str | None) -> str | None:
+    """RFC 2798's preferredLanguage (e.g. `en`, `en-US`, `ko;q=1`) as a two-letter code, or None."""
+    if not value:
+        return None
+    code = value.split(",")[0].split(";")[0].strip().lower()[:2]
+    return code if code.isalpha() else None
+
+
 def _quiet_unbind(conn: LDAPObject) -> None:
     """Close a connection we are giving up on; it may already be dead, which is fine."""
     try:
@@ -317,7 +325,8 @@ class LdapDirectory:
     # -- the Directory protocol --------------------------------------------------------
 
     def _attrs(self) -> list[str]:
-        return [self.uid_attr, self.name_attr, "cn", "employeeNumber", self.department_attr, "mail"]
+        return [self.uid_attr, self.name_attr, "cn", "employeeNumber", self.department_attr, "mail",
+                "preferredLanguage"]
 
     def _by_uid(self, uid: str) -> str:
         return f"({self.uid_attr}={ldap.filter.escape_filter_chars(uid)})"
@@ -334,6 +343,7 @@ class LdapDirectory:
             employee_number=_first(entry, "employeeNumber"),
             department=_first(entry, self.department_attr),
             email=_first(entry, "mail"),
+            language=_language(_first(entry, "preferredLanguage")),
             active=active,
             eligible=eligible,
             roles=roles,
