@@ -203,3 +203,47 @@ def test_the_smtp_url_forms(app):
     for bad in ("", "http://mail.example.kr", "smtp://"):
         with pytest.raises(mailer.MailNotConfigured):
             SmtpSettings.from_url(bad)
+
+
+def test_a_return_receipt_names_the_missing_accessories_and_attaches_the_return_form(app, client, it_headers, sink):
+    stock(app, "NB-001")
+    loan = api_hand_over(client, it_headers, "NB-001", EMPLOYEE).get_json()
+    returned = client.post(f"/api/v1/loans/{loan['id']}/return", headers=it_headers, json={
+        "condition": "good", "accessories_returned": ["charger"], "data_wiped": True}).get_json()
+    [event] = events(app, "loan.returned")
+    assert event["notification_id"] == outbox(app)[1].id
+    assert deliver(app, sink).sent == 2
+    receipt = next(m for m in sink.messages() if "반납 확인" in m["Subject"])
+    assert receipt["Subject"] == f"[대전광역시 유성구청] 장비 반납 확인: NB-001 ({loan['number']})"
+    text = receipt.get_body(("plain",)).get_content()
+    assert "다음 구성품이 반납되지 않았습니다: bag." in text and "반납되지 않은 구성품: bag" in text
+    pdf = pdf_of(receipt).get_content()
+    with app.app_context():
+        document = db.session.get(Document, returned["return_document"]["id"])
+        assert document.kind == "return_form" and document.sha256 == hashlib.sha256(pdf).hexdigest()
+
+
+def test_request_decisions_go_to_the_requester_only_with_the_note(app, client, login, it_headers, sink):
+    from tests.api.test_requests_api import _request
+
+    first = _request(client, login(EMPLOYEE), reason="pregnancy", note="출산 예정").get_json()["id"]
+    second = _request(client, login(ENGLISH)).get_json()["id"]
+    client.post(f"/api/v1/requests/{first}/reject", json={"note": "재고 없음"}, headers=it_headers)
+    client.post(f"/api/v1/requests/{second}/approve", json={"note": "Ready Monday"}, headers=it_headers)
+    stock(app, "NB-001")
+    api_hand_over(client, it_headers, "NB-001", ENGLISH, request_id=second)
+    assert [(n.kind, n.recipient_uid) for n in outbox(app)] == [
+        ("request_rejected", EMPLOYEE), ("request_approved", ENGLISH), ("request_fulfilled", ENGLISH),
+        ("handover_receipt", ENGLISH)]
+    assert events(app, "request.rejected")[0]["notification_id"] == outbox(app)[0].id
+    assert deliver(app, sink).sent == 4
+    by_subject = {m["Subject"]: m for m in sink.messages()}
+    rejected = by_subject[f"[대전광역시 유성구청] 장비 신청 #{first} 반려"]
+    assert rejected["To"].addresses[0].addr_spec == "emp1@example.kr"
+    text = rejected.get_body(("plain",)).get_content()
+    assert "IT 데스크 메모: 재고 없음" in text and "출산 예정" not in text and "임신" not in text
+    approved = by_subject[f"[대전광역시 유성구청] Your request #{second} was approved"]
+    assert "Note from the IT desk: Ready Monday" in approved.get_body(("plain",)).get_content()
+    assert f"[대전광역시 유성구청] Your request #{second} was fulfilled" in by_subject
+    for message in sink.messages():  # nobody else hears of a request's reason or note
+        assert "출산 예정" not in message.get_body(("plain",)).get_content()
