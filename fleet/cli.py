@@ -266,8 +266,18 @@ def worker_command(once: bool) -> None:
     """Deliver the outbox until stopped (SIGTERM or Ctrl-C), and queue the day's reminders at FLEET_REMIND_AT."""
     settings = _smtp_or_fail()
     stopping = []
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stopping.append(True))
+    previous = {signum: signal.signal(signum, lambda *_: stopping.append(True))
+                for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        _work(settings, stopping, once)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    click.echo("mail worker stopped.")
+
+
+def _work(settings: mailer.SmtpSettings, stopping: list, once: bool) -> None:
+    """Until a signal says stop: the day's reminders when due, then the outbox; a pause when it is empty."""
     schedule = reminders.ReminderSchedule()
     poll = current_app.config["FLEET_MAIL_POLL_SECONDS"]
     log = current_app.logger
@@ -296,4 +306,3 @@ def worker_command(once: bool) -> None:
                 if stopping:
                     break
                 sleep(0.1)
-    click.echo("mail worker stopped.")
