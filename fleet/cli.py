@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -281,6 +282,8 @@ def _work(settings: mailer.SmtpSettings, stopping: list, once: bool) -> None:
     schedule = reminders.ReminderSchedule()
     poll = current_app.config["FLEET_MAIL_POLL_SECONDS"]
     log = current_app.logger
+    if log.level == logging.NOTSET:  # a long-running worker says what it does (stderr, for journald or a log file)
+        log.setLevel(logging.INFO)
     log.info("mail worker: sending through %s:%s", settings.host, settings.port)
     while not stopping:
         handled = 0

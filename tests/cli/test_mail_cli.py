@@ -113,3 +113,24 @@ def test_the_worker_and_the_reminder_command_run(app, command, sink, monkeypatch
         assert "0 due soon, 0 overdue" in result.output
     else:
         assert "mail worker stopped" in result.output and len(sink.received) == 1
+
+
+def test_the_demo_mail_sink_keeps_each_message_as_a_file(app, tmp_path):
+    from demo import mailsink
+    from fleet.services.mailer import SmtpSettings, deliver_pending
+    from tests.support.server import free_port
+
+    port = free_port()
+    controller = mailsink.start(tmp_path / "mail", port)
+    try:
+        stock(app, "NB-001")
+        with app.app_context():
+            hand_over(get_directory(), HandoverOrder("NB-001", EMPLOYEE), IT_PRINCIPAL)
+            db.session.commit()
+            assert deliver_pending(settings=SmtpSettings.from_url(f"smtp://127.0.0.1:{port}")).sent == 1
+    finally:
+        controller.stop()
+    assert sorted(p.name for p in (tmp_path / "mail").iterdir()) == ["0001-handover_receipt.eml",
+                                                                      "0001-handover_receipt.txt"]
+    text = (tmp_path / "mail" / "0001-handover_receipt.txt").read_text(encoding="utf-8")
+    assert "Subject: [대전광역시 유성구청] 장비 인수증: NB-001" in text and "이지은님" in text
