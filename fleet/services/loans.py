@@ -4,7 +4,8 @@ Rules enforced here:
 - the assignee is checked against the directory at the moment of hand-over, never a cache;
 - an asset is on at most one open loan: a conditional UPDATE on the asset plus a unique
   partial index on loans, so the database refuses a second one even across processes;
-- every change appends an event in the same transaction;
+- every change appends an event in the same transaction, and queues its receipt in the e-mail outbox
+  (one INSERT, named in the event), so a rolled-back hand-over or return mails nobody;
 - the handover and return forms are registered at once and rendered when first asked
   for, deterministically from the stored loan, so a hand-over never waits for a PDF.
 """

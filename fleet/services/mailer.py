@@ -311,29 +311,37 @@ class PassResult:
         return self.sent + self.retried + self.failed
 
 
+def _compose(notification: Notification) -> Prepared | TemporaryFailure | PermanentFailure:
+    try:
+        return compose(notification)
+    except (TemporaryFailure, PermanentFailure) as failure:
+        return failure
+
+
 def _prepare(notification_id: int, compose_it: bool = True
              ) -> tuple[Claimed, Prepared | TemporaryFailure | PermanentFailure | None]:
     """Load and compose one claimed message, in a read-only transaction: the directory look-up and the
     rendering hold no write lock (SQLite has one). A form not yet rendered is rendered and registered
     first, in a short write of its own."""
+    outcome: Prepared | TemporaryFailure | PermanentFailure | None = None
     with reading():
         notification = db.session.get(Notification, notification_id)
         claimed = Claimed.of(notification)
         document_id = notification.document_id if compose_it else None
         unrendered = document_id is not None and db.session.execute(
             select(Document.sha256).where(Document.id == document_id)).scalar_one_or_none() is None
-        db.session.rollback()
+        try:
+            if compose_it and not unrendered:
+                outcome = _compose(notification)
+        finally:
+            db.session.rollback()
     if unrendered:
         with writing():
             ensure_rendered(db.session.get(Document, document_id))
             db.session.commit()
-    outcome: Prepared | TemporaryFailure | PermanentFailure | None = None
-    if compose_it:
         with reading():
             try:
-                outcome = compose(db.session.get(Notification, notification_id))
-            except (TemporaryFailure, PermanentFailure) as failure:
-                outcome = failure
+                outcome = _compose(db.session.get(Notification, notification_id))
             finally:
                 db.session.rollback()
     return claimed, outcome
