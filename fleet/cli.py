@@ -293,7 +293,8 @@ def _work(settings: mailer.SmtpSettings, stopping: list, once: bool) -> None:
                 counts = _queue_reminders(now)
                 schedule.done(now)
                 log.info("mail worker: %s: %d reminder(s) queued", counts.day, counts.total)
-            result = mailer.deliver_pending(settings=settings)
+            # A hundred at a time, so that a stop signal is heard between them even with a long queue.
+            result = mailer.deliver_pending(settings=settings, max_messages=100)
             handled = result.handled
             if handled:
                 log.info("mail worker: %d sent, %d to retry, %d failed", result.sent, result.retried, result.failed)
