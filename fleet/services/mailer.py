@@ -158,7 +158,15 @@ def _from_address() -> Address:
 
 
 def _address(name: str | None, address: str) -> Address:
-    return Address(display_name=name or "", addr_spec=address)
+    """An address as the directory gave it, Korean local parts included (RFC 6532: sent where the server offers
+    SMTPUTF8); PermanentFailure for what is no address at all."""
+    username, at, domain = address.strip().rpartition("@")
+    if not at or not username or not domain or any(c.isspace() or c in '<>(),;:"[]\\' for c in address.strip()):
+        raise PermanentFailure(f"{address!r} is not an e-mail address.")
+    try:
+        return Address(display_name=name or "", username=username, domain=domain)
+    except (ValueError, TypeError) as exc:
+        raise PermanentFailure(f"{address!r} is not an e-mail address: {exc}") from exc
 
 
 @dataclass
@@ -203,10 +211,10 @@ def compose(notification: Notification) -> Prepared:
     msg["Subject"] = content.subject
     msg["From"] = sender
     msg["To"] = _address(name, address)
-    recipients = [address]
+    recipients = [address.strip()]
     if notification.cc_address:
-        msg["Cc"] = notification.cc_address
-        recipients.append(notification.cc_address)
+        msg["Cc"] = _address(None, notification.cc_address)
+        recipients.append(notification.cc_address.strip())
     msg["Date"] = format_datetime(local_time(notification.created_at))
     mid = message_id(notification, sender.domain or "localhost")
     msg["Message-ID"] = mid

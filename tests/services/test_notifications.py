@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import hashlib
 import json
 import ssl
@@ -247,3 +249,44 @@ def test_request_decisions_go_to_the_requester_only_with_the_note(app, client, l
     assert f"[대전광역시 유성구청] Your request #{second} was fulfilled" in by_subject
     for message in sink.messages():  # nobody else hears of a request's reason or note
         assert "출산 예정" not in message.get_body(("plain",)).get_content()
+
+
+def test_a_korean_address_goes_out_with_smtputf8_or_fails_clearly_without_it(app, client, it_headers):
+    """RFC 6532: a non-ASCII address is sent as UTF-8 where the server offers SMTPUTF8, refused for good elsewhere."""
+    stock(app, "NB-001", "NB-002")
+    for tag in ("NB-001", "NB-002"):
+        api_hand_over(client, it_headers, tag, EMPLOYEE)
+    with app.app_context():
+        db.session.execute(db.update(Notification).values(to_address="이지은@example.kr"))
+        db.session.commit()
+    plain = SmtpSink().start()
+    try:
+        assert deliver(app, plain, max_messages=1).failed == 1
+    finally:
+        plain.stop()
+    assert "cannot take this message" in outbox(app)[0].last_error
+    utf8 = SmtpSink(smtputf8=True).start()
+    try:
+        assert deliver(app, utf8).sent == 1
+        [received] = utf8.received
+        assert received.rcpt_tos == ["이지은@example.kr"]
+        # RFC 6532: the headers travel as raw UTF-8 (the stdlib's byte parser would keep them as escapes)
+        message = email.message_from_string(received.content.decode("utf-8"), policy=email.policy.default)
+        assert message["To"].addresses[0].addr_spec == "이지은@example.kr"
+        assert message["Subject"].startswith("[대전광역시 유성구청] 장비 인수증: NB-002")
+    finally:
+        utf8.stop()
+
+
+def test_a_malformed_address_fails_that_message_only(app, client, it_headers, sink):
+    stock(app, "NB-001", "NB-002")
+    api_hand_over(client, it_headers, "NB-001", EMPLOYEE)
+    api_hand_over(client, it_headers, "NB-002", EMPLOYEE2)
+    with app.app_context():
+        first = db.session.execute(db.select(Notification).order_by(Notification.id)).scalars().first()
+        first.to_address = "emp1 at example.kr"
+        db.session.commit()
+    result = deliver(app, sink)
+    assert (result.sent, result.failed) == (1, 1)
+    failed, sent = outbox(app)
+    assert failed.last_error == "'emp1 at example.kr' is not an e-mail address." and sent.status == "sent"

@@ -40,7 +40,8 @@ class _Handler:
         answer = self.sink.refuse.get(address)
         if answer:
             return answer
-        envelope.rcpt_tos.append(address)
+        # aiosmtpd hands a UTF-8 address (SMTPUTF8) over with surrogate escapes: give it back as text.
+        envelope.rcpt_tos.append(address.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
@@ -52,7 +53,8 @@ class _Handler:
 
 
 class SmtpSink:
-    def __init__(self, *, tls_context=None, credentials: tuple[str, str] | None = None, hostname: str = "127.0.0.1"):
+    def __init__(self, *, tls_context=None, credentials: tuple[str, str] | None = None, hostname: str = "127.0.0.1",
+                 smtputf8: bool = False):
         self.port = free_port()
         self.hostname = hostname
         self.tls_context = tls_context
@@ -63,6 +65,7 @@ class SmtpSink:
         self.lock = threading.Lock()
         self.controller: Controller | None = None
         self.logins: list[str] = []
+        self.smtputf8 = smtputf8
 
     @property
     def url(self) -> str:
@@ -79,7 +82,7 @@ class SmtpSink:
         return AuthResult(success=False, handled=False)
 
     def start(self) -> SmtpSink:
-        kwargs = {}
+        kwargs = {"enable_SMTPUTF8": self.smtputf8}
         if self.tls_context is not None:
             kwargs.update(tls_context=self.tls_context, require_starttls=True)
         if self.credentials:
