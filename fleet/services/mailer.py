@@ -241,10 +241,28 @@ def _claimable(now: datetime):
                and_(Notification.status == "sending", Notification.lease_until < now))
 
 
+def _give_up_on_abandoned(now: datetime) -> None:
+    """A message whose senders died with it FLEET_MAIL_MAX_ATTEMPTS times fails, rather than stopping every
+    sender in turn (a message that crashes the sender would otherwise come back forever)."""
+    query = select(Notification).where(Notification.status == "sending", Notification.lease_until < now,
+                                       Notification.attempts >= current_app.config["FLEET_MAIL_MAX_ATTEMPTS"])
+    if db.session.connection().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    for notification in db.session.execute(query.limit(100)).scalars():
+        notification.status, notification.lease_until = "failed", None
+        notification.last_error = f"Given up after {notification.attempts} attempts: the sender stopped while " \
+                                  "sending it each time."
+        db.session.flush()
+        append_event(SENDER, "notification.failed", "notification", notification.id, at=now, after={
+            "kind": notification.kind, "recipient": notification.recipient_uid or IT_DESK,
+            "attempts": notification.attempts, "permanent": False})
+
+
 def claim(limit: int, now: datetime) -> list[int]:
     """Take up to `limit` due messages for this sender, in one short transaction."""
     lease = timedelta(seconds=current_app.config["FLEET_MAIL_LEASE_SECONDS"])
     with writing():
+        _give_up_on_abandoned(now)
         query = select(Notification.id).where(_claimable(now)).order_by(Notification.id).limit(limit)
         if db.session.connection().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)

@@ -290,3 +290,16 @@ def test_a_malformed_address_fails_that_message_only(app, client, it_headers, si
     assert (result.sent, result.failed) == (1, 1)
     failed, sent = outbox(app)
     assert failed.last_error == "'emp1 at example.kr' is not an e-mail address." and sent.status == "sent"
+
+
+def test_a_message_its_senders_died_with_too_often_fails_instead_of_coming_back(app, client, it_headers, sink):
+    stock(app, "NB-001")
+    api_hand_over(client, it_headers, "NB-001", EMPLOYEE)
+    with app.app_context():
+        db.session.execute(db.update(Notification).values(status="sending", attempts=8,
+                                                          lease_until=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+    assert deliver(app, sink).handled == 0 and sink.received == []
+    [row] = outbox(app)
+    assert row.status == "failed" and row.last_error.startswith("Given up after 8 attempts")
+    assert events(app, "notification.failed")[0]["after"]["permanent"] is False
