@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 from bench import directory as bench_directory
-from bench import scale
+from bench import mail, scale
 from tests.support.clock import fleet_today
 from tests.support.postgres import PostgresCluster
 from tests.support.server import GunicornServer
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=8, help="concurrent clients for the throughput runs")
     parser.add_argument("--seconds", type=float, default=None, help="length of each throughput run")
     parser.add_argument("--only", default="",
-                        help="comma-separated: handover,forms,signing,reads,report,chain,export,ldap")
+                        help="comma-separated: handover,forms,signing,reads,report,chain,export,ldap,mail")
     args = parser.parse_args(argv)
     args.seconds = args.seconds or (8 if args.quick else 20)
     only = set(filter(None, args.only.split(",")))
@@ -213,11 +213,18 @@ def main(argv: list[str] | None = None) -> int:
             sizes = (1_000, 10_000, 100_000) if not args.quick else (1_000, 10_000, 30_000)
             events = (10_000, 1_000_000) if not args.quick else (10_000, 100_000)
             scale.read_scale(record, ldap, sizes=sizes, event_counts=events)
+        if wanted("mail"):
+            print("mail delivery:", flush=True)
+            tmp = tempfile.mkdtemp(prefix="fleet-bench-mail-")
+            mail.mail_throughput(record, "sqlite", f"sqlite:///{tmp}/fleet.sqlite", 500 if args.quick else 2000)
+            cluster = cluster or PostgresCluster().start()
+            mail.mail_throughput(record, "postgresql", cluster.create_database("fleet_bench_mail"),
+                                 500 if args.quick else 2000)
         if wanted("handover"):
             print("hand-over throughput:", flush=True)
             tmp = tempfile.mkdtemp(prefix="fleet-bench-db-")
             handover_throughput("sqlite", f"sqlite:///{tmp}/fleet.sqlite", ldap, args)
-            cluster = PostgresCluster().start()
+            cluster = cluster or PostgresCluster().start()
             handover_throughput("postgresql", cluster.create_database("fleet_bench"), ldap, args)
     finally:
         if cluster:

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+import signal
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from time import sleep
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy.exc import SQLAlchemyError
 
 from fleet import signing
 from fleet.db import utcnow, writing
 from fleet.errors import FleetError
 from fleet.extensions import db
 from fleet.security import get_directory
-from fleet.services import backup, demo_data, directory_sync
+from fleet.services import backup, demo_data, directory_sync, mailer, reminders
 from fleet.services import events as event_service
 from fleet.services import requests as request_service
 from fleet.services.auth import Principal
@@ -280,3 +284,84 @@ def checkpoint_command() -> None:
             return
         click.echo(f"Signed checkpoint at event {checkpoint.seq}: {checkpoint.head_hash} "
                    f"({format_local(checkpoint.at)}).")
+# Notifications
+
+
+def _smtp_or_fail() -> mailer.SmtpSettings:
+    try:
+        return mailer.smtp_settings()
+    except mailer.MailNotConfigured as exc:
+        raise click.ClickException(f"{exc.detail} ({mailer.waiting_count()} message(s) waiting)") from exc
+
+
+def _queue_reminders(now: datetime) -> reminders.ReminderCounts:
+    with writing():
+        counts = reminders.queue_reminders(now)
+        db.session.commit()
+    return counts
+
+
+@fleet_cli.command("send-mail")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Send at most this many messages.")
+def send_mail_command(limit: int | None) -> None:
+    """Deliver the outbox once (for cron): every message that is due, then stop."""
+    result = mailer.deliver_pending(settings=_smtp_or_fail(), max_messages=limit)
+    click.echo(f"{result.sent} sent, {result.retried} to retry later, {result.failed} failed.")
+
+
+@fleet_cli.command("queue-reminders")
+def queue_reminders_command() -> None:
+    """Queue today's reminders and summary now (the worker does it by itself at FLEET_REMIND_AT)."""
+    counts = _queue_reminders(utcnow())
+    click.echo(f"{counts.day}: {counts.due_soon} due soon, {counts.overdue} overdue, {counts.summary} summary queued.")
+
+
+@fleet_cli.command("worker")
+@click.option("--once", is_flag=True, help="One round (reminders if due, then the outbox), then stop.")
+def worker_command(once: bool) -> None:
+    """Deliver the outbox until stopped (SIGTERM or Ctrl-C), and queue the day's reminders at FLEET_REMIND_AT."""
+    settings = _smtp_or_fail()
+    stopping = []
+    previous = {signum: signal.signal(signum, lambda *_: stopping.append(True))
+                for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        _work(settings, stopping, once)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    click.echo("mail worker stopped.")
+
+
+def _work(settings: mailer.SmtpSettings, stopping: list, once: bool) -> None:
+    """Until a signal says stop: the day's reminders when due, then the outbox; a pause when it is empty."""
+    schedule = reminders.ReminderSchedule()
+    poll = current_app.config["FLEET_MAIL_POLL_SECONDS"]
+    log = current_app.logger
+    if log.level == logging.NOTSET:  # a long-running worker says what it does (stderr, for journald or a log file)
+        log.setLevel(logging.INFO)
+    log.info("mail worker: sending through %s:%s", settings.host, settings.port)
+    while not stopping:
+        handled = 0
+        try:
+            now = utcnow()
+            if schedule.due(now):
+                counts = _queue_reminders(now)
+                schedule.done(now)
+                log.info("mail worker: %s: %d reminder(s) queued", counts.day, counts.total)
+            # A hundred at a time, so that a stop signal is heard between them even with a long queue.
+            result = mailer.deliver_pending(settings=settings, max_messages=100)
+            handled = result.handled
+            if handled:
+                log.info("mail worker: %d sent, %d to retry, %d failed", result.sent, result.retried, result.failed)
+        except SQLAlchemyError as exc:  # the database restarting: keep the worker, try again after a pause
+            db.session.rollback()
+            log.warning("mail worker: database error, retrying: %s", exc)
+        finally:
+            db.session.remove()
+        if once:
+            break
+        if not handled:
+            for _ in range(int(poll * 10)):
+                if stopping:
+                    break
+                sleep(0.1)

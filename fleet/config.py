@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+from datetime import time
 from pathlib import Path
 
 from flask import Config
@@ -48,6 +49,20 @@ DEFAULTS: dict[str, str] = {
     "FLEET_SIGNING_CERT": "",
     "FLEET_SIGNING_PASSWORD": "",
     "FLEET_CHECKPOINT_EVENTS": "1000",
+    # Notifications (README, "Notifications by e-mail")
+    "FLEET_SMTP_URL": "",
+    "FLEET_SMTP_CA_FILE": "",
+    "FLEET_SMTP_TIMEOUT": "15",
+    "FLEET_MAIL_FROM": "fleet@localhost",
+    "FLEET_MAIL_IT_DESK": "",
+    "FLEET_REMIND_DAYS": "7,1",
+    "FLEET_OVERDUE_EVERY_DAYS": "7",
+    "FLEET_REMIND_AT": "09:00",
+    "FLEET_SUMMARY_WEEKDAY": "1",
+    "FLEET_MAIL_MAX_ATTEMPTS": "8",
+    "FLEET_MAIL_RETRY_SECONDS": "60",
+    "FLEET_MAIL_LEASE_SECONDS": "300",
+    "FLEET_MAIL_POLL_SECONDS": "5",
 }
 
 
@@ -79,6 +94,7 @@ def load_settings(instance_path: str, overrides: dict | None = None) -> dict:
     settings["FLEET_CHECKPOINT_EVENTS"] = int(settings["FLEET_CHECKPOINT_EVENTS"])
     if settings["FLEET_CHECKPOINT_EVENTS"] < 1:
         raise RuntimeError("FLEET_CHECKPOINT_EVENTS must be 1 or more")
+    _mail_settings(settings)
     settings.update(
         API_TITLE="Fleet",
         API_VERSION="v1",
@@ -125,6 +141,24 @@ def development_secret(instance_path: str) -> str:
     if len(secret) < 32:
         raise RuntimeError(f"{path} holds no usable secret key (32 characters at least); delete it to make a new one")
     return secret
+def _mail_settings(settings: dict) -> None:
+    """Numbers and lists of the notification settings; a bad value stops the start with its name."""
+    try:
+        days = settings["FLEET_REMIND_DAYS"]
+        days = days.split(",") if isinstance(days, str) else days
+        settings["FLEET_REMIND_DAYS"] = sorted({int(d) for d in days if str(d).strip()}, reverse=True)
+        for name in ("FLEET_OVERDUE_EVERY_DAYS", "FLEET_SUMMARY_WEEKDAY", "FLEET_MAIL_MAX_ATTEMPTS"):
+            settings[name] = int(settings[name])
+        for name in ("FLEET_SMTP_TIMEOUT", "FLEET_MAIL_RETRY_SECONDS", "FLEET_MAIL_LEASE_SECONDS",
+                     "FLEET_MAIL_POLL_SECONDS"):
+            settings[name] = float(settings[name])
+        if not isinstance(settings["FLEET_REMIND_AT"], time):
+            hours, _, minutes = str(settings["FLEET_REMIND_AT"]).partition(":")
+            settings["FLEET_REMIND_AT"] = time(int(hours), int(minutes or 0))
+    except ValueError as exc:
+        raise RuntimeError(f"A notification setting is not valid: {exc}") from exc
+    if settings["FLEET_OVERDUE_EVERY_DAYS"] < 1 or not 1 <= settings["FLEET_SUMMARY_WEEKDAY"] <= 7:
+        raise RuntimeError("FLEET_OVERDUE_EVERY_DAYS must be at least 1 and FLEET_SUMMARY_WEEKDAY 1 (Monday) to 7")
 
 
 def _engine_options(url: str) -> dict:

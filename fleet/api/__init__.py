@@ -19,6 +19,7 @@ from fleet.api import (
     health,
     labels,
     loans,
+    notifications,
     people,
     reports,
     requests,
@@ -28,7 +29,7 @@ from fleet.schemas.common import ProblemSchema
 
 PROBLEM_JSON = "application/problem+json"
 BLUEPRINTS = (health, auth, people, centers, assets, requests, loans, events, directory_sync, documents, reports,
-              stocktakes, labels)
+              stocktakes, labels, notifications)
 
 
 class Api(SmorestApi):

@@ -21,6 +21,7 @@ class Person:
     employee_number: str | None = None
     department: str | None = None
     email: str | None = None
+    language: str | None = None  # preferredLanguage, e.g. "en"; None: the default (Korean)
     active: bool = True
     eligible: bool = False
     roles: frozenset[str] = field(default_factory=frozenset)

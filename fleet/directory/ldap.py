@@ -140,6 +140,12 @@ def _naming_context(dn: str) -> str:
         return dn
     tail = [p for p in parts if p.lower().startswith("dc=")]
     return ",".join(tail) if tail else dn
+def _language(value: str | None) -> str | None:
+    """RFC 2798's preferredLanguage (e.g. `en`, `en-US`, `ko;q=1`) as a two-letter code, or None."""
+    if not value:
+        return None
+    code = value.split(",")[0].split(";")[0].strip().lower()[:2]
+    return code if code.isalpha() else None
 
 
 def _quiet_unbind(conn: LDAPObject) -> None:
@@ -658,7 +664,7 @@ class LdapDirectory:
 
     def _attrs(self) -> list[str]:
         return list(dict.fromkeys([self.uid_attr, self.name_attr, "cn", self.employee_number_attr,
-                                   self.department_attr, "mail", "primaryGroupID"]))
+                                   self.department_attr, "mail", "primaryGroupID", "preferredLanguage"]))
 
     def _by_uid(self, uid: str) -> str:
         return f"({self.uid_attr}={ldap.filter.escape_filter_chars(uid)})"
@@ -683,6 +689,7 @@ class LdapDirectory:
             employee_number=_first(entry, self.employee_number_attr),
             department=_first(entry, self.department_attr),
             email=_first(entry, "mail"),
+            language=_language(_first(entry, "preferredLanguage")),
             active=active,
             eligible=eligible,
             roles=roles,

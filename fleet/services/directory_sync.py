@@ -11,6 +11,7 @@ from fleet.db import utcnow
 from fleet.directory.base import Directory
 from fleet.extensions import db
 from fleet.models import LeaverFinding, Loan
+from fleet.services import notifications
 from fleet.services.events import append_event
 
 BATCH = 500
@@ -41,6 +42,7 @@ def sync_directory(directory: Directory, actor: str, *, progress: Callable[[int,
         progress(0, 0)
     flagged = set(db.session.execute(
         select(LeaverFinding.loan_id).where(LeaverFinding.resolved_at.is_(None))).scalars())
+    new_findings: list[int] = []
     if verdicts:
         loans = db.session.execute(
             select(Loan).where(Loan.status == "active", Loan.assignee_uid.in_(list(verdicts))).order_by(Loan.id)
@@ -55,6 +57,10 @@ def sync_directory(directory: Directory, actor: str, *, progress: Callable[[int,
             append_event(actor, "directory.leaver_found", "loan", loan.id, at=now, after={
                 "uid": loan.assignee_uid, "reason": finding.reason, "asset_tag": loan.asset.asset_tag,
                 "finding_id": finding.id})
+            new_findings.append(finding.id)
+    if new_findings:
+        # The IT desk hears of new leavers once, when the sync finds them.
+        notifications.queue_for_it_desk("leavers", now=now, data={"finding_ids": new_findings}, actor=actor)
     db.session.flush()
     return list_open_leavers()
 

@@ -4,7 +4,8 @@ Rules enforced here:
 - the assignee is checked against the directory at the moment of hand-over, never a cache;
 - an asset is on at most one open loan: a conditional UPDATE on the asset plus a unique
   partial index on loans, so the database refuses a second one even across processes;
-- every change appends an event in the same transaction;
+- every change appends an event in the same transaction, and queues its receipt in the e-mail outbox
+  (one INSERT, named in the event), so a rolled-back hand-over or return mails nobody;
 - the handover and return forms are registered at once and rendered when first asked
   for, deterministically from the stored loan, so a hand-over never waits for a PDF.
 """
@@ -25,6 +26,7 @@ from fleet.errors import Conflict, NotFound, RuleViolation, ValidationFailed
 from fleet.extensions import db
 from fleet.models import Asset, Center, Document, LeaverFinding, Loan, LoanBatch, LoanRequest
 from fleet.models.loan import parse_loan_number
+from fleet.services import notifications
 from fleet.services import requests as request_service
 from fleet.services.auth import Principal
 from fleet.services.clock import local_today
@@ -159,12 +161,16 @@ def _hand_over_one(person: Person, order: HandoverOrder, actor: Principal, now: 
                              "new_filename": f"handover-{loan.number}.pdf"})
     if request is not None:
         request_service.mark_fulfilled(request, loan_id=loan.id, assignee_uid=person.uid, category=asset.category,
-                                       actor=actor.uid)
+                                       actor=actor.uid, now=now)
+    # The receipt is decided here, in the hand-over's transaction; a batch's form lists other people, so a
+    # batch loan's receipt goes without it.
+    notification_id = notifications.queue_for_person("handover_receipt", person, now=now, data={"loan_id": loan.id},
+                                                     document_id=document_id)
     append_event(actor.uid, "loan.handed_over", "loan", loan.id, at=now, after={
         "number": loan.number, "asset_tag": asset.asset_tag, "asset_status": {"before": "in_stock", "after": "on_loan"},
         "assignee": person.uid, "due_date": due, "request_id": order.request_id,
         "batch_id": batch.id if batch else None, "accessories": accessories,
-    })
+    }, extra={"notification_id": notification_id})
     return loan
 
 
@@ -273,11 +279,14 @@ def take_back(loan: Loan, actor: Principal, *, condition: str, accessories_retur
     _move_asset(loan.asset, "on_loan", new_status, now)
     _resolve_leaver_findings(loan, now)
     missing = [a for a in handed if a not in accessories_returned]
+    notification_id = notifications.queue_for_uid("return_receipt", loan.assignee_uid, now=now,
+                                                  data={"loan_id": loan.id}, name=loan.assignee_name,
+                                                  address=loan.assignee_email, document_id=document_id)
     append_event(actor.uid, "loan.returned", "loan", loan.id, at=now, before={"status": "active"}, after={
         "status": "returned", "asset_tag": loan.asset.asset_tag,
         "asset_status": {"before": "on_loan", "after": new_status}, "condition": condition,
         "accessories_missing": missing, "data_wiped": data_wiped, "days_overdue": days_overdue(loan, now),
-    })
+    }, extra={"notification_id": notification_id})
     return loan
 
 

@@ -25,6 +25,7 @@ from fleet.directory.base import Directory
 from fleet.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
 from fleet.extensions import db
 from fleet.models import CATEGORIES, OPEN_REQUEST_STATUSES, REASONS, REQUEST_STATUSES, Center, LoanRequest
+from fleet.services import notifications
 from fleet.services.auth import Principal
 from fleet.services.clock import local_today, local_zone
 from fleet.services.events import append_event
@@ -141,7 +142,8 @@ def create_request(directory: Directory, principal: Principal, *, reason: str, n
 
 
 def _move(req: LoanRequest, actor: str, *, from_statuses: tuple[str, ...], to_status: str, action: str,
-          values: dict, now: datetime, extra: dict | None = None, error_field: str = "status") -> LoanRequest:
+          values: dict, now: datetime, extra: dict | None = None, error_field: str = "status",
+          notify: str | None = None) -> LoanRequest:
     """Move the request only if its status is still one of `from_statuses` (one winner under concurrency).
 
     One conditional UPDATE per allowed status, so the event knows exactly which status it left.
@@ -158,34 +160,39 @@ def _move(req: LoanRequest, actor: str, *, from_statuses: tuple[str, ...], to_st
     if before is None:
         raise Conflict(f"Request {req.id} is {req.status}; it cannot become {to_status}.", code="request-status",
                        errors={error_field: [f"The request is {req.status}."]})
+    event_extra = None
+    if notify:
+        # To the requester only: the mail carries the decision note, read from the request when it is sent.
+        event_extra = {"notification_id": notifications.queue_for_uid(
+            notify, req.requester_uid, now=now, name=req.requester_name, data={"request_id": req.id})}
     append_event(actor, action, "request", req.id, at=now, before={"status": before},
-                 after={**_public(req), **(extra or {})})
+                 after={**_public(req), **(extra or {})}, extra=event_extra)
     return req
 
 
 def _decide(req: LoanRequest, actor: Principal, *, from_statuses: tuple[str, ...], to_status: str, action: str,
-            note: str | None, now: datetime | None) -> LoanRequest:
+            note: str | None, now: datetime | None, notify: str | None = None) -> LoanRequest:
     """A decision by a person: who, when and their note go on the request (never into the event)."""
     if note is not None and len(note) > NOTE_MAX:
         raise ValidationFailed("Some fields are not valid; see errors.",
                                errors={"note": [f"Longer than maximum length {NOTE_MAX}."]})
     now = now or utcnow()
     return _move(req, actor.uid, from_statuses=from_statuses, to_status=to_status, action=action, now=now,
-                 values={"decided_by": actor.uid, "decided_at": now, "decision_note": note})
+                 values={"decided_by": actor.uid, "decided_at": now, "decision_note": note}, notify=notify)
 
 
 def approve_request(req: LoanRequest, actor: Principal, note: str | None = None,
                     now: datetime | None = None) -> LoanRequest:
     """Only a pending request can be approved (Conflict naming its status otherwise)."""
     return _decide(req, actor, from_statuses=("pending",), to_status="approved", action="request.approved",
-                   note=note, now=now)
+                   note=note, now=now, notify="request_approved")
 
 
 def reject_request(req: LoanRequest, actor: Principal, note: str | None = None,
                    now: datetime | None = None) -> LoanRequest:
     """Only a pending request can be rejected (Conflict naming its status otherwise)."""
     return _decide(req, actor, from_statuses=("pending",), to_status="rejected", action="request.rejected",
-                   note=note, now=now)
+                   note=note, now=now, notify="request_rejected")
 
 
 def cancel_request(req: LoanRequest, actor: Principal, note: str | None = None,
@@ -217,7 +224,8 @@ def mark_fulfilled(req: LoanRequest, *, loan_id: int, assignee_uid: str, categor
         raise RuleViolation(f"Request {req.id} is for a {req.category}, not a {category}.",
                             errors={"request_id": [f"The request is for a {req.category}."]})
     _move(req, actor, from_statuses=OPEN_REQUEST_STATUSES, to_status="fulfilled", action="request.fulfilled",
-          values={}, now=now or utcnow(), extra={"loan_id": loan_id}, error_field="request_id")
+          values={}, now=now or utcnow(), extra={"loan_id": loan_id}, error_field="request_id",
+          notify="request_fulfilled")
 
 
 # Reading

@@ -109,6 +109,9 @@ TEMPLATES = (
     N_("These were not handed over with the loan: %(names)s."),
     N_("Say why the device is lost."),
     N_("There is no loan %(ref)s."),
+    # notifications
+    N_("Notification %(id)s is %(status)s; only a failed one can be retried."),
+    N_("There is no notification %(id)s."),
     # requests
     N_("%(name)s already has an open request for a %(category)s; cancel it first."),
     N_("Request %(id)s is %(status)s; it cannot become %(new)s."),
@@ -160,6 +163,12 @@ VALUES = {
     "emergency": N_("Emergency"), "pregnancy": N_("Pregnancy"), "childcare": N_("Childcare"),
     "remote_work": N_("Remote work"), "business_trip": N_("Business trip"),
     "good": N_("Good"), "damaged": N_("Damaged"),
+    # e-mails in the outbox: their kinds and statuses
+    "handover_receipt": N_("Handover receipt"), "return_receipt": N_("Return receipt"), "due_soon": N_("Due soon"),
+    "overdue": N_("Overdue reminder"), "request_approved": N_("Request approved"),
+    "request_rejected": N_("Request rejected"), "request_fulfilled": N_("Request fulfilled"),
+    "leavers": N_("Leavers found"), "weekly_summary": N_("Weekly summary"),
+    "queued": N_("Queued"), "sending": N_("Sending"), "sent": N_("Sent"), "failed": N_("Failed"),
 }
 
 

@@ -21,6 +21,7 @@ ANY_ROLE = {
     ("post", "/api/v1/requests/{request_id}/cancel"),
     ("get", "/api/v1/loans"), ("get", "/api/v1/loans/{loan_ref}"),
     ("get", "/api/v1/documents/{document_id}"), ("get", "/api/v1/documents/{document_id}.pdf"),
+    ("get", "/api/v1/notifications"),
 }
 IT_ONLY_READS = {("get", "/api/v1/labels.pdf")}
 

@@ -13,7 +13,9 @@ What the schema makes checkable:
 - documents: every loan names its forms; every form row names a loan or batch that exists
   and points back at it (a form reserved by a transaction that never committed would not);
 - requests: fulfilled ⇔ a loan names the request;
-- stocktakes: one scan event per scan row, a closing event per closed stocktake.
+- stocktakes: one scan event per scan row, a closing event per closed stocktake;
+- notifications: every hand-over, return and request decision names the message it queued, and every
+  message is named by the event of the change that queued it (a rolled-back change left none behind).
 """
 
 from __future__ import annotations
@@ -178,9 +180,32 @@ def stocktakes_have_their_events() -> Check:
                   f"{sum(scans.values())} scans in {len(scans)} stocktakes, {len(closed)} closed")
 
 
+NOTIFYING_ACTIONS = {"loan.handed_over": "handover_receipt", "loan.returned": "return_receipt",
+                     "request.approved": "request_approved", "request.rejected": "request_rejected",
+                     "request.fulfilled": "request_fulfilled"}
+
+
+def notifications_match_their_events() -> Check:
+    kinds = {nid: kind for nid, kind in _rows("SELECT id, kind FROM notifications")}
+    named: Counter = Counter()
+    wrong = []
+    for action, data in _rows("SELECT action, data FROM events WHERE action IN ("
+                              + ", ".join(f"'{a}'" for a in NOTIFYING_ACTIONS) + ") ORDER BY seq"):
+        nid = json.loads(data).get("notification_id")
+        if kinds.get(nid) != NOTIFYING_ACTIONS[action]:
+            wrong.append(f"{action} names notification {nid} ({kinds.get(nid)})")
+        named[nid] += 1
+    for nid, kind in _rows("SELECT id, kind FROM notifications WHERE kind IN ("
+                           + ", ".join(f"'{k}'" for k in NOTIFYING_ACTIONS.values()) + ")"):
+        if named[nid] != 1:
+            wrong.append(f"notification {nid} ({kind}) is named by {named[nid]} events")
+    return _check("every change's notification was queued with it, and only then", wrong,
+                  f"{len(kinds)} notifications queued")
+
+
 CHECKS = (one_open_loan_per_asset, asset_status_agrees_with_loans, event_chain_verifies, loans_have_their_events,
           forms_match_loans, asset_statuses_replay_from_the_log, request_statuses_replay_from_the_log,
-          stocktakes_have_their_events)
+          stocktakes_have_their_events, notifications_match_their_events)
 
 
 def check_database() -> list[Check]:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from fleet.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
 from fleet.extensions import db
-from fleet.models import Center, Event, LoanRequest
+from fleet.models import Center, Event, LoanRequest, Notification
 from fleet.security import get_directory
 from fleet.services import requests as svc
 from fleet.services.auth import Principal
@@ -298,7 +298,10 @@ def test_mark_fulfilled_checks_status_person_and_category(ctx):
     assert event.action == "request.fulfilled" and event.actor == "it1"
     assert json.loads(event.data) == {"before": {"status": "approved"}, "after": {
         "status": "fulfilled", "category": "laptop", "requester": EMPLOYEE, "center": None, "loan_id": 7,
-        "needed_from": req.needed_from.isoformat(), "needed_until": None}}
+        "needed_from": req.needed_from.isoformat(), "needed_until": None},
+        # the requester's mail, queued in the same transaction: the event names it, not its text
+        "notification_id": db.session.execute(db.select(Notification.id).where(
+            Notification.kind == "request_fulfilled")).scalar_one()}
     with pytest.raises(Conflict, match="is fulfilled; it cannot become fulfilled") as caught:
         svc.mark_fulfilled(req, loan_id=8, assignee_uid=EMPLOYEE, category="laptop", actor="it1")
     assert list(caught.value.errors) == ["request_id"]

@@ -282,3 +282,45 @@ def test_stocktake_scanning_keeps_the_focus_and_a_running_list(site, app, page, 
     shot(page, "stocktake")
     page.click("#close")
     expect(page.locator("main")).to_contain_text("Closed")
+
+
+def test_the_desk_sees_a_failed_mail_and_retries_it_and_a_person_sees_their_mails(site, app, browser, shot):
+    from fleet.services.mailer import SmtpSettings, deliver_pending
+    from tests.support.smtp import SmtpSink
+
+    stock(app, "NB-001", "NB-002")
+    hand_over(app, "NB-001", "emp5")  # no e-mail address in the directory
+    hand_over(app, "NB-002", "emp1")
+    sink = SmtpSink().start()
+    try:
+        with app.app_context():
+            result = deliver_pending(settings=SmtpSettings.from_url(sink.url))
+        assert (result.sent, result.failed) == (1, 1)
+    finally:
+        sink.stop()
+    context = browser.new_context()
+    page = context.new_page()
+    log_in(page, site, "it1")
+    expect(page.locator("#tile-mail-failed")).to_contain_text("1")
+    page.click("#tile-mail-failed")
+    expect(page.locator("#outbox tbody tr")).to_have_count(1)
+    expect(page.locator("#outbox")).to_contain_text("No e-mail address: the directory has none for emp5.")
+    expect(page.locator("#outbox")).to_contain_text("인수 확인")
+    shot(page, "outbox-failed")
+    page.click("#outbox button.retry")
+    expect(page.locator("#notice")).to_be_visible()
+    expect(page.locator("#outbox tbody tr")).to_have_count(1)
+    expect(page.locator("#outbox")).to_contain_text("메일이 없습니다.")
+    page.click("#filter-queued")
+    expect(page.locator("#outbox")).to_contain_text("emp5")
+    page.click("#filter-sent")
+    expect(page.locator("#outbox")).to_contain_text("[대전광역시 유성구청] 장비 인수증: NB-002")
+    shot(page, "outbox-sent")
+    context.close()
+    context = browser.new_context()
+    page = context.new_page()
+    log_in(page, site, "emp1")
+    expect(page.locator("#my-mails")).to_contain_text("장비 인수증: NB-002")
+    expect(page.locator("#my-mails")).to_contain_text("보냄")
+    shot(page, "my-mails")
+    context.close()

@@ -38,7 +38,7 @@ class Demo:
     def start(self) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("FLEET_")}
         env.update(FLEET_INSTANCE_PATH=str(self.instance), FLEET_DEMO_PORT=str(self.port),
-                   FLEET_DEMO_LDAP_PORT=str(free_port()))
+                   FLEET_DEMO_LDAP_PORT=str(free_port()), FLEET_DEMO_SMTP_PORT=str(free_port()))
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(["bash", "scripts/demo.sh"], cwd=ROOT, env=env, stdout=log,
                                             stderr=subprocess.STDOUT, start_new_session=True)

@@ -202,7 +202,8 @@ def test_every_page_renders_for_it_staff_in_both_languages(app, client):
                      "/desk/return?tag=NB-002", f"/desk/loans/{loan_id}", "/assets", "/assets?status=on_loan",
                      "/assets/NB-002", "/assets/new", "/assets/NB-001/edit", "/assets/import", "/desk/requests",
                      "/desk/stocktakes", "/desk/labels", "/desk/leavers", "/loans", "/loans?overdue=1", "/audit",
-                     "/audit/events", "/audit/events?verify=1&actor=it1", "/audit/verify", "/me", "/me/request"]:
+                     "/audit/events", "/audit/events?verify=1&actor=it1", "/audit/verify", "/me", "/me/request",
+                     "/desk/outbox", "/desk/outbox?status=failed", "/desk/outbox?status=nonsense"]:
             response = client.get(path)
             assert response.status_code == 200, (path, response.status_code)
             assert "<html" in text(response)

@@ -10,10 +10,10 @@ from flask import current_app, jsonify, redirect, render_template, request, url_
 from flask_babel import gettext
 
 from fleet.errors import FleetError, NotFound, RuleViolation, ValidationFailed
-from fleet.models import STATUSES
+from fleet.models import NOTIFICATION_STATUSES, STATUSES
 from fleet.security import get_directory
 from fleet.services import assets as asset_service
-from fleet.services import dashboard, directory_sync, documents, loans
+from fleet.services import dashboard, directory_sync, documents, loans, notifications
 from fleet.services import labels as label_service
 from fleet.services.clock import local_today
 from fleet.web.messages import label, say
@@ -23,7 +23,8 @@ from fleet.web.views.common import all_centers, bp, page, refused, rerender
 @bp.route("/desk", endpoint="dashboard")
 @page("it")
 def dashboard_page(principal):
-    return render_template("desk/dashboard.html", summary=dashboard.summarise_desk(), statuses=STATUSES)
+    return render_template("desk/dashboard.html", summary=dashboard.summarise_desk(), statuses=STATUSES,
+                           failed_mails=notifications.count_by_status()["failed"])
 
 
 @bp.route("/desk/preview")
@@ -242,3 +243,27 @@ def leavers(principal):
         return redirect(url_for("web.leavers", checked=1))
     return render_template("desk/leavers.html", leavers=directory_sync.list_open_leavers(),
                            checked=request.args.get("checked"))
+
+
+@bp.route("/desk/outbox")
+@page("it")
+def outbox(principal):
+    """The e-mails Fleet decided to send: queued, sent, failed (with the server's answer), and retry."""
+    status = request.args.get("status") or None
+    if status not in (None, *NOTIFICATION_STATUSES):
+        status = None
+    page_of = notifications.list_notifications(principal, status=status, limit=100,
+                                               cursor=request.args.get("cursor") or None)
+    return render_template("desk/outbox.html", items=page_of.items, next_cursor=page_of.next_cursor, status=status,
+                           counts=notifications.count_by_status(), retried=request.args.get("retried"))
+
+
+@bp.route("/desk/outbox/<int:notification_id>/retry", methods=["POST"])
+@page("it")
+def outbox_retry(principal, notification_id: int):
+    try:
+        notifications.retry(notifications.get_notification(notification_id), principal)
+    except FleetError as exc:
+        status = refused(exc)
+        return render_template("error.html", status=status, title=exc.title, detail=exc.detail), status
+    return redirect(url_for("web.outbox", status="failed", retried=notification_id))

@@ -11,6 +11,7 @@ from fleet.models import REASONS
 from fleet.security import get_directory
 from fleet.services import documents
 from fleet.services import loans as loan_service
+from fleet.services import notifications as notification_service
 from fleet.services import requests as request_service
 from fleet.services.clock import local_today
 from fleet.web.views.common import all_centers, bp, page, refused, rerender
@@ -23,7 +24,8 @@ def _my_page(principal, **context):
     my_requests = [r for r in my_requests if r.requester_uid == principal.uid]
     return render_template("me.html", loans=my_loans, requests=my_requests, is_overdue=loan_service.is_overdue,
                            signed={loan.id: documents.signed_versions(loan) for loan in my_loans},
-                           position=request_service.queue_position, sent=request.args.get("sent"), **context)
+                           position=request_service.queue_position, sent=request.args.get("sent"),
+                           mails=notification_service.list_notifications(principal, limit=20).items, **context)
 
 
 @bp.route("/me")

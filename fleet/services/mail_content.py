@@ -1,0 +1,264 @@
+"""What each notification says: gathered from the database when it is sent, in the recipient's language.
+
+Gather, then render: `gather(notification)` turns an outbox row into a plain `MailContent`
+(subject, lines, facts, a table) in the recipient's language; the Jinja templates
+`mail/message.txt` and `mail/message.html` render the text and HTML parts from it. A message
+to anyone but the requester never carries a request's reason or note.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from flask import current_app
+from flask_babel import force_locale, format_date, format_datetime, gettext
+from sqlalchemy import func, select
+
+from fleet.extensions import db
+from fleet.models import Asset, LeaverFinding, Loan, LoanRequest, Notification
+from fleet.services.clock import local_time, local_today
+from fleet.web.messages import label
+
+MOMENT_FORMATS = {"ko": "y. M. d. aaaa h:mm", "en": "MMM d, y, h:mm a"}
+
+
+@dataclass
+class MailContent:
+    subject: str
+    greeting: str
+    lines: list[str] = field(default_factory=list)
+    facts: list[tuple[str, str]] = field(default_factory=list)
+    table_header: list[str] = field(default_factory=list)
+    table: list[list[str]] = field(default_factory=list)
+    closing: str = ""
+    org_name: str = ""
+    language: str = "ko"
+    attachment_name: str | None = None
+
+
+class ContentMissing(Exception):
+    """The loan or request a message is about is gone (it cannot be, unless rows were deleted by hand)."""
+
+
+def _day(day: date | None) -> str:
+    return format_date(day, "medium") if day else ""
+
+
+def _when(moment: datetime | None, language: str) -> str:
+    return format_datetime(local_time(moment), MOMENT_FORMATS[language]) if moment else ""
+
+
+def _device(loan: Loan) -> str:
+    asset = loan.asset
+    model = " ".join(p for p in (asset.manufacturer, asset.model) if p)
+    return f"{label(asset.category)} {model}".strip()
+
+
+def _loan_facts(loan: Loan, language: str) -> list[tuple[str, str]]:
+    facts = [(gettext("Loan number"), loan.number), (gettext("Asset tag"), loan.asset.asset_tag),
+             (gettext("Device"), _device(loan))]
+    if loan.asset.serial_number:
+        facts.append((gettext("Serial number"), loan.asset.serial_number))
+    facts += [(gettext("Handed over"), _when(loan.checked_out_at, language)),
+              (gettext("Due date"), _day(loan.due_date)), (gettext("Center"), loan.center.name)]
+    return facts
+
+
+def _loan(notification: Notification) -> Loan:
+    loan = db.session.get(Loan, int(notification.data.get("loan_id", 0)))
+    if loan is None:
+        raise ContentMissing(f"The loan of notification {notification.id} does not exist.")
+    return loan
+
+
+def _request(notification: Notification) -> LoanRequest:
+    req = db.session.get(LoanRequest, int(notification.data.get("request_id", 0)))
+    if req is None:
+        raise ContentMissing(f"The request of notification {notification.id} does not exist.")
+    return req
+
+
+def _handover_receipt(n: Notification, org: str, language: str) -> MailContent:
+    loan = _loan(n)
+    accessories = ", ".join(loan.accessories_out or []) or gettext("none")
+    content = MailContent(
+        subject=gettext("[%(org)s] Handover receipt: %(tag)s (%(number)s)", org=org, tag=loan.asset.asset_tag,
+                        number=loan.number),
+        greeting=gettext("Dear %(name)s,", name=loan.assignee_name),
+        lines=[gettext("You have received the device below from the IT desk. Please return it by %(due)s.",
+                       due=_day(loan.due_date))],
+        facts=_loan_facts(loan, language) + [(gettext("Accessories"), accessories)],
+    )
+    if n.document_id is not None:
+        content.lines.append(gettext("The handover form is attached as a PDF; the IT desk keeps the registered "
+                                     "copy."))
+        content.attachment_name = f"handover-{loan.number}.pdf"
+    elif loan.batch_id is not None:
+        content.lines.append(gettext("The device was handed over in batch %(batch)s; the IT desk keeps its form.",
+                                     batch=loan.batch.number))
+    return content
+
+
+def _return_receipt(n: Notification, org: str, language: str) -> MailContent:
+    loan = _loan(n)
+    missing = [a for a in (loan.accessories_out or []) if a not in (loan.accessories_returned or [])]
+    late = max(0, (local_today(loan.returned_at) - loan.due_date).days) if loan.returned_at else 0
+    content = MailContent(
+        subject=gettext("[%(org)s] Return receipt: %(tag)s (%(number)s)", org=org, tag=loan.asset.asset_tag,
+                        number=loan.number),
+        greeting=gettext("Dear %(name)s,", name=loan.assignee_name),
+        lines=[gettext("The IT desk has taken back the device below.")],
+        facts=_loan_facts(loan, language) + [
+            (gettext("Returned"), _when(loan.returned_at, language)),
+            (gettext("Condition"), label(loan.return_condition)),
+            (gettext("Missing accessories"), ", ".join(missing) or gettext("none")),
+            (gettext("Days late"), str(late)),
+        ],
+    )
+    if missing:
+        content.lines.append(gettext("These accessories did not come back: %(missing)s. Please bring them to the "
+                                     "IT desk.", missing=", ".join(missing)))
+    if n.document_id is not None:
+        content.lines.append(gettext("The return form is attached as a PDF."))
+        content.attachment_name = f"return-{loan.number}.pdf"
+    return content
+
+
+def _due_soon(n: Notification, org: str, language: str) -> MailContent:
+    loan = _loan(n)
+    return MailContent(
+        subject=gettext("[%(org)s] %(tag)s is due back on %(due)s", org=org, tag=loan.asset.asset_tag,
+                        due=_day(loan.due_date)),
+        greeting=gettext("Dear %(name)s,", name=loan.assignee_name),
+        lines=[gettext("The device below is due back in %(days)s day(s), on %(due)s. Please return it to the IT "
+                       "desk, or ask the IT desk for more time.", days=n.data.get("days", ""),
+                       due=_day(loan.due_date))],
+        facts=_loan_facts(loan, language),
+    )
+
+
+def _overdue(n: Notification, org: str, language: str) -> MailContent:
+    loan = _loan(n)
+    return MailContent(
+        subject=gettext("[%(org)s] Overdue: %(tag)s (%(days)s days)", org=org, tag=loan.asset.asset_tag,
+                        days=n.data.get("days", "")),
+        greeting=gettext("Dear %(name)s,", name=loan.assignee_name),
+        lines=[gettext("The device below was due back on %(due)s and is %(days)s day(s) overdue. Please return it "
+                       "to the IT desk as soon as you can.", due=_day(loan.due_date), days=n.data.get("days", "")),
+               gettext("A copy of this message goes to the IT desk.")],
+        facts=_loan_facts(loan, language),
+    )
+
+
+def _request_facts(req: LoanRequest) -> list[tuple[str, str]]:
+    facts = [(gettext("Request"), f"#{req.id}"), (gettext("Category"), label(req.category)),
+             (gettext("Needed from"), _day(req.needed_from))]
+    if req.needed_until:
+        facts.append((gettext("Needed until"), _day(req.needed_until)))
+    if req.center is not None:
+        facts.append((gettext("Pickup center"), req.center.name))
+    return facts
+
+
+def _request_decided(n: Notification, org: str, language: str) -> MailContent:
+    req = _request(n)
+    approved = n.kind == "request_approved"
+    content = MailContent(
+        subject=(gettext("[%(org)s] Your request #%(id)s was approved", org=org, id=req.id) if approved else
+                 gettext("[%(org)s] Your request #%(id)s was rejected", org=org, id=req.id)),
+        greeting=gettext("Dear %(name)s,", name=req.requester_name or req.requester_uid),
+        lines=[gettext("The IT desk approved your request. It will tell you when the device is ready at the pickup "
+                       "center.") if approved else gettext("The IT desk rejected your request.")],
+        facts=_request_facts(req),
+    )
+    if req.decision_note:  # the requester's own mail: the decision note is theirs to read
+        content.facts.append((gettext("Note from the IT desk"), req.decision_note))
+    return content
+
+
+def _request_fulfilled(n: Notification, org: str, language: str) -> MailContent:
+    req = _request(n)
+    loan = db.session.execute(select(Loan).where(Loan.request_id == req.id).order_by(Loan.id.desc())
+                              .limit(1)).scalar_one_or_none()
+    content = MailContent(
+        subject=gettext("[%(org)s] Your request #%(id)s was fulfilled", org=org, id=req.id),
+        greeting=gettext("Dear %(name)s,", name=req.requester_name or req.requester_uid),
+        lines=[gettext("Your request has been fulfilled: a device was handed over to you.")],
+        facts=_request_facts(req),
+    )
+    if loan is not None:
+        content.facts += [(gettext("Loan number"), loan.number), (gettext("Asset tag"), loan.asset.asset_tag)]
+    return content
+
+
+def _leavers(n: Notification, org: str, language: str) -> MailContent:
+    ids = [int(i) for i in n.data.get("finding_ids", [])]
+    findings = list(db.session.execute(select(LeaverFinding).where(LeaverFinding.id.in_(ids))
+                                       .order_by(LeaverFinding.id)).scalars()) if ids else []
+    reasons = {"not_found": gettext("left the directory"), "disabled": gettext("disabled")}
+    return MailContent(
+        subject=gettext("[%(org)s] %(count)s leaver(s) still hold a device", org=org, count=len(findings)),
+        greeting=gettext("To the IT desk,"),
+        lines=[gettext("The directory sync found people who left or were disabled while holding a device.")],
+        table_header=[gettext("User name"), gettext("Name"), gettext("Why"), gettext("Asset tag"),
+                      gettext("Loan number"), gettext("Due date")],
+        table=[[f.uid, f.loan.assignee_name, reasons.get(f.reason, f.reason), f.loan.asset.asset_tag, f.loan.number,
+                _day(f.loan.due_date)] for f in findings],
+    )
+
+
+def _weekly_summary(n: Notification, org: str, language: str) -> MailContent:
+    today = date.fromisoformat(n.data["day"]) if n.data.get("day") else local_today()
+    overdue = list(db.session.execute(select(Loan).where(Loan.status == "active", Loan.due_date < today)
+                                      .order_by(Loan.due_date, Loan.id).limit(200)).scalars())
+    count = db.session.execute(select(func.count()).select_from(Loan)
+                               .where(Loan.status == "active", Loan.due_date < today)).scalar_one()
+    quarantine = db.session.execute(select(func.count()).select_from(Asset)
+                                    .where(Asset.status == "quarantine")).scalar_one()
+    pending = db.session.execute(select(func.count()).select_from(LoanRequest)
+                                 .where(LoanRequest.status == "pending")).scalar_one()
+    content = MailContent(
+        subject=gettext("[%(org)s] Weekly summary for the week of %(day)s", org=org, day=_day(today)),
+        greeting=gettext("To the IT desk,"),
+        lines=[gettext("What needs attention this week:")],
+        facts=[(gettext("Overdue loans"), str(count)),
+               (gettext("Devices in quarantine waiting for a wipe"), str(quarantine)),
+               (gettext("Pending requests"), str(pending))],
+        table_header=[gettext("Loan number"), gettext("Asset tag"), gettext("Name"), gettext("Due date"),
+                      gettext("Days late")] if overdue else [],
+        table=[[loan.number, loan.asset.asset_tag, loan.assignee_name, _day(loan.due_date),
+                str((today - loan.due_date).days)] for loan in overdue],
+    )
+    if count > len(overdue):
+        content.lines.append(gettext("The first %(shown)s overdue loans are listed; the overdue report has all.",
+                                     shown=len(overdue)))
+    return content
+
+
+GATHER = {
+    "handover_receipt": _handover_receipt, "return_receipt": _return_receipt, "due_soon": _due_soon,
+    "overdue": _overdue, "request_approved": _request_decided, "request_rejected": _request_decided,
+    "request_fulfilled": _request_fulfilled, "leavers": _leavers, "weekly_summary": _weekly_summary,
+}
+
+
+def gather(notification: Notification, language: str) -> MailContent:
+    """The message's content in `language` (ko or en)."""
+    org = current_app.config["FLEET_ORG_NAME"]
+    with force_locale(language):
+        content = GATHER[notification.kind](notification, org, language)
+        content.closing = gettext("This message was sent by %(org)s's device inventory (Fleet). Replies reach the "
+                                  "IT desk only if it reads this mailbox.", org=org)
+    content.org_name = org
+    content.language = language
+    return content
+
+
+def render(content: MailContent) -> tuple[str, str]:
+    """The text and HTML parts, from the Jinja templates, in the content's language."""
+    env = current_app.jinja_env
+    with force_locale(content.language):
+        return (env.get_template("mail/message.txt").render(mail=content),
+                env.get_template("mail/message.html").render(mail=content))
+

@@ -1,0 +1,100 @@
+"""The day's reminders, queued once a day at FLEET_REMIND_AT local time (FLEET_TIMEZONE).
+
+Rules enforced here:
+- due soon: FLEET_REMIND_DAYS days before the due date (default 7 and 1), to the assignee;
+- overdue: on the first day overdue and every FLEET_OVERDUE_EVERY_DAYS after, to the assignee with a copy
+  to the IT desk (FLEET_MAIL_IT_DESK);
+- a weekly summary to the IT desk on FLEET_SUMMARY_WEEKDAY (1 = Monday);
+- "today" is the local day in FLEET_TIMEZONE, and each reminder's key (kind, loan, local day) is unique
+  in the outbox: queued twice on one day, by one worker or two, it is there once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from fleet.db import utcnow
+from fleet.extensions import db
+from fleet.models import Loan
+from fleet.services import notifications
+from fleet.services.clock import local_time, local_today
+
+ACTOR = "reminders"
+
+
+@dataclass
+class ReminderCounts:
+    day: date
+    due_soon: int = 0
+    overdue: int = 0
+    summary: int = 0
+    ids: list[int] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.due_soon + self.overdue + self.summary
+
+
+def _queue_loan_reminder(kind: str, loan: Loan, today: date, days: int, now: datetime, cc: str | None) -> int | None:
+    nid = notifications.queue_for_uid(kind, loan.assignee_uid, now=now, data={"loan_id": loan.id, "days": days},
+                                      name=loan.assignee_name, address=loan.assignee_email, cc_address=cc,
+                                      dedupe_key=f"{kind}:{loan.id}:{today.isoformat()}")
+    if nid is not None:
+        notifications.record_queued(nid, kind, loan.assignee_uid, ACTOR, now)
+    return nid
+
+
+def queue_reminders(now: datetime | None = None) -> ReminderCounts:
+    """Queue the reminders of the local day of `now`: a second call on the same day adds nothing."""
+    now = now or utcnow()
+    config = current_app.config
+    today = local_today(now)
+    counts = ReminderCounts(today)
+    for days in config["FLEET_REMIND_DAYS"]:
+        due = today + timedelta(days=days)
+        for loan in db.session.execute(select(Loan).where(Loan.status == "active", Loan.due_date == due)
+                                       .order_by(Loan.id)).scalars():
+            nid = _queue_loan_reminder("due_soon", loan, today, days, now, None)
+            if nid is not None:
+                counts.due_soon += 1
+                counts.ids.append(nid)
+    every = config["FLEET_OVERDUE_EVERY_DAYS"]
+    desk = notifications.it_desk_address()
+    for loan in db.session.execute(select(Loan).where(Loan.status == "active", Loan.due_date < today)
+                                   .order_by(Loan.id)).scalars():
+        late = (today - loan.due_date).days
+        if (late - 1) % every == 0:  # day 1, then 1 + every, 1 + 2 × every, …
+            nid = _queue_loan_reminder("overdue", loan, today, late, now, desk)
+            if nid is not None:
+                counts.overdue += 1
+                counts.ids.append(nid)
+    if today.isoweekday() == config["FLEET_SUMMARY_WEEKDAY"]:
+        nid = notifications.queue_for_it_desk("weekly_summary", now=now, data={"day": today.isoformat()},
+                                              actor=ACTOR, dedupe_key=f"weekly_summary:{today.isoformat()}")
+        if nid is not None:
+            counts.summary += 1
+            counts.ids.append(nid)
+    db.session.flush()
+    return counts
+
+
+class ReminderSchedule:
+    """When a running worker queues the day's reminders: once per local day, from FLEET_REMIND_AT on.
+
+    A worker started after FLEET_REMIND_AT queues that day's reminders at once (the outbox's keys
+    keep a restart from queuing them twice).
+    """
+
+    def __init__(self) -> None:
+        self.last_day: date | None = None
+
+    def due(self, now: datetime) -> bool:
+        local = local_time(now)
+        return local.date() != self.last_day and local.time() >= current_app.config["FLEET_REMIND_AT"]
+
+    def done(self, now: datetime) -> None:
+        self.last_day = local_time(now).date()
