@@ -14,7 +14,7 @@ import smtplib
 import subprocess
 import sys
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bench import scale
 from tests.support.server import ROOT, free_port
@@ -32,13 +32,14 @@ def _queue(app, count: int) -> None:
     from fleet.extensions import db
     from fleet.models import Asset, Loan
     from fleet.services import notifications
+    from fleet.services.clock import local_today
 
     with app.app_context():
         asset = db.session.execute(db.select(Asset).order_by(Asset.id).limit(1)).scalar_one()
         now = datetime.now(UTC)
         loan = Loan(asset=asset, center_id=asset.center_id, status="active", assignee_uid="u00001",
                     assignee_name="김벤치", assignee_email="u00001@example.kr", issued_by="bench", checked_out_at=now,
-                    due_date=date.today() + timedelta(days=1), accessories_out=[])
+                    due_date=local_today(now) + timedelta(days=1), accessories_out=[])
         db.session.add(loan)
         db.session.flush()
         for i in range(count):
