@@ -15,6 +15,7 @@ from fleet.extensions import db
 from fleet.security import get_directory
 from fleet.services import backup, demo_data, directory_sync
 from fleet.services import requests as request_service
+from fleet.services import reservations as reservation_service
 from fleet.services.auth import Principal
 from fleet.services.clock import format_local, local_time, local_today, local_zone
 
@@ -228,3 +229,26 @@ def purge_personal_data_command(older_than: str, dry_run: bool, actor: str) -> N
     click.echo(f"{purged} closed request(s) {verb}: reason, notes and queue priority blanked.")
     if kept_open:
         click.echo(f"{kept_open} open request(s) from before {cutoff} keep theirs until they are closed.")
+
+
+@fleet_cli.command("release-no-shows")
+@click.option("--at", "at", default=None, help="Judge as of this moment (ISO 8601 with offset); default now.")
+@click.option("--actor", default=CLI_ACTOR, show_default=True, help="Who the event log names as releasing.")
+def release_no_shows_command(at: str | None, actor: str) -> None:
+    """Release the bookings nobody picked up within FLEET_NO_SHOW_HOURS of their start (or by their end)."""
+    now = utcnow()
+    if at:
+        try:
+            now = datetime.fromisoformat(at)
+        except ValueError:
+            raise click.BadParameter(f"{at!r} is not an ISO 8601 time.", param_hint="--at") from None
+        if now.tzinfo is None:
+            raise click.BadParameter("Give the offset too, e.g. 2026-12-03T10:00+09:00.", param_hint="--at")
+    with writing():
+        released = reservation_service.release_no_shows(now, actor)
+        db.session.commit()
+    click.echo(f"{len(released)} booking(s) released as no-shows.")
+    for reservation in released:
+        what = reservation.asset.asset_tag if reservation.asset else f"{reservation.quantity} {reservation.category}"
+        click.echo(f"  #{reservation.id} {reservation.center.code} {what} {reservation.person_uid} "
+                   f"from {format_local(reservation.starts_at)}")

@@ -7,6 +7,7 @@ from fleet.models.event import GENESIS_HASH, Event, EventHead
 from fleet.models.leaver import LeaverFinding
 from fleet.models.loan import LOAN_STATUSES, Loan, LoanBatch
 from fleet.models.request import OPEN_REQUEST_STATUSES, REASONS, REQUEST_STATUSES, LoanRequest
+from fleet.models.reservation import HOLDING_STATUSES, RESERVATION_STATUSES, Reservation, ReservationUnit
 from fleet.models.stocktake import Stocktake, StocktakeScan
 from fleet.models.token import ApiToken
 
@@ -14,5 +15,5 @@ __all__ = [
     "CATEGORIES", "MAX_COST", "STATUSES", "Asset", "CENTER_KINDS", "Center", "DOCUMENT_KINDS", "Document",
     "GENESIS_HASH", "Event", "EventHead", "LeaverFinding", "LOAN_STATUSES", "Loan", "LoanBatch",
     "OPEN_REQUEST_STATUSES", "REASONS", "REQUEST_STATUSES", "LoanRequest", "Stocktake",
-    "StocktakeScan", "ApiToken",
+    "StocktakeScan", "ApiToken", "HOLDING_STATUSES", "RESERVATION_STATUSES", "Reservation", "ReservationUnit",
 ]
