@@ -50,7 +50,8 @@ def kit(ctx):
 
 
 def test_touching_periods_are_fine_and_an_overlap_names_the_period(kit):
-    first = book(asset_tag="VC-001", starts_at=local(28, 14), ends_at=local(28, 16), person=EMPLOYEE, purpose="주간회의")
+    first = book(asset_tag="VC-001", starts_at=local(28, 14), ends_at=local(28, 16), person=EMPLOYEE,
+                 purpose="주간회의")
     book(asset_tag="VC-001", starts_at=local(28, 16), ends_at=local(28, 18), person=EMPLOYEE2)
     book(asset_tag="VC-001", starts_at=local(28, 12), ends_at=local(28, 14), person=EMPLOYEE2)
     with pytest.raises(Conflict) as refused:
