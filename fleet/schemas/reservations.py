@@ -23,11 +23,14 @@ class LocalMoment(fields.String):
     """A moment typed as a local time, a time with offset, or a day; deserialised to an aware UTC datetime."""
 
     def __init__(self, *, end_of_day: bool = False, **kwargs):
-        super().__init__(validate=validate.Length(min=10, max=40), **kwargs)
+        metadata = {"minLength": 10, "maxLength": 40, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
         self.end_of_day = end_of_day
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not 10 <= len(text) <= 40:
+            raise ValidationError("Length must be between 10 and 40.")
         try:
             if len(text) == 10:
                 day = datetime.strptime(text, "%Y-%m-%d").date()

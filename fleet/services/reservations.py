@@ -429,6 +429,9 @@ def pick_up(directory: Directory, reservation: Reservation, principal: Principal
     scanned: exactly `quantity` units of the category at the center, none held by another booking now.
     """
     now = now or utcnow()
+    # The booking's row first, then the assets and the event log (as a cancellation takes them): no deadlock.
+    db.session.execute(select(Reservation.id).where(Reservation.id == reservation.id).with_for_update())
+    db.session.refresh(reservation)
     if reservation.status != "booked":
         raise Conflict(f"Reservation {reservation.id} is {reservation.status}; it cannot be picked up.",
                        code="reservation-status", errors={"status": [f"The reservation is {reservation.status}."]})
