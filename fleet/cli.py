@@ -61,7 +61,7 @@ def sync_directory_command(actor: str) -> None:
 @fleet_cli.command("seed-demo")
 @click.option("--actor", default="kimit", show_default=True, help="The IT staff member the demo data is made by.")
 def seed_demo_command(actor: str) -> None:
-    """Load the demo centers, devices, requests and loans (once; a second run changes nothing)."""
+    """Load the demo centers, devices, requests, loans and bookings (once; a second run changes nothing)."""
     with writing():
         try:
             person = get_directory().get_person(actor)
@@ -74,9 +74,10 @@ def seed_demo_command(actor: str) -> None:
         click.echo("The demo data is there already; nothing changed.")
         return
     click.echo("Loaded " + ", ".join(f"{n} {what}" for what, n in seeded.counts.items()) + ".")
-    skipped = {**seeded.skipped_requests, **seeded.skipped_loans}
+    skipped = {**seeded.skipped_requests, **seeded.skipped_loans, **seeded.skipped_bookings}
     if skipped:
-        click.echo(f"Skipped {len(seeded.skipped_requests)} demo requests and {len(seeded.skipped_loans)} demo loans: "
+        click.echo(f"Skipped {len(seeded.skipped_requests)} demo requests and {len(seeded.skipped_loans)} demo loans"
+                   f"{f' and {len(seeded.skipped_bookings)} demo bookings' if seeded.skipped_bookings else ''}: "
                    f"their people are missing, disabled or not eligible in this directory "
                    f"({', '.join(skipped)}; e.g. {next(iter(skipped.values()))})")
 
