@@ -142,5 +142,5 @@ class Availability(MethodView):
                 "to": local_time(result.ends_at), "units": result.units,
                 "free": [_free(p) for p in result.free],
                 "assets": None if result.assets is None else [
-                    {"asset_tag": a.asset.asset_tag, "status": a.asset.status, "free": [_free(p) for p in a.free]}
+                    {"asset_tag": a.asset_tag, "status": a.status, "free": [_free(p) for p in a.free]}
                     for a in result.assets]}

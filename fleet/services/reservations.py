@@ -23,20 +23,23 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from fleet.db import MAX_ID, utcnow
+from fleet.db import MAX_ID, run, utcnow
 from fleet.directory.base import Directory, Person
 from fleet.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
 from fleet.extensions import db
-from fleet.models import CATEGORIES, HOLDING_STATUSES, Asset, Center, Loan, Reservation, ReservationUnit
+from fleet.models import CATEGORIES, Asset, Center, Loan, Reservation, ReservationUnit
 from fleet.services import loans as loan_service
 from fleet.services.auth import Principal
 from fleet.services.clock import check_days, format_local, local_today, local_zone
 from fleet.services.events import append_event
 from fleet.services.pagination import Page, decode_cursor, make_page
 
+# Written out, not bound: the partial indexes on holding bookings serve only a query whose WHERE names the same
+# statuses literally (SQLite cannot know what a bound parameter will hold).
+_HOLDING = text("reservations.status IN ('booked', 'picked_up')")
 PURPOSE_MAX = 500
 QUANTITY_MAX = 500
 UNUSABLE = ("retired", "lost", "in_repair")
@@ -75,38 +78,40 @@ class Hold:
     quantity: int
 
 
-def _usable_assets_query(center_id: int, category: str):
-    return select(Asset.id).where(Asset.center_id == center_id, Asset.category == category,
-                                  Asset.status.not_in(UNUSABLE))
+_R, _A, _L, _U = Reservation.__table__, Asset.__table__, Loan.__table__, ReservationUnit.__table__
+# Availability and capacity run these on every booking and every availability page: built once (see fleet.db.run).
+_COUNT_USABLE = (select(func.count()).select_from(_A)
+                 .where(_A.c.center_id == bindparam("center_id"), _A.c.category == bindparam("category"),
+                        _A.c.status.not_in(UNUSABLE)))
+_HOLDING_BOOKINGS = (select(_R.c.starts_at, _R.c.ends_at, _R.c.quantity)
+                     .select_from(_R.outerjoin(_A, _A.c.id == _R.c.asset_id))
+                     .where(_R.c.center_id == bindparam("center_id"), _R.c.category == bindparam("category"),
+                            _HOLDING, _R.c.ends_at > bindparam("starts_at"),
+                            _R.c.starts_at < bindparam("ends_at"),
+                            or_(_R.c.asset_id.is_(None), _A.c.status.not_in(UNUSABLE))))
+_LOANS_DUE_LATER = (select(_L.c.due_date).select_from(_L.join(_A, _A.c.id == _L.c.asset_id))
+                    .where(_A.c.center_id == bindparam("center_id"), _A.c.category == bindparam("category"),
+                           _A.c.status.not_in(UNUSABLE), _L.c.status == "active",
+                           _L.c.due_date > bindparam("first_day"),
+                           ~select(_U.c.id).where(_U.c.loan_id == _L.c.id).exists()))
 
 
 def count_usable(center_id: int, category: str) -> int:
-    return db.session.execute(select(func.count()).select_from(_usable_assets_query(center_id, category)
-                                                               .subquery())).scalar_one()
+    """The units of a center's category that can be booked: not retired, lost or in repair."""
+    return run(_COUNT_USABLE, {"center_id": center_id, "category": category}).scalar_one()
 
 
-def holds_in(center_id: int, category: str, starts_at: datetime, ends_at: datetime,
-             exclude_id: int | None = None) -> list[Hold]:
+def holds_in(center_id: int, category: str, starts_at: datetime, ends_at: datetime) -> list[Hold]:
     """What takes units of a center's category during [starts_at, ends_at).
 
     Holding bookings (a specific asset counts only while it is usable: a retired one is flagged for the desk,
     not counted twice), and loans that are not a booking's pick-up, until the local day they are due.
     """
-    query = (select(Reservation.starts_at, Reservation.ends_at, Reservation.quantity)
-             .outerjoin(Asset, Asset.id == Reservation.asset_id)
-             .where(Reservation.center_id == center_id, Reservation.category == category,
-                    Reservation.status.in_(HOLDING_STATUSES), Reservation.ends_at > starts_at,
-                    Reservation.starts_at < ends_at,
-                    or_(Reservation.asset_id.is_(None), Asset.status.not_in(UNUSABLE))))
-    if exclude_id is not None:
-        query = query.where(Reservation.id != exclude_id)
-    holds = [Hold(s, e, q) for s, e, q in db.session.execute(query)]
+    params = {"center_id": center_id, "category": category, "starts_at": starts_at, "ends_at": ends_at}
+    holds = [Hold(s, e, q) for s, e, q in run(_HOLDING_BOOKINGS, params)]
     first_day = starts_at.astimezone(local_zone()).date()
-    loans = (select(Loan.due_date).join(Asset, Asset.id == Loan.asset_id)
-             .where(Asset.center_id == center_id, Asset.category == category, Asset.status.not_in(UNUSABLE),
-                    Loan.status == "active", Loan.due_date > first_day,
-                    ~select(ReservationUnit.id).where(ReservationUnit.loan_id == Loan.id).exists()))
-    holds += [Hold(None, local_midnight(due), 1) for (due,) in db.session.execute(loans)]
+    holds += [Hold(None, local_midnight(due), 1) for (due,) in run(_LOANS_DUE_LATER, {
+        "center_id": center_id, "category": category, "first_day": first_day})]
     return holds
 
 
@@ -154,7 +159,7 @@ def _check_capacity(center: Center, category: str, quantity: int, starts_at: dat
 
 def _overlapping_asset_booking(asset_id: int, starts_at: datetime, ends_at: datetime) -> Reservation | None:
     return db.session.execute(
-        select(Reservation).where(Reservation.asset_id == asset_id, Reservation.status.in_(HOLDING_STATUSES),
+        select(Reservation).where(Reservation.asset_id == asset_id, _HOLDING,
                                   Reservation.starts_at < ends_at, Reservation.ends_at > starts_at)
         .order_by(Reservation.starts_at).limit(1)).scalars().first()
 
@@ -385,7 +390,7 @@ def day_list(center: Center, day: date) -> tuple[list[Reservation], list[Reserva
 def bookings_between(center: Center, starts_at: datetime, ends_at: datetime) -> list[Reservation]:
     """A center's holding bookings overlapping a window, for the week's timeline."""
     return list(db.session.execute(
-        select(Reservation).where(Reservation.center_id == center.id, Reservation.status.in_(HOLDING_STATUSES),
+        select(Reservation).where(Reservation.center_id == center.id, _HOLDING,
                                   Reservation.starts_at < ends_at, Reservation.ends_at > starts_at)
         .order_by(Reservation.starts_at, Reservation.id)).scalars())
 
@@ -517,7 +522,8 @@ class FreePeriod:
 
 @dataclass(frozen=True)
 class AssetAvailability:
-    asset: Asset
+    asset_tag: str
+    status: str
     free: list[FreePeriod]
 
 
@@ -553,27 +559,34 @@ def availability(center_code: str, category: str, starts_at: datetime, ends_at: 
     return Availability(center, category, starts_at, ends_at, units, free, assets)
 
 
+_USABLE_ASSETS = (select(_A.c.id, _A.c.asset_tag, _A.c.status)
+                  .where(_A.c.center_id == bindparam("center_id"), _A.c.category == bindparam("category"),
+                         _A.c.status.not_in(UNUSABLE)).order_by(_A.c.asset_tag).limit(bindparam("limit")))
+_ASSET_BOOKINGS = (select(_R.c.asset_id, _R.c.starts_at, _R.c.ends_at)
+                   .select_from(_R.join(_A, _A.c.id == _R.c.asset_id))
+                   .where(_A.c.center_id == bindparam("center_id"), _A.c.category == bindparam("category"),
+                          _HOLDING, _R.c.ends_at > bindparam("starts_at"),
+                          _R.c.starts_at < bindparam("ends_at")))
+_ASSET_LOANS = (select(_L.c.asset_id, _L.c.due_date).select_from(_L.join(_A, _A.c.id == _L.c.asset_id))
+                .where(_A.c.center_id == bindparam("center_id"), _A.c.category == bindparam("category"),
+                       _L.c.status == "active", _L.c.due_date > bindparam("first_day")))
+
+
 def _per_asset(center: Center, category: str, starts_at: datetime, ends_at: datetime,
                limit: int) -> list[AssetAvailability]:
-    rows = list(db.session.execute(
-        select(Asset).where(Asset.center_id == center.id, Asset.category == category, Asset.status.not_in(UNUSABLE))
-        .order_by(Asset.asset_tag).limit(limit)).scalars())
-    ids = [a.id for a in rows]
-    blocks: dict[int, list[Hold]] = {i: [] for i in ids}
-    if ids:
-        for asset_id, s, e in db.session.execute(
-                select(Reservation.asset_id, Reservation.starts_at, Reservation.ends_at)
-                .where(Reservation.asset_id.in_(ids), Reservation.status.in_(HOLDING_STATUSES),
-                       Reservation.starts_at < ends_at, Reservation.ends_at > starts_at)):
+    place = {"center_id": center.id, "category": category}
+    rows = run(_USABLE_ASSETS, {**place, "limit": limit}).all()
+    blocks: dict[int, list[Hold]] = {row.id: [] for row in rows}
+    for asset_id, s, e in run(_ASSET_BOOKINGS, {**place, "starts_at": starts_at, "ends_at": ends_at}):
+        if asset_id in blocks:
             blocks[asset_id].append(Hold(s, e, 1))
-        first_day = starts_at.astimezone(local_zone()).date()
-        for asset_id, due in db.session.execute(
-                select(Loan.asset_id, Loan.due_date).where(Loan.asset_id.in_(ids), Loan.status == "active",
-                                                           Loan.due_date > first_day)):
+    first_day = starts_at.astimezone(local_zone()).date()
+    for asset_id, due in run(_ASSET_LOANS, {**place, "first_day": first_day}):
+        if asset_id in blocks:
             blocks[asset_id].append(Hold(None, local_midnight(due), 1))
     result = []
-    for asset in rows:
-        segments = timeline(blocks[asset.id], starts_at, ends_at)
-        result.append(AssetAvailability(asset, [FreePeriod(s.starts_at, s.ends_at, 1) for s in segments
-                                                if s.held == 0]))
+    for row in rows:
+        segments = timeline(blocks[row.id], starts_at, ends_at)
+        result.append(AssetAvailability(row.asset_tag, row.status, [FreePeriod(s.starts_at, s.ends_at, 1)
+                                                                    for s in segments if s.held == 0]))
     return result
