@@ -18,6 +18,7 @@ if [ $# -eq 0 ]; then
   # Every test that takes "today" or "now", or checks a date, a loan number or a report period.
   set -- tests/test_clock_guard.py tests/api/test_loans_api.py tests/api/test_reports_api.py \
     tests/api/test_requests_api.py tests/services/test_requests.py tests/cli/test_purge.py tests/cli/test_cli.py \
+    tests/api/test_reservations_api.py tests/services/test_reservations.py tests/web/test_booking_pages.py \
     "tests/hardening/test_fuzz.py::test_every_operation_as_every_role[sqlite-employee]"
 fi
 command -v faketime > /dev/null || { echo "faketime is missing: bash scripts/setup.sh --test installs it"; exit 1; }
