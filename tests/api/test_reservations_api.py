@@ -14,6 +14,7 @@ from tests.api.test_auth_api import assert_problem
 from tests.api.test_loans_api import stock
 from tests.factories import IT_PRINCIPAL
 from tests.fixtures_data import AUDITOR, EMPLOYEE, EMPLOYEE2, IT
+from tests.support import pdf
 from tests.support.clock import fleet_today
 
 URL = "/api/v1/reservations"
@@ -170,3 +171,27 @@ def test_release_no_shows_command(app):
     assert result.exit_code != 0
     with app.app_context():
         assert db.session.execute(db.select(Reservation.status)).scalar() == "no_show"
+
+
+def test_the_utilisation_report_per_center_and_category(app, client, auditor_headers):
+    """Two laptops, one booked for the whole of a day and one booking cancelled: 50 % that day, in PDF and CSV."""
+    stock(app, "NB-1", "NB-2")
+    target = fleet_today() - timedelta(days=10)
+    with app.app_context():
+        start = svc.local_midnight(target)
+        booked_then = start - timedelta(days=1)  # booked the day before, as a desk would have
+        kept = svc.book(get_directory(), IT_PRINCIPAL, center="JJ", category="laptop", person=EMPLOYEE,
+                        starts_at=start, ends_at=start + timedelta(days=1), purpose="비공개 용도", now=booked_then)
+        other = svc.book(get_directory(), IT_PRINCIPAL, center="JJ", category="laptop", person=EMPLOYEE2,
+                         starts_at=start + timedelta(hours=9), ends_at=start + timedelta(hours=18), now=booked_then)
+        svc.cancel(other, IT_PRINCIPAL, now=booked_then)
+        db.session.commit()
+        assert kept.status == "booked"
+    response = client.get(f"/api/v1/reports/utilisation.csv?from={target}&to={target}", headers=auditor_headers)
+    assert response.status_code == 200
+    rows = [line.split(",") for line in response.data.decode("utf-8-sig").strip().splitlines()]
+    assert rows[1] == ["JJ", "진잠도서관 스마트워크센터", "laptop", "2", "24.0", "50.0", "2", "1", "0"]
+    response = client.get(f"/api/v1/reports/utilisation.pdf?from={target}&to={target}", headers=auditor_headers)
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    text = pdf.flat_text(response.data)
+    assert "Bookingutilisation" in text and "50.0" in text and "비공개" not in text and "이지은" not in text
