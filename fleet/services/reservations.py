@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, func, or_, select, text, update
+from sqlalchemy import Date, bindparam, cast, func, literal_column, null, or_, select, text, union_all, update
 from sqlalchemy.exc import IntegrityError
 
 from fleet.db import MAX_ID, run, utcnow
@@ -80,39 +80,44 @@ class Hold:
 
 _R, _A, _L, _U = Reservation.__table__, Asset.__table__, Loan.__table__, ReservationUnit.__table__
 # Availability and capacity run these on every booking and every availability page: built once (see fleet.db.run).
-_COUNT_USABLE = (select(func.count()).select_from(_A)
-                 .where(_A.c.center_id == bindparam("center_id"), _A.c.category == bindparam("category"),
-                        _A.c.status.not_in(UNUSABLE)))
-_HOLDING_BOOKINGS = (select(_R.c.starts_at, _R.c.ends_at, _R.c.quantity)
-                     .select_from(_R.outerjoin(_A, _A.c.id == _R.c.asset_id))
-                     .where(_R.c.center_id == bindparam("center_id"), _R.c.category == bindparam("category"),
-                            _HOLDING, _R.c.ends_at > bindparam("starts_at"),
-                            _R.c.starts_at < bindparam("ends_at"),
-                            or_(_R.c.asset_id.is_(None), _A.c.status.not_in(UNUSABLE))))
-_LOANS_DUE_LATER = (select(_L.c.due_date).select_from(_L.join(_A, _A.c.id == _L.c.asset_id))
-                    .where(_A.c.center_id == bindparam("center_id"), _A.c.category == bindparam("category"),
-                           _A.c.status.not_in(UNUSABLE), _L.c.status == "active",
-                           _L.c.due_date > bindparam("first_day"),
-                           ~select(_U.c.id).where(_U.c.loan_id == _L.c.id).exists()))
+# The three in one round trip (availability is a page's query): the holding bookings first, so that the union's
+# columns take their types (UTC times) from them.
+_PLACE = union_all(
+    select(literal_column("'r'").label("kind"), _R.c.starts_at, _R.c.ends_at, _R.c.quantity,
+           cast(null(), Date).label("due_date"))
+    .select_from(_R.outerjoin(_A, _A.c.id == _R.c.asset_id))
+    .where(_R.c.center_id == bindparam("center_id"), _R.c.category == bindparam("category"), _HOLDING,
+           _R.c.ends_at > bindparam("starts_at"), _R.c.starts_at < bindparam("ends_at"),
+           or_(_R.c.asset_id.is_(None), _A.c.status.not_in(UNUSABLE))),
+    select(literal_column("'l'"), null(), null(), literal_column("1"), _L.c.due_date)
+    .select_from(_L.join(_A, _A.c.id == _L.c.asset_id))
+    .where(_A.c.center_id == bindparam("center_id"), _A.c.category == bindparam("category"),
+           _A.c.status.not_in(UNUSABLE), _L.c.status == "active", _L.c.due_date > bindparam("first_day"),
+           ~select(_U.c.id).where(_U.c.loan_id == _L.c.id).exists()),
+    select(literal_column("'u'"), null(), null(), func.count(), null()).select_from(_A)
+    .where(_A.c.center_id == bindparam("center_id"), _A.c.category == bindparam("category"),
+           _A.c.status.not_in(UNUSABLE)),
+)
 
 
-def count_usable(center_id: int, category: str) -> int:
-    """The units of a center's category that can be booked: not retired, lost or in repair."""
-    return run(_COUNT_USABLE, {"center_id": center_id, "category": category}).scalar_one()
-
-
-def holds_in(center_id: int, category: str, starts_at: datetime, ends_at: datetime) -> list[Hold]:
-    """What takes units of a center's category during [starts_at, ends_at).
+def place_state(center_id: int, category: str, starts_at: datetime, ends_at: datetime) -> tuple[int, list[Hold]]:
+    """A center's usable units of a category, and what holds them during [starts_at, ends_at).
 
     Holding bookings (a specific asset counts only while it is usable: a retired one is flagged for the desk,
     not counted twice), and loans that are not a booking's pick-up, until the local day they are due.
     """
-    params = {"center_id": center_id, "category": category, "starts_at": starts_at, "ends_at": ends_at}
-    holds = [Hold(s, e, q) for s, e, q in run(_HOLDING_BOOKINGS, params)]
     first_day = starts_at.astimezone(local_zone()).date()
-    holds += [Hold(None, local_midnight(due), 1) for (due,) in run(_LOANS_DUE_LATER, {
-        "center_id": center_id, "category": category, "first_day": first_day})]
-    return holds
+    units, holds = 0, []
+    for kind, s, e, quantity, due in run(_PLACE, {"center_id": center_id, "category": category,
+                                                  "starts_at": starts_at, "ends_at": ends_at,
+                                                  "first_day": first_day}):
+        if kind == "r":
+            holds.append(Hold(s, e, quantity))
+        elif kind == "l":
+            holds.append(Hold(None, local_midnight(due), 1))
+        else:
+            units = quantity
+    return units, holds
 
 
 @dataclass(frozen=True)
@@ -145,11 +150,11 @@ def timeline(holds: list[Hold], starts_at: datetime, ends_at: datetime) -> list[
 
 
 def _check_capacity(center: Center, category: str, quantity: int, starts_at: datetime, ends_at: datetime) -> None:
-    usable = count_usable(center.id, category)
+    usable, holds = place_state(center.id, category, starts_at, ends_at)
     if quantity > usable:
         raise Conflict(f"{center.name} has {usable} usable {category} unit(s); {quantity} cannot be booked.",
                        code="reservation-capacity", errors={"quantity": [f"At most {usable}."]})
-    for segment in timeline(holds_in(center.id, category, starts_at, ends_at), starts_at, ends_at):
+    for segment in timeline(holds, starts_at, ends_at):
         if segment.held + quantity > usable:
             free = max(0, usable - segment.held)
             raise Conflict(f"Only {free} of {usable} {category} unit(s) at {center.name} are free from "
@@ -550,8 +555,8 @@ def availability(center_code: str, category: str, starts_at: datetime, ends_at: 
     center = db.session.execute(select(Center).where(Center.code == center_code)).scalar()
     if center is None:
         raise ValidationFailed(f"There is no center {center_code!r}.", errors={"center": ["Unknown center."]})
-    units = count_usable(center.id, category)
-    segments = timeline(holds_in(center.id, category, starts_at, ends_at), starts_at, ends_at)
+    units, holds = place_state(center.id, category, starts_at, ends_at)
+    segments = timeline(holds, starts_at, ends_at)
     free = [FreePeriod(s.starts_at, s.ends_at, max(0, units - s.held)) for s in segments if units - s.held > 0]
     assets = None
     if per_asset:
