@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=8, help="concurrent clients for the throughput runs")
     parser.add_argument("--seconds", type=float, default=None, help="length of each throughput run")
     parser.add_argument("--only", default="",
-                        help="comma-separated: handover,forms,signing,reads,report,chain,export,ldap,mail")
+                        help="comma-separated: handover,forms,signing,reads,report,chain,export,ldap,mail,availability")
     args = parser.parse_args(argv)
     args.seconds = args.seconds or (8 if args.quick else 20)
     only = set(filter(None, args.only.split(",")))
@@ -190,6 +190,17 @@ def main(argv: list[str] | None = None) -> int:
     if wanted("report"):
         print("inventory report:", flush=True)
         scale.inventory_report(record, rows=20_000 if args.quick else 100_000)
+    if wanted("availability"):
+        print("availability of bookings:", flush=True)
+        sizes = (1_000, 100_000) if not args.quick else (1_000, 20_000)
+        tmp = tempfile.mkdtemp(prefix="fleet-bench-bookings-")
+        scale.availability_scale(record, "sqlite", {n: f"sqlite:///{tmp}/bookings-{n}.sqlite" for n in sizes})
+        bookings_cluster = PostgresCluster().start()
+        try:
+            scale.availability_scale(record, "postgresql", {
+                n: bookings_cluster.create_database(f"fleet_bookings_{n}") for n in sizes})
+        finally:
+            bookings_cluster.stop()
     if wanted("chain"):
         print("event chain:", flush=True)
         scale.chain_verification(record, events=200_000 if args.quick else 1_000_000)

@@ -340,3 +340,125 @@ def read_scale(record, ldap: dict, sizes: tuple[int, ...], event_counts: tuple[i
             db.engine.dispose()
     ratio = max(values[-1] / values[0] for values in p95.values())
     record("list_growth_ratio", round(ratio, 2), "list_growth_ratio, worst endpoint (target <= 1.5)", "")
+
+
+def _bench_token(app, uid: str = "bench-it") -> str:
+    """A bearer token written straight into the database (the bench measures reads, not log-ins)."""
+    import hashlib
+    import secrets
+
+    from fleet.extensions import db
+    from fleet.models import ApiToken
+
+    token = secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    with app.app_context():
+        db.session.add(ApiToken(token_hash=hashlib.sha256(token.encode()).hexdigest(), uid=uid, name="벤치",
+                                roles="employee,it", created_at=now, expires_at=now + timedelta(hours=2)))
+        db.session.commit()
+    return token
+
+
+def bulk_bookings(app, *, assets: int, reservations: int, centers: int, window_start: datetime,
+                  in_window: int) -> None:
+    """`assets` devices over `centers` centers and 4 categories; `in_window` holding bookings of the measured
+    center's laptops inside the 30 days measured (the same at every scale), the rest of `reservations` spread
+    over the other centers and categories and the past year (returned, cancelled, no-shows) and the next one."""
+    import random
+
+    from fleet.extensions import db
+    from fleet.models import Asset, Center, Reservation
+
+    rng = random.Random(15)
+    categories = ("laptop", "vc_kit", "monitor", "dock")
+    with app.app_context():
+        db.session.execute(insert(Center), [{"code": f"C{c:02d}", "name": f"센터 {c}", "kind": "smart_work_center",
+                                             "created_at": window_start, "updated_at": window_start}
+                                            for c in range(centers)])
+        center_ids = [row[0] for row in db.session.execute(text("SELECT id FROM centers ORDER BY code"))]
+        rows = []
+        for i in range(assets):
+            rows.append({"asset_tag": f"BK-{i:05d}", "category": categories[i % 4],
+                         "center_id": center_ids[(i // 4) % centers], "status": "in_stock", "accessories": [],
+                         "created_at": window_start, "updated_at": window_start})
+        for start in range(0, len(rows), 5000):
+            db.session.execute(insert(Asset), rows[start:start + 5000])
+        by_place: dict[tuple[int, str], list[int]] = {}
+        for asset_id, center_id, category in db.session.execute(text("SELECT id, center_id, category FROM assets")):
+            by_place.setdefault((center_id, category), []).append(asset_id)
+        measured = (center_ids[0], "laptop")
+
+        def booking(center_id, category, asset_id, starts, hours, status):
+            return {"person_uid": f"u{rng.randrange(10000):05d}", "person_name": "직원", "center_id": center_id,
+                    "asset_id": asset_id, "category": category, "quantity": 1, "starts_at": starts,
+                    "ends_at": starts + timedelta(hours=hours), "status": status, "booked_by": "u00000",
+                    "created_at": window_start, "updated_at": window_start}
+
+        rows = []
+        units = by_place[measured]
+        for i in range(in_window):  # the measured window: one asset booking per unit per slot, never overlapping
+            unit = units[i % len(units)]
+            slot = i // len(units)
+            starts = window_start + timedelta(days=slot * 7 + units.index(unit) % 7, hours=9)
+            rows.append(booking(*measured, unit, starts, 5, "booked"))
+        places = [p for p in by_place if p != measured]
+        for _ in range(reservations - in_window):
+            center_id, category = places[rng.randrange(len(places))]
+            starts = window_start + timedelta(hours=rng.randrange(-365 * 24, 365 * 24))
+            past = starts < window_start
+            status = rng.choice(("returned", "returned", "cancelled", "no_show")) if past else "booked"
+            # category bookings (no asset) in the future, so the exclusion constraint has nothing to refuse
+            rows.append(booking(center_id, category, None, starts, rng.choice((2, 4, 24, 72)), status))
+        for start in range(0, len(rows), 5000):
+            db.session.execute(insert(Reservation), rows[start:start + 5000])
+        db.session.commit()
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text("ANALYZE"))
+            db.session.commit()
+
+
+def availability_scale(record, name: str, urls: dict[int, str], *, assets: int = 10_000, centers: int = 20,
+                       in_window: int = 200, requests_per_size: int = 300) -> None:
+    """p95 of GET /api/v1/availability for one center's laptops over 30 days, at each count of reservations.
+
+    The databases are filled first; then the requests alternate between them, one at a time, so that the load
+    other processes put on a shared machine falls on every size alike and the ratio compares like with like.
+    """
+    from fleet.extensions import db
+    from tests.support.clock import FLEET_ZONE, fleet_today
+
+    window_start = datetime.combine(fleet_today() + timedelta(days=30), datetime.min.time(), tzinfo=FLEET_ZONE)
+    frm, to = window_start.isoformat(), (window_start + timedelta(days=30)).isoformat()
+    sizes = sorted(urls)
+    apps, clients, headers = {}, {}, {}
+    for size in sizes:
+        apps[size] = make_app(urls[size])
+        bulk_bookings(apps[size], assets=assets, reservations=size, centers=centers, window_start=window_start,
+                      in_window=min(in_window, size))
+        clients[size] = apps[size].test_client()
+        headers[size] = {"Authorization": f"Bearer {_bench_token(apps[size])}"}
+    p95: dict[str, list[float]] = {}
+    for kind, extra in (("category", ""), ("per_asset", "&per_asset=true")):
+        url = f"/api/v1/availability?center=C00&category=laptop&from={frm}&to={to}{extra}".replace("+", "%2B")
+        timings: dict[int, list[float]] = {size: [] for size in sizes}
+        answers = {}
+        for i in range(requests_per_size + 20):
+            for size in sizes:
+                t0 = time.perf_counter()
+                response = clients[size].get(url, headers=headers[size])
+                elapsed = time.perf_counter() - t0
+                assert response.status_code == 200, response.get_data(as_text=True)
+                if i >= 20:  # warm-up first
+                    timings[size].append(elapsed)
+                answers[size] = response.get_json()
+        p95[kind] = [percentile(timings[size], 95) * 1000 for size in sizes]
+        for size, value in zip(sizes, p95[kind], strict=True):
+            answer = answers[size]
+            record(f"availability_p95_ms_{name}_{kind}_{size}", round(value, 2),
+                   f"[{name}] availability ({kind}) p95, {assets:,} assets, {size:,} reservations "
+                   f"({answer['units']} units, {len(answer['free'])} free periods)", "ms")
+        record(f"availability_growth_{name}_{kind}", round(p95[kind][-1] / p95[kind][0], 2),
+               f"[{name}] availability ({kind}) p95 at {sizes[-1]:,} ÷ at {sizes[0]:,} (target <= 1.5)", "")
+    for app in apps.values():
+        with app.app_context():
+            db.engine.dispose()

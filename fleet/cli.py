@@ -21,6 +21,7 @@ from fleet.security import get_directory
 from fleet.services import backup, demo_data, directory_sync, mailer, reminders
 from fleet.services import events as event_service
 from fleet.services import requests as request_service
+from fleet.services import reservations as reservation_service
 from fleet.services.auth import Principal
 from fleet.services.clock import format_local, local_time, local_today, local_zone
 
@@ -66,7 +67,7 @@ def sync_directory_command(actor: str) -> None:
 @fleet_cli.command("seed-demo")
 @click.option("--actor", default="kimit", show_default=True, help="The IT staff member the demo data is made by.")
 def seed_demo_command(actor: str) -> None:
-    """Load the demo centers, devices, requests and loans (once; a second run changes nothing)."""
+    """Load the demo centers, devices, requests, loans and bookings (once; a second run changes nothing)."""
     with writing():
         try:
             person = get_directory().get_person(actor)
@@ -79,9 +80,10 @@ def seed_demo_command(actor: str) -> None:
         click.echo("The demo data is there already; nothing changed.")
         return
     click.echo("Loaded " + ", ".join(f"{n} {what}" for what, n in seeded.counts.items()) + ".")
-    skipped = {**seeded.skipped_requests, **seeded.skipped_loans}
+    skipped = {**seeded.skipped_requests, **seeded.skipped_loans, **seeded.skipped_bookings}
     if skipped:
-        click.echo(f"Skipped {len(seeded.skipped_requests)} demo requests and {len(seeded.skipped_loans)} demo loans: "
+        click.echo(f"Skipped {len(seeded.skipped_requests)} demo requests and {len(seeded.skipped_loans)} demo loans"
+                   f"{f' and {len(seeded.skipped_bookings)} demo bookings' if seeded.skipped_bookings else ''}: "
                    f"their people are missing, disabled or not eligible in this directory "
                    f"({', '.join(skipped)}; e.g. {next(iter(skipped.values()))})")
 
@@ -365,3 +367,24 @@ def _work(settings: mailer.SmtpSettings, stopping: list, once: bool) -> None:
                 if stopping:
                     break
                 sleep(0.1)
+@fleet_cli.command("release-no-shows")
+@click.option("--at", "at", default=None, help="Judge as of this moment (ISO 8601 with offset); default now.")
+@click.option("--actor", default=CLI_ACTOR, show_default=True, help="Who the event log names as releasing.")
+def release_no_shows_command(at: str | None, actor: str) -> None:
+    """Release the bookings nobody picked up within FLEET_NO_SHOW_HOURS of their start (or by their end)."""
+    now = utcnow()
+    if at:
+        try:
+            now = datetime.fromisoformat(at)
+        except ValueError:
+            raise click.BadParameter(f"{at!r} is not an ISO 8601 time.", param_hint="--at") from None
+        if now.tzinfo is None:
+            raise click.BadParameter("Give the offset too, e.g. 2026-12-03T10:00+09:00.", param_hint="--at")
+    with writing():
+        released = reservation_service.release_no_shows(now, actor)
+        db.session.commit()
+    click.echo(f"{len(released)} booking(s) released as no-shows.")
+    for reservation in released:
+        what = reservation.asset.asset_tag if reservation.asset else f"{reservation.quantity} {reservation.category}"
+        click.echo(f"  #{reservation.id} {reservation.center.code} {what} {reservation.person_uid} "
+                   f"from {format_local(reservation.starts_at)}")

@@ -39,6 +39,8 @@ DEFAULTS: dict[str, str] = {
     "FLEET_ORG_NAME": "Fleet",
     "FLEET_TIMEZONE": "Asia/Seoul",
     "FLEET_LOAN_DAYS": "90",
+    "FLEET_MAX_BOOKING_DAYS": "14",
+    "FLEET_NO_SHOW_HOURS": "24",
     "FLEET_TOKEN_HOURS": "12",
     "FLEET_ENV": "development",
     "FLEET_LOGIN_LIMIT_PER_USER": "10 per minute;50 per hour",
@@ -89,6 +91,8 @@ def load_settings(instance_path: str, overrides: dict | None = None) -> dict:
     settings["SECRET_KEY"] = secret
 
     settings["FLEET_LOAN_DAYS"] = int(settings["FLEET_LOAN_DAYS"])
+    settings["FLEET_MAX_BOOKING_DAYS"] = int(settings["FLEET_MAX_BOOKING_DAYS"])
+    settings["FLEET_NO_SHOW_HOURS"] = float(settings["FLEET_NO_SHOW_HOURS"])
     settings["FLEET_TOKEN_HOURS"] = float(settings["FLEET_TOKEN_HOURS"])
     settings["FLEET_PROXY_COUNT"] = int(settings["FLEET_PROXY_COUNT"])
     settings["FLEET_CHECKPOINT_EVENTS"] = int(settings["FLEET_CHECKPOINT_EVENTS"])

@@ -23,13 +23,14 @@ from fleet.api import (
     people,
     reports,
     requests,
+    reservations,
     stocktakes,
 )
 from fleet.schemas.common import ProblemSchema
 
 PROBLEM_JSON = "application/problem+json"
 BLUEPRINTS = (health, auth, people, centers, assets, requests, loans, events, directory_sync, documents, reports,
-              stocktakes, labels, notifications)
+              stocktakes, labels, notifications, reservations)
 
 
 class Api(SmorestApi):

@@ -23,8 +23,10 @@ class ReportArgsSchema(Schema):
     as_of = fields.Date(load_default=None, metadata={"description": "inventory: the date to report as of"})
     center = fields.String(load_default=None, validate=validate.Length(max=32),
                            metadata={"description": "inventory: one center's code"})
-    from_date = fields.Date(load_default=None, data_key="from", metadata={"description": "loans, requests, events"})
-    to_date = fields.Date(load_default=None, data_key="to", metadata={"description": "loans, requests, events"})
+    from_date = fields.Date(load_default=None, data_key="from",
+                            metadata={"description": "loans, requests, events, utilisation"})
+    to_date = fields.Date(load_default=None, data_key="to",
+                          metadata={"description": "loans, requests, events, utilisation"})
 
     @validates_schema
     def _period(self, data, **kwargs):
@@ -36,7 +38,7 @@ def _params(name: str, args: dict) -> dict:
     """Each report takes the parameters it knows; others are ignored."""
     if name == "inventory":
         return {"as_of": args.get("as_of"), "center": args.get("center")}
-    if name in ("loans", "requests", "events"):
+    if name in ("loans", "requests", "events", "utilisation"):
         return {"from_date": args.get("from_date"), "to_date": args.get("to_date")}
     return {}
 
@@ -44,7 +46,7 @@ def _params(name: str, args: dict) -> dict:
 REPORT_ERRORS = (401, 403, 404, 422)
 
 
-@blp.route("/reports/<any(inventory, loans, overdue, leavers, requests, events):name>.pdf")
+@blp.route("/reports/<any(inventory, loans, overdue, leavers, requests, events, utilisation):name>.pdf")
 class ReportPdf(MethodView):
     @write_intent
     @roles_required("it", "auditor")
@@ -53,14 +55,15 @@ class ReportPdf(MethodView):
     @errors(*REPORT_ERRORS, 503)
     def get(self, args, name):
         """A report as PDF: inventory (as_of, center), loans (from, to), overdue, leavers, requests (from, to),
-        events (from, to). Every PDF is registered as a document."""
+        events (from, to), utilisation of bookings per center and category (from, to). Every PDF is registered
+        as a document."""
         document = audit_reports.issue_pdf(name, require_principal(), **_params(name, args))
         response = send_pdf(document.content, document.filename)
         response.headers["X-Fleet-Document-Id"] = str(document.id)
         return response
 
 
-@blp.route("/reports/<any(inventory, loans, overdue, leavers, requests, events):name>.csv")
+@blp.route("/reports/<any(inventory, loans, overdue, leavers, requests, events, utilisation):name>.csv")
 class ReportCsv(MethodView):
     @roles_required("it", "auditor")
     @blp.arguments(ReportArgsSchema(), location="query")

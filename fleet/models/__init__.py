@@ -8,6 +8,7 @@ from fleet.models.leaver import LeaverFinding
 from fleet.models.loan import LOAN_STATUSES, Loan, LoanBatch
 from fleet.models.notification import NOTIFICATION_KINDS, NOTIFICATION_STATUSES, Notification
 from fleet.models.request import OPEN_REQUEST_STATUSES, REASONS, REQUEST_STATUSES, LoanRequest
+from fleet.models.reservation import HOLDING_STATUSES, RESERVATION_STATUSES, Reservation, ReservationUnit
 from fleet.models.stocktake import Stocktake, StocktakeScan
 from fleet.models.token import ApiToken
 
@@ -16,4 +17,5 @@ __all__ = [
     "GENESIS_HASH", "Event", "EventCheckpoint", "EventHead", "LeaverFinding", "LOAN_STATUSES", "Loan", "LoanBatch",
     "OPEN_REQUEST_STATUSES", "REASONS", "REQUEST_STATUSES", "LoanRequest", "Stocktake",
     "StocktakeScan", "ApiToken", "NOTIFICATION_KINDS", "NOTIFICATION_STATUSES", "Notification",
+    "HOLDING_STATUSES", "RESERVATION_STATUSES", "Reservation", "ReservationUnit",
 ]

@@ -22,6 +22,7 @@ class Asset(db.Model):
         Index("ix_assets_center_id_id", "center_id", "id"),
         Index("ix_assets_category_id", "category", "id"),
         Index("ix_assets_serial_number", "serial_number"),
+        Index("ix_assets_center_category_status", "center_id", "category", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

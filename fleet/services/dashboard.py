@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
 from fleet.extensions import db
-from fleet.models import Asset, Center, LeaverFinding, Loan, LoanRequest, Stocktake
+from fleet.models import Asset, Center, LeaverFinding, Loan, LoanRequest, Reservation, Stocktake
+from fleet.services.clock import local_today
 from fleet.services.loans import overdue_condition
+from fleet.services.reservations import local_midnight
 
 
 @dataclass
@@ -31,6 +33,7 @@ class DeskSummary:
     pending_requests: int
     open_leavers: int
     open_stocktakes: list[Stocktake]
+    pick_ups_today: int = 0
 
 
 def summarise_desk(now: datetime | None = None) -> DeskSummary:
@@ -55,6 +58,7 @@ def summarise_desk(now: datetime | None = None) -> DeskSummary:
         pending_requests=count(select(func.count()).select_from(LoanRequest).where(LoanRequest.status == "pending")),
         open_leavers=count(select(func.count()).select_from(LeaverFinding).where(LeaverFinding.resolved_at.is_(None))),
         open_stocktakes=list_open_stocktakes(),
+        pick_ups_today=count_pick_ups_today(now),
     )
 
 
@@ -62,3 +66,11 @@ def list_open_stocktakes() -> list[Stocktake]:
     """Stocktakes still being scanned, oldest first, so the desk can pick one up again."""
     return list(db.session.execute(select(Stocktake).where(Stocktake.status == "open")
                                    .order_by(Stocktake.started_at, Stocktake.id)).scalars())
+
+
+def count_pick_ups_today(now: datetime | None = None) -> int:
+    """Bookings waiting to be picked up that hold some of today (local), every center."""
+    today = local_today(now)
+    start, end = local_midnight(today), local_midnight(today + timedelta(days=1))
+    return db.session.execute(select(func.count()).select_from(Reservation).where(
+        Reservation.status == "booked", Reservation.starts_at < end, Reservation.ends_at > start)).scalar_one()

@@ -19,6 +19,7 @@ from fleet.services import assets as asset_service
 from fleet.services import centers as center_service
 from fleet.services import loans as loan_service
 from fleet.services import requests as request_service
+from fleet.services import reservations as reservation_service
 from fleet.services.auth import Principal
 from fleet.services.clock import local_today
 
@@ -49,6 +50,7 @@ class Seeded:
     counts: dict[str, int]
     skipped_requests: dict[str, str] = field(default_factory=dict)
     skipped_loans: dict[str, str] = field(default_factory=dict)
+    skipped_bookings: dict[str, str] = field(default_factory=dict)
 
 
 def seed_demo(directory: Directory, actor: Principal) -> Seeded:
@@ -59,7 +61,7 @@ def seed_demo(directory: Directory, actor: Principal) -> Seeded:
     directory that cannot be reached still stops it (a 503), as it would stop a hand-over.
     """
     if db.session.execute(select(Center).where(Center.code == "JINJAM")).scalar_one_or_none():
-        return Seeded({"centers": 0, "assets": 0, "requests": 0, "loans": 0})
+        return Seeded({"centers": 0, "assets": 0, "requests": 0, "loans": 0, "bookings": 0})
     for code, name, kind, address, seats in CENTERS:
         center_service.create_center(actor, code=code, name=name, kind=kind, address=address, seats=seats)
     purchase = date(2026, 3, 2)
@@ -85,7 +87,7 @@ def seed_demo(directory: Directory, actor: Principal) -> Seeded:
     requests = [("choi", "pregnancy", "출산 전까지 재택근무"), ("jung", "childcare", "초등학생 자녀 방과후 돌봄"),
                 ("kang", "remote_work", None), ("song", "childcare", "어린이집 하원 시간 조정"),
                 ("seo", "business_trip", "세종 파견 근무")]
-    seeded = Seeded({"centers": len(CENTERS), "assets": count, "requests": 0, "loans": 0})
+    seeded = Seeded({"centers": len(CENTERS), "assets": count, "requests": 0, "loans": 0, "bookings": 0})
     made = {}
     for uid, reason, note in requests:
         try:
@@ -109,4 +111,27 @@ def seed_demo(directory: Directory, actor: Principal) -> Seeded:
             seeded.skipped_loans[uid] = exc.detail
             continue
         seeded.counts["loans"] += 1
+    _seed_bookings(directory, actor, seeded)
     return seeded
+
+
+def _seed_bookings(directory: Directory, actor: Principal, seeded: Seeded) -> None:
+    """A VC kit at Noeun booked this week (tomorrow afternoon) and three laptops at Jinjam for next week, Monday
+    to Friday: the timeline has something on it from the start."""
+    today = local_today()
+    tomorrow = reservation_service.local_midnight(today + timedelta(days=1))
+    monday = reservation_service.local_midnight(today + timedelta(days=7 - today.weekday()))
+    bookings = [
+        ("kang", {"asset_tag": "YS-VC-NO01", "starts_at": tomorrow + timedelta(hours=14),
+                  "ends_at": tomorrow + timedelta(hours=16), "purpose": "주간 팀 화상회의"}),
+        ("jung", {"center": "JINJAM", "category": "laptop", "quantity": 3, "starts_at": monday,
+                  "ends_at": monday + timedelta(days=5), "purpose": "재택근무 주간 (3명)"}),
+    ]
+    for uid, values in bookings:
+        try:
+            with db.session.begin_nested():
+                reservation_service.book(directory, actor, person=uid, **values)
+        except RuleViolation as exc:
+            seeded.skipped_bookings[uid] = exc.detail
+            continue
+        seeded.counts["bookings"] += 1

@@ -98,7 +98,8 @@ def append_event(actor: str, action: str, subject_type: str, subject_id: Any, *,
         payload["after"] = after
     if extra:
         payload.update(extra)
-    at = at or utcnow()
+    # The hash covers the moment in UTC, as the database gives it back to verify_chain.
+    at = (at or utcnow()).astimezone(UTC)
     data = canonical_data(payload)
     subject_id = str(subject_id)
     digest = compute_hash(seq, at, actor, action, subject_type, subject_id, data, prev_hash)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, exists, insert, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -24,7 +24,17 @@ from fleet.db import MAX_ID, run, utcnow
 from fleet.directory.base import Directory, Person
 from fleet.errors import Conflict, NotFound, RuleViolation, ValidationFailed
 from fleet.extensions import db
-from fleet.models import Asset, Center, Document, LeaverFinding, Loan, LoanBatch, LoanRequest
+from fleet.models import (
+    Asset,
+    Center,
+    Document,
+    LeaverFinding,
+    Loan,
+    LoanBatch,
+    LoanRequest,
+    Reservation,
+    ReservationUnit,
+)
 from fleet.models.loan import parse_loan_number
 from fleet.services import notifications
 from fleet.services import requests as request_service
@@ -50,6 +60,15 @@ _LOCK_ASSETS = (select(_ASSETS.c.id).where(_ASSETS.c.asset_tag.in_(bindparam("ta
                 .order_by(_ASSETS.c.id).with_for_update())
 _LOCK_REQUESTS = (select(_REQUESTS.c.id).where(_REQUESTS.c.id.in_(bindparam("request_ids", expanding=True)))
                   .order_by(_REQUESTS.c.id).with_for_update())
+_UNITS, _RESERVATIONS = ReservationUnit.__table__, Reservation.__table__
+# A loan picked up for a booking: the booking, and how many of its units are still out.
+_BOOKING_OF_LOAN = select(_UNITS.c.reservation_id).where(_UNITS.c.loan_id == bindparam("loan_id"))
+_UNITS_STILL_OUT = (select(func.count()).select_from(_UNITS.join(_LOANS, _LOANS.c.id == _UNITS.c.loan_id))
+                    .where(_UNITS.c.reservation_id == bindparam("reservation_id"), _LOANS.c.status == "active"))
+_CLOSE_BOOKING = (update(_RESERVATIONS).where(_RESERVATIONS.c.id == bindparam("reservation_id"),
+                                              _RESERVATIONS.c.status == "picked_up")
+                  .values(status="returned", closed_at=bindparam("now", type_=_RESERVATIONS.c.closed_at.type),
+                          updated_at=bindparam("now", type_=_RESERVATIONS.c.updated_at.type)))
 _RESOLVE_FINDINGS = (update(_FINDINGS).where(_FINDINGS.c.loan_id == bindparam("of_loan"),
                                              _FINDINGS.c.resolved_at.is_(None))
                      .values(resolved_at=bindparam("now", type_=_FINDINGS.c.resolved_at.type)))
@@ -287,6 +306,7 @@ def take_back(loan: Loan, actor: Principal, *, condition: str, accessories_retur
         "asset_status": {"before": "on_loan", "after": new_status}, "condition": condition,
         "accessories_missing": missing, "data_wiped": data_wiped, "days_overdue": days_overdue(loan, now),
     }, extra={"notification_id": notification_id})
+    _close_booking_of(loan, actor.uid, now)
     return loan
 
 
@@ -302,11 +322,22 @@ def mark_lost(loan: Loan, actor: Principal, reason: str, now: datetime | None = 
         "status": "lost", "asset_tag": loan.asset.asset_tag, "asset_status": {"before": "on_loan", "after": "lost"},
         "reason": reason,
     })
+    _close_booking_of(loan, actor.uid, now)
     return loan
 
 
 def _resolve_leaver_findings(loan: Loan, now: datetime) -> None:
     run(_RESOLVE_FINDINGS, {"of_loan": loan.id, "now": now})
+
+
+def _close_booking_of(loan: Loan, actor: str, now: datetime) -> None:
+    """A loan picked up for a booking closed: once every unit of that booking is back, the booking is returned."""
+    reservation_id = run(_BOOKING_OF_LOAN, {"loan_id": loan.id}).scalar()
+    if reservation_id is None or run(_UNITS_STILL_OUT, {"reservation_id": reservation_id}).scalar_one():
+        return
+    if run(_CLOSE_BOOKING, {"reservation_id": reservation_id, "now": now}).rowcount == 1:
+        append_event(actor, "reservation.returned", "reservation", reservation_id, at=now,
+                     before={"status": "picked_up"}, after={"status": "returned", "last_loan": loan.number})
 
 
 def days_overdue(loan: Loan, now: datetime | None = None) -> int:

@@ -22,6 +22,9 @@ ANY_ROLE = {
     ("get", "/api/v1/loans"), ("get", "/api/v1/loans/{loan_ref}"),
     ("get", "/api/v1/documents/{document_id}"), ("get", "/api/v1/documents/{document_id}.pdf"),
     ("get", "/api/v1/notifications"),
+    ("get", "/api/v1/reservations"), ("post", "/api/v1/reservations"),
+    ("get", "/api/v1/reservations/{reservation_id}"), ("post", "/api/v1/reservations/{reservation_id}/cancel"),
+    ("get", "/api/v1/availability"),
 }
 IT_ONLY_READS = {("get", "/api/v1/labels.pdf")}
 

@@ -7,7 +7,7 @@ import pytest
 from demo.directory import LDIF, SUFFIX, demo_settings
 from demo.slapd import DirectoryServer
 from fleet.extensions import db
-from fleet.models import Asset, Center, Event, LeaverFinding, Loan
+from fleet.models import Asset, Center, Event, LeaverFinding, Loan, Reservation
 from fleet.services.events import verify_chain
 from tests.api.test_loans_api import hand_over, stock
 from tests.fixtures_data import EMPLOYEE, EMPLOYEE2
@@ -27,13 +27,16 @@ def test_seed_demo_loads_the_world_once(make_app, demo_slapd):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["fleet", "seed-demo"])
     assert result.exit_code == 0, result.output
-    assert "7 centers" in result.output and "4 loans" in result.output
+    assert "7 centers" in result.output and "4 loans, 2 bookings" in result.output
     with app.app_context():
         laptops = db.session.execute(db.select(db.func.count()).select_from(Asset).where(Asset.category == "laptop"))
         assert laptops.scalar() == 42
         names = set(db.session.execute(db.select(Center.name)).scalars())
         assert {"진잠도서관 스마트워크센터", "노은도서관 스마트워크센터"} <= names
         assert db.session.execute(db.select(db.func.count()).select_from(Loan)).scalar() == 4
+        bookings = db.session.execute(db.select(Reservation).order_by(Reservation.id)).scalars().all()
+        assert [(b.person_uid, b.asset.asset_tag if b.asset else b.quantity) for b in bookings] == [
+            ("kang", "YS-VC-NO01"), ("jung", 3)]
         assert verify_chain().valid
         events = db.session.execute(db.select(db.func.count()).select_from(Event)).scalar()
     again = runner.invoke(args=["fleet", "seed-demo"])
@@ -49,7 +52,7 @@ def test_seed_demo_against_another_directory_loads_the_devices_and_skips_missing
     assert result.exit_code == 0, result.output
     assert "7 centers" in result.output and "0 requests, 0 loans" in result.output
     skipped = [line for line in result.output.splitlines() if line.startswith("Skipped")]
-    assert len(skipped) == 1 and "Skipped 5 demo requests and 4 demo loans" in skipped[0]
+    assert len(skipped) == 1 and "Skipped 5 demo requests and 4 demo loans and 2 demo bookings" in skipped[0]
     assert "choi" in skipped[0] and "does not exist in the directory" in skipped[0]
     with app.app_context():
         assert db.session.execute(db.select(db.func.count()).select_from(Asset)).scalar() > 42

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from fleet.extensions import db
 from fleet.models import LoanRequest
 from tests.support import pdf
+from tests.support.clock import fleet_today
 from tests.web.helpers import hand_over, stock
 
 pytestmark = pytest.mark.browser
@@ -324,3 +325,44 @@ def test_the_desk_sees_a_failed_mail_and_retries_it_and_a_person_sees_their_mail
     expect(page.locator("#my-mails")).to_contain_text("보냄")
     shot(page, "my-mails")
     context.close()
+
+
+def test_an_employee_books_on_a_phone_and_the_desk_hands_over(site, app, browser, shot):
+    stock(app, "NB-001", "NB-002", "NB-003")
+    today = fleet_today()
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = phone.new_page()
+    log_in(page, site, "emp2")
+    page.click("#my-bookings-link")
+    page.select_option("#booking-category", "laptop")
+    page.fill("#booking-quantity", "2")
+    page.fill("#starts_day", today.isoformat())
+    page.fill("#ends_day", (today + timedelta(days=2)).isoformat())
+    page.fill("input[name=purpose]", "재택근무 주간")
+    shot(page, "employee-booking-phone")
+    page.click("#book")
+    expect(page.locator("#notice")).to_be_visible()
+    expect(page.locator("#my-bookings")).to_contain_text("노트북 × 2")
+    expect(page.locator("#my-bookings")).to_contain_text("예약됨")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling on a phone
+    shot(page, "employee-bookings-phone")
+
+    desk = browser.new_context().new_page()
+    log_in(desk, site, "it1")
+    expect(desk.locator("#tile-pick-ups b")).to_have_text("1")
+    desk.click("#tile-pick-ups")
+    expect(desk.locator("#pick-ups")).to_contain_text("최준호")
+    shot(desk, "desk-day-list")
+    desk.fill("#pick-ups .pick-up-tags", "NB-001 NB-003")
+    desk.click("#pick-ups button.pick-up")
+    expect(desk.locator("main")).to_contain_text("NB-003")
+    desk.goto(f"{site}/desk/bookings?center=JJ")
+    expect(desk.locator("#timeline")).to_contain_text("최준호")
+    shot(desk, "desk-week-timeline")
+
+    page.reload()
+    expect(page.locator("#my-bookings")).to_contain_text("수령함")
+    page.goto(f"{site}/me")
+    expect(page.locator("#my-loans")).to_contain_text("NB-001")
+    phone.close()
+    desk.context.close()

@@ -15,7 +15,7 @@ from fleet.web.views.common import all_centers, bp, page, refused
 
 # Which parameters each report takes (the same as the API's).
 REPORT_PARAMS = {"inventory": ("as_of", "center"), "loans": ("from", "to"), "overdue": (), "leavers": (),
-                 "requests": ("from", "to"), "events": ("from", "to")}
+                 "requests": ("from", "to"), "events": ("from", "to"), "utilisation": ("from", "to")}
 
 
 def _reports_page(**context):
@@ -37,7 +37,10 @@ def _day(name: str) -> date | None:
         raise ValidationFailed("Give the dates as YYYY-MM-DD.", errors={name: ["Not a date (YYYY-MM-DD)."]}) from None
 
 
-@bp.route("/audit/reports/<any(inventory, loans, overdue, leavers, requests, events):name>.<any(pdf, csv):fmt>")
+REPORT_ROUTE = "/audit/reports/<any(inventory, loans, overdue, leavers, requests, events, utilisation):name>"
+
+
+@bp.route(REPORT_ROUTE + ".<any(pdf, csv):fmt>")
 @page("it", "auditor")
 @write_intent
 def report(principal, name: str, fmt: str):
@@ -45,7 +48,7 @@ def report(principal, name: str, fmt: str):
     try:
         if name == "inventory":
             params = {"as_of": _day("as_of"), "center": request.args.get("center") or None}
-        elif name in ("loans", "requests", "events"):
+        elif name in ("loans", "requests", "events", "utilisation"):
             params = {"from_date": _day("from"), "to_date": _day("to")}
             if params["from_date"] and params["to_date"] and params["to_date"] < params["from_date"]:
                 raise ValidationFailed("The period ends before it starts.", errors={"to": ["Must not be before from."]})
