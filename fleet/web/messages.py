@@ -190,6 +190,7 @@ VALUES = {
     "overdue": N_("Overdue reminder"), "request_approved": N_("Request approved"),
     "request_rejected": N_("Request rejected"), "request_fulfilled": N_("Request fulfilled"),
     "leavers": N_("Leavers found"), "weekly_summary": N_("Weekly summary"),
+    "booking_reminder": N_("Booking reminder"), "booking_released": N_("Booking released"),
     "queued": N_("Queued"), "sending": N_("Sending"), "sent": N_("Sent"), "failed": N_("Failed"),
 }
 
