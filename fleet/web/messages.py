@@ -124,6 +124,9 @@ TEMPLATES = (
     # reservations
     N_("Asset %(tag)s is booked by %(who)s from %(period)s."),
     N_("Asset %(tag)s is booked from %(period)s."),
+    N_("Asset %(tag)s is booked for someone else %(period)s: hand it over due before that booking starts, or "
+       "hand over another asset."),
+    N_("Booked %(period)s."),
     N_("Overlaps the booking %(period)s."),
     N_("Only %(free)s of %(units)s %(category)s unit(s) at %(center)s are free from %(period)s."),
     N_("%(center)s has %(units)s usable %(category)s unit(s); %(n)s cannot be booked."),
