@@ -72,7 +72,9 @@ class Loans(MethodView):
     @blp.doc(security=SECURITY)
     def post(self, body):
         """Hand an in-stock asset over. The assignee is checked against the directory now:
-        unknown, disabled or not eligible → 422 saying which; the directory down → 503."""
+        unknown, disabled or not eligible → 422 saying which; the directory down → 503. An asset booked
+        for someone else for a period the loan would overlap (running now, or starting before the due
+        day) → 409 naming the booked period."""
         loan = loan_service.hand_over(get_directory(), _order(body), require_principal())
         return loan_view(loan)
 

@@ -13,10 +13,10 @@ Rules enforced here:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, exists, func, insert, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -39,7 +39,7 @@ from fleet.models.loan import parse_loan_number
 from fleet.services import notifications
 from fleet.services import requests as request_service
 from fleet.services.auth import Principal
-from fleet.services.clock import local_today
+from fleet.services.clock import format_local, local_today, local_zone
 from fleet.services.events import append_event
 from fleet.services.pagination import Page, decode_cursor, make_page
 
@@ -69,6 +69,19 @@ _CLOSE_BOOKING = (update(_RESERVATIONS).where(_RESERVATIONS.c.id == bindparam("r
                                               _RESERVATIONS.c.status == "picked_up")
                   .values(status="returned", closed_at=bindparam("now", type_=_RESERVATIONS.c.closed_at.type),
                           updated_at=bindparam("now", type_=_RESERVATIONS.c.updated_at.type)))
+# A booking of the asset for someone else that the loan would overlap: still booked, not over, starting before
+# the loan's due day (or running now). The holding statuses are written out, not bound, so that SQLite uses the
+# partial index on holding bookings (asset_id, ends_at); one indexed look-up on the hand-over's path.
+_BOOKED_FOR_SOMEONE_ELSE = (
+    select(_RESERVATIONS.c.starts_at, _RESERVATIONS.c.ends_at)
+    .where(_RESERVATIONS.c.asset_id == bindparam("asset_id"),
+           # booked, not picked up: said without naming a status the (status, starts_at) index could serve, which
+           # SQLite without statistics would rather walk than the asset's index
+           text("reservations.status IN ('booked', 'picked_up')"), _RESERVATIONS.c.picked_up_at.is_(None),
+           _RESERVATIONS.c.ends_at > bindparam("now", type_=_RESERVATIONS.c.ends_at.type),
+           _RESERVATIONS.c.starts_at < bindparam("until", type_=_RESERVATIONS.c.starts_at.type),
+           _RESERVATIONS.c.person_uid != bindparam("assignee"))
+    .order_by(_RESERVATIONS.c.starts_at).limit(1))
 _RESOLVE_FINDINGS = (update(_FINDINGS).where(_FINDINGS.c.loan_id == bindparam("of_loan"),
                                              _FINDINGS.c.resolved_at.is_(None))
                      .values(resolved_at=bindparam("now", type_=_FINDINGS.c.resolved_at.type)))
@@ -129,6 +142,20 @@ def _moved(asset: Asset, expected: str, new: str, now: datetime) -> bool:
     return True
 
 
+def _check_not_booked(asset: Asset, assignee_uid: str, due: date, now: datetime) -> None:
+    """Refuse a hand-over that would keep the asset from someone who booked it: a booking for another person
+    running now, or starting before the loan's due day (a loan due on the day a booking starts is fine, as when
+    booking). The pick-up of a booking hands over to its own person, so its own booking is never in the way."""
+    until = max(datetime.combine(due, time(0), tzinfo=local_zone()), now + timedelta(microseconds=1))
+    booked = run(_BOOKED_FOR_SOMEONE_ELSE, {"asset_id": asset.id, "now": now, "until": until,
+                                            "assignee": assignee_uid}).first()
+    if booked is not None:
+        period = f"{format_local(booked.starts_at)} – {format_local(booked.ends_at)}"
+        raise Conflict(f"Asset {asset.asset_tag} is booked for someone else {period}: hand it over due before "
+                       "that booking starts, or hand over another asset.", code="asset-booked",
+                       errors={"asset_tag": [f"Booked {period}."]})
+
+
 def _take_asset(asset: Asset, now: datetime) -> None:
     """Move the asset in_stock → on_loan only if it still is in stock."""
     if not _moved(asset, "in_stock", "on_loan", now):
@@ -159,6 +186,7 @@ def _hand_over_one(person: Person, order: HandoverOrder, actor: Principal, now: 
     request = _request_to_fulfil(order.request_id)
     asset = _asset_for_handover(order.asset_tag)
     tag = asset.asset_tag  # a failed flush expires the asset: its tag could not be read afterwards
+    _check_not_booked(asset, person.uid, due, now)
     _take_asset(asset, now)
     accessories = list(asset.accessories or []) if order.accessories is None else list(order.accessories)
     document_id = None

@@ -3,7 +3,8 @@
 Gather, then render: `gather(notification)` turns an outbox row into a plain `MailContent`
 (subject, lines, facts, a table) in the recipient's language; the Jinja templates
 `mail/message.txt` and `mail/message.html` render the text and HTML parts from it. A message
-to anyone but the requester never carries a request's reason or note.
+to anyone but the requester never carries a request's reason or note, and no booking mail carries
+a booking's purpose.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from flask_babel import force_locale, format_date, format_datetime, gettext
 from sqlalchemy import func, select
 
 from fleet.extensions import db
-from fleet.models import Asset, LeaverFinding, Loan, LoanRequest, Notification
+from fleet.models import Asset, LeaverFinding, Loan, LoanRequest, Notification, Reservation
 from fleet.services.clock import local_time, local_today
 from fleet.web.messages import label
 
@@ -236,10 +237,58 @@ def _weekly_summary(n: Notification, org: str, language: str) -> MailContent:
     return content
 
 
+def _reservation(notification: Notification) -> Reservation:
+    reservation = db.session.get(Reservation, int(notification.data.get("reservation_id", 0)))
+    if reservation is None:
+        raise ContentMissing(f"The reservation of notification {notification.id} does not exist.")
+    return reservation
+
+
+def _booked_what(reservation: Reservation) -> str:
+    if reservation.asset is not None:
+        asset = reservation.asset
+        model = " ".join(p for p in (asset.manufacturer, asset.model) if p)
+        return f"{asset.asset_tag} ({label(asset.category)} {model})".replace(" )", ")")
+    return gettext("%(count)s × %(category)s", count=reservation.quantity, category=label(reservation.category))
+
+
+def _booking_facts(reservation: Reservation, language: str) -> list[tuple[str, str]]:
+    """What, where and when; never the purpose (a booking's purpose stays between the person and the desk)."""
+    return [(gettext("Booking"), f"#{reservation.id}"), (gettext("Equipment"), _booked_what(reservation)),
+            (gettext("Center"), reservation.center.name), (gettext("Start"), _when(reservation.starts_at, language)),
+            (gettext("End"), _when(reservation.ends_at, language))]
+
+
+def _booking_reminder(n: Notification, org: str, language: str) -> MailContent:
+    reservation = _reservation(n)
+    return MailContent(
+        subject=gettext("[%(org)s] Your booking starts tomorrow: %(when)s", org=org,
+                        when=_when(reservation.starts_at, language)),
+        greeting=gettext("Dear %(name)s,", name=reservation.person_name),
+        lines=[gettext("Your booking below starts tomorrow. Please pick the equipment up at the IT desk of the "
+                       "center; a booking not picked up within %(hours)s hours of its start is released.",
+                       hours=f"{current_app.config['FLEET_NO_SHOW_HOURS']:g}"),
+               gettext("If you no longer need it, please cancel the booking so that others can use it.")],
+        facts=_booking_facts(reservation, language),
+    )
+
+
+def _booking_released(n: Notification, org: str, language: str) -> MailContent:
+    reservation = _reservation(n)
+    return MailContent(
+        subject=gettext("[%(org)s] Your booking #%(id)s was released (not picked up)", org=org, id=reservation.id),
+        greeting=gettext("Dear %(name)s,", name=reservation.person_name),
+        lines=[gettext("The equipment of your booking below was not picked up in time, so the booking was "
+                       "released and others may now book it. If you still need it, please book again.")],
+        facts=_booking_facts(reservation, language),
+    )
+
+
 GATHER = {
     "handover_receipt": _handover_receipt, "return_receipt": _return_receipt, "due_soon": _due_soon,
     "overdue": _overdue, "request_approved": _request_decided, "request_rejected": _request_decided,
     "request_fulfilled": _request_fulfilled, "leavers": _leavers, "weekly_summary": _weekly_summary,
+    "booking_reminder": _booking_reminder, "booking_released": _booking_released,
 }
 
 

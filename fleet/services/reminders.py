@@ -5,6 +5,8 @@ Rules enforced here:
 - overdue: on the first day overdue and every FLEET_OVERDUE_EVERY_DAYS after, to the assignee with a copy
   to the IT desk (FLEET_MAIL_IT_DESK);
 - a weekly summary to the IT desk on FLEET_SUMMARY_WEEKDAY (1 = Monday);
+- a booking reminder to the person a booking is for, the day before the (local) day it starts, once per
+  booking (its key is the booking's id, whatever the day), and only while it is still booked;
 - "today" is the local day in FLEET_TIMEZONE, and each reminder's key (kind, loan, local day) is unique
   in the outbox: queued twice on one day, by one worker or two, it is there once.
 """
@@ -19,9 +21,10 @@ from sqlalchemy import select
 
 from fleet.db import utcnow
 from fleet.extensions import db
-from fleet.models import Loan
+from fleet.models import Loan, Reservation
 from fleet.services import notifications
 from fleet.services.clock import local_time, local_today
+from fleet.services.reservations import local_midnight
 
 ACTOR = "reminders"
 
@@ -32,11 +35,12 @@ class ReminderCounts:
     due_soon: int = 0
     overdue: int = 0
     summary: int = 0
+    bookings: int = 0
     ids: list[int] = field(default_factory=list)
 
     @property
     def total(self) -> int:
-        return self.due_soon + self.overdue + self.summary
+        return self.due_soon + self.overdue + self.summary + self.bookings
 
 
 def _queue_loan_reminder(kind: str, loan: Loan, today: date, days: int, now: datetime, cc: str | None) -> int | None:
@@ -72,6 +76,8 @@ def queue_reminders(now: datetime | None = None) -> ReminderCounts:
             if nid is not None:
                 counts.overdue += 1
                 counts.ids.append(nid)
+    counts.bookings, booking_ids = _queue_booking_reminders(today, now)
+    counts.ids += booking_ids
     if today.isoweekday() == config["FLEET_SUMMARY_WEEKDAY"]:
         nid = notifications.queue_for_it_desk("weekly_summary", now=now, data={"day": today.isoformat()},
                                               actor=ACTOR, dedupe_key=f"weekly_summary:{today.isoformat()}")
@@ -80,6 +86,26 @@ def queue_reminders(now: datetime | None = None) -> ReminderCounts:
             counts.ids.append(nid)
     db.session.flush()
     return counts
+
+
+def _queue_booking_reminders(today: date, now: datetime) -> tuple[int, list[int]]:
+    """Bookings still booked that start tomorrow (local day): one reminder each, ever (keyed by the booking).
+
+    Only the booking's id goes into the message: never its purpose (the sender renders the text)."""
+    tomorrow = today + timedelta(days=1)
+    starts_from, starts_before = local_midnight(tomorrow), local_midnight(tomorrow + timedelta(days=1))
+    ids = []
+    for reservation in db.session.execute(
+            select(Reservation).where(Reservation.status == "booked", Reservation.starts_at >= starts_from,
+                                      Reservation.starts_at < starts_before)
+            .order_by(Reservation.starts_at, Reservation.id)).scalars():
+        nid = notifications.queue_for_uid("booking_reminder", reservation.person_uid, now=now,
+                                          data={"reservation_id": reservation.id}, name=reservation.person_name,
+                                          dedupe_key=f"booking_reminder:{reservation.id}")
+        if nid is not None:
+            notifications.record_queued(nid, "booking_reminder", reservation.person_uid, ACTOR, now)
+            ids.append(nid)
+    return len(ids), ids
 
 
 class ReminderSchedule:

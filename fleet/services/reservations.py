@@ -32,6 +32,7 @@ from fleet.errors import Conflict, Forbidden, NotFound, RuleViolation, Validatio
 from fleet.extensions import db
 from fleet.models import CATEGORIES, Asset, Center, Loan, Reservation, ReservationUnit
 from fleet.services import loans as loan_service
+from fleet.services import notifications
 from fleet.services.auth import Principal
 from fleet.services.clock import check_days, format_local, local_today, local_zone
 from fleet.services.events import append_event
@@ -495,7 +496,7 @@ def _units_to_hand_over(reservation: Reservation, asset_tags: list[str], now: da
 
 def release_no_shows(now: datetime | None = None, actor: str = "system") -> list[Reservation]:
     """Bookings not picked up within FLEET_NO_SHOW_HOURS of their start (or by their end) become no_show:
-    the hold is released."""
+    the hold is released, and the person it was for is mailed (`booking_released`) in the same transaction."""
     now = now or utcnow()
     hours = current_app.config["FLEET_NO_SHOW_HOURS"]
     due = list(db.session.execute(
@@ -507,8 +508,12 @@ def release_no_shows(now: datetime | None = None, actor: str = "system") -> list
     for reservation in due:
         try:
             with db.session.begin_nested():
+                # The person is told in the release's transaction: a release rolled back queues nothing.
+                nid = notifications.queue_for_uid("booking_released", reservation.person_uid, now=now,
+                                                  data={"reservation_id": reservation.id},
+                                                  name=reservation.person_name)
                 _move(reservation, actor, from_status="booked", to_status="no_show", action="reservation.no_show",
-                      values={"closed_at": now}, now=now)
+                      values={"closed_at": now}, now=now, extra={"notification_id": nid})
             released.append(reservation)
         except Conflict:
             continue  # picked up or cancelled meanwhile

@@ -124,6 +124,9 @@ TEMPLATES = (
     # reservations
     N_("Asset %(tag)s is booked by %(who)s from %(period)s."),
     N_("Asset %(tag)s is booked from %(period)s."),
+    N_("Asset %(tag)s is booked for someone else %(period)s: hand it over due before that booking starts, or "
+       "hand over another asset."),
+    N_("Booked %(period)s."),
     N_("Overlaps the booking %(period)s."),
     N_("Only %(free)s of %(units)s %(category)s unit(s) at %(center)s are free from %(period)s."),
     N_("%(center)s has %(units)s usable %(category)s unit(s); %(n)s cannot be booked."),
@@ -190,6 +193,7 @@ VALUES = {
     "overdue": N_("Overdue reminder"), "request_approved": N_("Request approved"),
     "request_rejected": N_("Request rejected"), "request_fulfilled": N_("Request fulfilled"),
     "leavers": N_("Leavers found"), "weekly_summary": N_("Weekly summary"),
+    "booking_reminder": N_("Booking reminder"), "booking_released": N_("Booking released"),
     "queued": N_("Queued"), "sending": N_("Sending"), "sent": N_("Sent"), "failed": N_("Failed"),
 }
 
