@@ -20,7 +20,8 @@ if [ $# -eq 0 ]; then
   set -- tests/test_clock_guard.py tests/api/test_loans_api.py tests/api/test_reports_api.py \
     tests/api/test_requests_api.py tests/services/test_requests.py tests/cli/test_purge.py tests/cli/test_cli.py \
     tests/web/test_demo_logins.py tests/api/test_reservations_api.py tests/services/test_reservations.py \
-    tests/web/test_booking_pages.py "tests/hardening/test_fuzz.py::test_every_operation_as_every_role[sqlite-employee]"
+    tests/web/test_booking_pages.py tests/services/test_booking_mails.py tests/api/test_hand_over_booked.py \
+    "tests/hardening/test_fuzz.py::test_every_operation_as_every_role[sqlite-employee]"
 fi
 target=$(date -u -d "$moment UTC" +%s)
 export SHIFTED_CLOCK_OFFSET=$((target - $(date -u +%s)))
