@@ -13,43 +13,20 @@ from __future__ import annotations
 
 import statistics
 import sys
-import tempfile
 import time
 
 from sqlalchemy import event
 
-from bench import directory as bench_directory
-from bench import scale
+from bench.profile_handover import handover_cycles
 from fleet.services import notifications
 
 
 def main(kind: str = "sqlite", rounds: str = "8", cycles: int = 150) -> None:
-    slapd = bench_directory.start(10_000)
-    ldap = bench_directory.settings(slapd)
-    cluster = None
-    try:
-        if kind == "postgresql":
-            from tests.support.postgres import PostgresCluster
-
-            cluster = PostgresCluster().start()
-            url = cluster.create_database("fleet_outbox_cost")
-        else:
-            url = f"sqlite:///{tempfile.mkdtemp(prefix='fleet-outbox-cost-')}/fleet.sqlite"
-        scale.prepare_fleet_database(url, ldap, assets=8)
-        app = scale.make_app(url, ldap)
-        client = app.test_client()
-        token = client.post("/api/v1/auth/token", json={"username": "u00000", "password": "pw"}).get_json()["token"]
-        headers = {"Authorization": f"Bearer {token}"}
-        counter = iter(range(10**9))
+    with handover_cycles(kind, "outbox_cost") as (numbered_cycle, engine):
+        counter = iter(range(50, 10**9))
 
         def cycle() -> None:
-            i = next(counter)
-            loan = client.post("/api/v1/loans", headers=headers,
-                               json={"asset_tag": f"BN-{i % 8:05d}", "assignee": f"u{i % 10000:05d}"})
-            assert loan.status_code == 201, loan.text
-            back = client.post(f"/api/v1/loans/{loan.get_json()['id']}/return", headers=headers,
-                               json={"condition": "good", "accessories_returned": [], "data_wiped": True})
-            assert back.status_code == 200, back.text
+            numbered_cycle(next(counter))
 
         shipped = (notifications.queue_for_person, notifications.queue_for_uid)
 
@@ -59,18 +36,12 @@ def main(kind: str = "sqlite", rounds: str = "8", cycles: int = 150) -> None:
             else:
                 notifications.queue_for_person = notifications.queue_for_uid = lambda *a, **k: None
 
-        from fleet.extensions import db
-
-        with app.app_context():
-            engine = db.engine
         statements = {True: 0, False: 0}
         state = {"on": True}
 
         def count(*_args) -> None:
             statements[state["on"]] += 1
 
-        for _ in range(50):
-            cycle()
         event.listen(engine, "before_cursor_execute", count)
         cpu: dict[bool, list[float]] = {True: [], False: []}
         wall: dict[bool, list[float]] = {True: [], False: []}
@@ -94,10 +65,6 @@ def main(kind: str = "sqlite", rounds: str = "8", cycles: int = 150) -> None:
               f"{statements[False] / total_cycles:.1f} statements per cycle")
         print(f"  the outbox costs {on_cpu - off_cpu:+.3f} ms CPU per request ({(on_cpu / off_cpu - 1) * 100:+.1f} %); "
               f"a hand-over ratio of 0.40 becomes {0.40 * off_cpu / on_cpu:.3f}")
-    finally:
-        slapd.stop()
-        if cluster:
-            cluster.stop()
 
 
 if __name__ == "__main__":

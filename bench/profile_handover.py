@@ -14,8 +14,11 @@ import pstats
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from bench import directory as bench_directory
 from bench import scale
@@ -32,7 +35,11 @@ def _package(filename: str, function: str) -> str:
     return "stdlib"
 
 
-def main(kind: str = "sqlite", cycles: int = 400) -> None:
+@contextmanager
+def handover_cycles(kind: str, name: str) -> Iterator[tuple[Callable[[int], None], Engine]]:
+    """A Fleet app in process on a fresh SQLite or PostgreSQL database, against a real slapd with 10,000 people:
+    yields `cycle(i)` (one hand-over + return through the API, checked) after 50 warm-up cycles, and the engine
+    (to count statements); stops slapd and the cluster afterwards."""
     slapd = bench_directory.start(10_000)
     ldap = bench_directory.settings(slapd)
     cluster = None
@@ -41,9 +48,9 @@ def main(kind: str = "sqlite", cycles: int = 400) -> None:
             from tests.support.postgres import PostgresCluster
 
             cluster = PostgresCluster().start()
-            url = cluster.create_database("fleet_profile")
+            url = cluster.create_database(f"fleet_{name}")
         else:
-            url = f"sqlite:///{tempfile.mkdtemp(prefix='fleet-profile-')}/fleet.sqlite"
+            url = f"sqlite:///{tempfile.mkdtemp(prefix=f'fleet-{name}-')}/fleet.sqlite"
         scale.prepare_fleet_database(url, ldap, assets=8)
         app = scale.make_app(url, ldap)
         client = app.test_client()
@@ -60,16 +67,25 @@ def main(kind: str = "sqlite", cycles: int = 400) -> None:
 
         for i in range(50):
             cycle(i)
+        from fleet.extensions import db
+
+        with app.app_context():
+            engine = db.engine
+        yield cycle, engine
+    finally:
+        slapd.stop()
+        if cluster:
+            cluster.stop()
+
+
+def main(kind: str = "sqlite", cycles: int = 400) -> None:
+    with handover_cycles(kind, "profile") as (cycle, engine):
         statements = 0
 
         def count(*_args) -> None:
             nonlocal statements
             statements += 1
 
-        from fleet.extensions import db
-
-        with app.app_context():
-            engine = db.engine
         event.listen(engine, "before_cursor_execute", count)
         started = time.perf_counter()
         for i in range(cycles):
@@ -91,10 +107,6 @@ def main(kind: str = "sqlite", cycles: int = 400) -> None:
         print("CPU by package under cProfile:")
         for name, seconds in shares.most_common(15):
             print(f"  {seconds / total * 100:5.1f}%  {name}")
-    finally:
-        slapd.stop()
-        if cluster:
-            cluster.stop()
 
 
 if __name__ == "__main__":
