@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from fleet.extensions import db
-from fleet.models import Asset, Center, LeaverFinding, Loan, LoanRequest, Reservation, Stocktake
+from fleet.models import Asset, Center, LeaverFinding, Loan, Reservation, Stocktake
 from fleet.services.clock import local_today
 from fleet.services.loans import overdue_condition
+from fleet.services.requests import count_pending
 from fleet.services.reservations import local_midnight
 
 
@@ -55,7 +56,7 @@ def summarise_desk(now: datetime | None = None) -> DeskSummary:
         centers=list(centers.values()),
         overdue_loans=count(select(func.count()).select_from(Loan).where(overdue_condition(now))),
         active_loans=count(select(func.count()).select_from(Loan).where(Loan.status == "active")),
-        pending_requests=count(select(func.count()).select_from(LoanRequest).where(LoanRequest.status == "pending")),
+        pending_requests=count_pending(),
         open_leavers=count(select(func.count()).select_from(LeaverFinding).where(LeaverFinding.resolved_at.is_(None))),
         open_stocktakes=list_open_stocktakes(),
         pick_ups_today=count_pick_ups_today(now),

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from fleet.extensions import db
 from fleet.models import Asset, LeaverFinding, Loan, LoanRequest, Notification, Reservation
 from fleet.services.clock import local_time, local_today
+from fleet.services.requests import count_pending
 from fleet.web.messages import label
 
 MOMENT_FORMATS = {"ko": "y. M. d. aaaa h:mm", "en": "MMM d, y, h:mm a"}
@@ -217,8 +218,7 @@ def _weekly_summary(n: Notification, org: str, language: str) -> MailContent:
                                .where(Loan.status == "active", Loan.due_date < today)).scalar_one()
     quarantine = db.session.execute(select(func.count()).select_from(Asset)
                                     .where(Asset.status == "quarantine")).scalar_one()
-    pending = db.session.execute(select(func.count()).select_from(LoanRequest)
-                                 .where(LoanRequest.status == "pending")).scalar_one()
+    pending = count_pending()
     content = MailContent(
         subject=gettext("[%(org)s] Weekly summary for the week of %(day)s", org=org, day=_day(today)),
         greeting=gettext("To the IT desk,"),
