@@ -23,7 +23,7 @@ from fleet.services import events as event_service
 from fleet.services import requests as request_service
 from fleet.services import reservations as reservation_service
 from fleet.services.auth import Principal
-from fleet.services.clock import format_local, local_time, local_today, local_zone
+from fleet.clock import format_local, local_time, local_today, local_zone
 
 fleet_cli = AppGroup("fleet", help="Fleet commands.")
 CLI_ACTOR = "cli"

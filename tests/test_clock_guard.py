@@ -18,7 +18,7 @@ SCANNED = ["fleet", "reports", "tests", "bench", "demo", "wsgi.py", "gunicorn.co
 
 # (object, method) pairs that read the machine's calendar or zone; `datetime.now(tz)` is allowed (a zone is named).
 FORBIDDEN = {
-    ("date", "today"): "date.today() is the machine's day; use fleet.services.clock.local_today() or "
+    ("date", "today"): "date.today() is the machine's day; use fleet.clock.local_today() or "
                        "tests.support.clock.fleet_today()",
     ("datetime", "today"): "datetime.today() is the machine's local time",
     ("datetime", "utcnow"): "datetime.utcnow() is naive; use fleet.db.utcnow()",

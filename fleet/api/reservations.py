@@ -17,7 +17,7 @@ from fleet.schemas.reservations import (
 )
 from fleet.security import get_directory, require_principal, roles_required
 from fleet.services import reservations as reservation_service
-from fleet.services.clock import local_time
+from fleet.clock import local_time
 
 blp = Blueprint("reservations", __name__, url_prefix="/api/v1",
                 description="Reservations: equipment booked ahead, picked up at the desk")

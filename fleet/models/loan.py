@@ -9,7 +9,7 @@ from fleet.db import UTCDateTime, utcnow
 from fleet.extensions import db
 from fleet.models.asset import Asset
 from fleet.models.center import Center
-from fleet.services.clock import local_time
+from fleet.clock import local_time
 
 LOAN_STATUSES = ("active", "returned", "lost")
 

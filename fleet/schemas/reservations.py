@@ -13,7 +13,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from fleet.models import CATEGORIES, RESERVATION_STATUSES
 from fleet.schemas.common import PageArgsSchema
-from fleet.services.clock import local_zone
+from fleet.clock import local_zone
 
 LOCAL_TIMES = ("A local time in FLEET_TIMEZONE (`YYYY-MM-DDTHH:MM`), a time with an offset, or a whole day "
                "(`YYYY-MM-DD`)")

@@ -24,7 +24,7 @@ from fleet.errors import NotFound, ValidationFailed
 from fleet.extensions import db
 from fleet.models import Document, Event, Loan, LoanBatch
 from fleet.services.auth import Principal
-from fleet.services.clock import format_local
+from fleet.clock import format_local
 from fleet.services.events import append_event
 from fleet.services.loans import days_overdue
 from fleet.services.signatures import sign_pdf, signed_line

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from fleet.db import utcnow
 from fleet.extensions import db
 from fleet.models import Event, EventCheckpoint, EventHead
-from fleet.services.clock import check_days
+from fleet.clock import check_days
 from fleet.services.events import HEAD_ID, _raw_at, format_at
 
 EXPORT_FORMAT = "fleet-event-export-v1"

@@ -39,7 +39,7 @@ from fleet.models.loan import parse_loan_number
 from fleet.services import notifications
 from fleet.services import requests as request_service
 from fleet.services.auth import Principal
-from fleet.services.clock import format_local, local_today, local_zone
+from fleet.clock import format_local, local_today, local_zone
 from fleet.services.events import append_event
 from fleet.services.pagination import Page, decode_cursor, make_page
 

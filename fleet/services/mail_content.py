@@ -18,9 +18,9 @@ from sqlalchemy import func, select
 
 from fleet.extensions import db
 from fleet.models import Asset, LeaverFinding, Loan, LoanRequest, Notification, Reservation
-from fleet.services.clock import local_time, local_today
+from fleet.clock import local_time, local_today
 from fleet.services.requests import count_pending
-from fleet.web.messages import label
+from fleet.i18n import label
 
 MOMENT_FORMATS = {"ko": "y. M. d. aaaa h:mm", "en": "MMM d, y, h:mm a"}
 

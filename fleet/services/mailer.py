@@ -35,7 +35,7 @@ from fleet.extensions import db
 from fleet.models import Document, Notification
 from fleet.security import get_directory
 from fleet.services import mail_content
-from fleet.services.clock import local_time
+from fleet.clock import local_time
 from fleet.services.documents import ensure_rendered
 from fleet.services.events import append_event
 from fleet.services.notifications import DEFAULT_LANGUAGE, IT_DESK, LANGUAGES

@@ -23,7 +23,7 @@ from fleet.db import utcnow
 from fleet.extensions import db
 from fleet.models import Loan, Reservation
 from fleet.services import notifications
-from fleet.services.clock import local_time, local_today
+from fleet.clock import local_time, local_today
 from fleet.services.reservations import local_midnight
 
 ACTOR = "reminders"

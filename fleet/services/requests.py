@@ -27,7 +27,7 @@ from fleet.extensions import db
 from fleet.models import CATEGORIES, OPEN_REQUEST_STATUSES, REASONS, REQUEST_STATUSES, Center, LoanRequest
 from fleet.services import notifications
 from fleet.services.auth import Principal
-from fleet.services.clock import local_today, local_zone
+from fleet.clock import local_today, local_zone
 from fleet.services.events import append_event
 from fleet.services.pagination import Page, decode_cursor, make_page
 

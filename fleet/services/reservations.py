@@ -34,7 +34,7 @@ from fleet.models import CATEGORIES, Asset, Center, Loan, Reservation, Reservati
 from fleet.services import loans as loan_service
 from fleet.services import notifications
 from fleet.services.auth import Principal
-from fleet.services.clock import check_days, format_local, local_today, local_zone
+from fleet.clock import check_days, format_local, local_today, local_zone
 from fleet.services.events import append_event
 from fleet.services.pagination import Page, decode_cursor, make_page
 

@@ -7,7 +7,8 @@ from datetime import date, datetime, timedelta
 from flask import Flask, request, session
 from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
 
-from fleet.services.clock import local_time
+from fleet import i18n
+from fleet.clock import local_time
 from fleet.web import csrf, messages
 from fleet.web.views import audit, auth, bookings, desk, employee, inventory, queue
 from fleet.web.views.common import bp
@@ -34,8 +35,8 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     _ = (audit, auth, bookings, desk, employee, inventory, queue)  # their routes live on `bp`
 
-    app.jinja_env.filters.update(say=messages.say, say_all=messages.say_all, label=messages.label, number=_number,
-                                 when=_when, day=_day, action=messages.action_label, changes=messages.changes)
+    app.jinja_env.filters.update(say=messages.say, say_all=messages.say_all, label=i18n.label, number=_number,
+                                 when=_when, day=_day, action=i18n.action_label, changes=messages.changes)
 
     @app.context_processor
     def _globals():

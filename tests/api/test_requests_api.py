@@ -13,7 +13,7 @@ import requests as http
 from fleet.directory import directory_from_config
 from fleet.extensions import db
 from fleet.models import Asset, Center, Event, Loan, LoanRequest
-from fleet.services.clock import local_today
+from fleet.clock import local_today
 from fleet.services.events import verify_chain
 from fleet.services.pagination import encode_cursor
 from tests.api.test_auth_api import assert_problem

@@ -2,7 +2,7 @@
 
 The machine may run in UTC (CI does) while Fleet judges days in Asia/Seoul: from 15:00 UTC Fleet's today is the
 machine's tomorrow, and on 31 December it is already next year. A test that needs "today" asks here (or the app's
-own `fleet.services.clock.local_today`); `tests/test_clock_guard.py` refuses the machine's calendar anywhere else.
+own `fleet.clock.local_today`); `tests/test_clock_guard.py` refuses the machine's calendar anywhere else.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from fleet.errors import FleetError, ValidationFailed
 from fleet.models import CATEGORIES
 from fleet.security import get_directory
 from fleet.services import reservations as svc
-from fleet.services.clock import local_today, local_zone
+from fleet.clock import local_today, local_zone
 from fleet.web.views.common import all_centers, bp, page, refused, rerender
 
 

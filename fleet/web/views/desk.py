@@ -15,8 +15,9 @@ from fleet.security import get_directory
 from fleet.services import assets as asset_service
 from fleet.services import dashboard, directory_sync, documents, loans, notifications
 from fleet.services import labels as label_service
-from fleet.services.clock import local_today
-from fleet.web.messages import label, say
+from fleet.clock import local_today
+from fleet.i18n import label
+from fleet.web.messages import say
 from fleet.web.views.common import all_centers, bp, page, refused, rerender
 
 

@@ -13,7 +13,7 @@ from fleet.services import documents
 from fleet.services import loans as loan_service
 from fleet.services import notifications as notification_service
 from fleet.services import requests as request_service
-from fleet.services.clock import local_today
+from fleet.clock import local_today
 from fleet.web.views.common import all_centers, bp, page, refused, rerender
 
 
