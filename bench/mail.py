@@ -29,10 +29,10 @@ def _sink() -> tuple[subprocess.Popen, int]:
 
 
 def _queue(app, count: int) -> None:
+    from fleet.clock import local_today
     from fleet.extensions import db
     from fleet.models import Asset, Loan
     from fleet.services import notifications
-    from fleet.clock import local_today
 
     with app.app_context():
         asset = db.session.execute(db.select(Asset).order_by(Asset.id).limit(1)).scalar_one()

@@ -297,9 +297,9 @@ def directory_work(record, ldap: dict, transport: str = "plain") -> None:
 
 def read_scale(record, ldap: dict, sizes: tuple[int, ...], event_counts: tuple[int, int]) -> None:
     """p95 of list endpoints as the data grows; loaded in bulk, measured through the app in-process."""
+    from fleet.clock import local_today
     from fleet.extensions import db
     from fleet.models import Loan
-    from fleet.clock import local_today
 
     p95: dict[str, list[float]] = {"assets": [], "loans": [], "events": []}
     for index, size in enumerate(sizes):

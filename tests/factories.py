@@ -8,13 +8,13 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 
+from fleet.clock import local_today
 from fleet.extensions import db
 from fleet.security import get_directory
 from fleet.services import assets as asset_service
 from fleet.services import centers as center_service
 from fleet.services import requests as request_service
 from fleet.services.auth import Principal
-from fleet.clock import local_today
 
 IT_PRINCIPAL = Principal("it1", "김민수", frozenset({"it", "employee"}))
 _numbers = itertools.count(1)

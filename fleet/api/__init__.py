@@ -26,6 +26,7 @@ from fleet.api import (
     reservations,
     stocktakes,
 )
+from fleet.api.query import KnownQueryParameters
 from fleet.schemas.common import ProblemSchema
 
 PROBLEM_JSON = "application/problem+json"
@@ -54,11 +55,14 @@ class Api(SmorestApi):
 
 
 class UrlLimitPlugin(BasePlugin):
-    """Any operation's URL can be longer than gunicorn takes (gunicorn.conf.py): 414, answered as a problem."""
+    """Any operation's URL can be longer than gunicorn takes (gunicorn.conf.py): 414, answered as a problem. Any
+    operation refuses a query parameter it does not know (fleet.api.query): 422."""
 
     def operation_helper(self, path=None, operations=None, **kwargs):
         for operation in (operations or {}).values():
-            operation.setdefault("responses", {}).setdefault("414", http.HTTPStatus(414).name)
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("414", http.HTTPStatus(414).name)
+            responses.setdefault("422", http.HTTPStatus(422).name)
 
 
 def init_app(app: Flask) -> Api:
@@ -67,4 +71,5 @@ def init_app(app: Flask) -> Api:
     for module in BLUEPRINTS:
         api.register_blueprint(module.blp)
     app.extensions["fleet_api"] = api
+    app.before_request(KnownQueryParameters(app, api.spec, {module.blp.name for module in BLUEPRINTS}).check)
     return api

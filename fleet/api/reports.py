@@ -6,6 +6,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from fleet.api.common import SECURITY, documented_errors
 from fleet.api.documents import send_pdf
 from fleet.db import write_intent
+from fleet.errors import ValidationFailed
 from fleet.security import require_principal, roles_required
 from fleet.services import audit_reports
 
@@ -34,13 +35,21 @@ class ReportArgsSchema(Schema):
             raise ValidationError("Must not be before from.", "to")
 
 
+TAKES = {"inventory": ("as_of", "center"), "loans": ("from_date", "to_date"), "requests": ("from_date", "to_date"),
+         "events": ("from_date", "to_date"), "utilisation": ("from_date", "to_date")}
+
+
 def _params(name: str, args: dict) -> dict:
-    """Each report takes the parameters it knows; others are ignored."""
-    if name == "inventory":
-        return {"as_of": args.get("as_of"), "center": args.get("center")}
-    if name in ("loans", "requests", "events", "utilisation"):
-        return {"from_date": args.get("from_date"), "to_date": args.get("to_date")}
-    return {}
+    """The parameters this report takes; one it does not take is refused, as an unknown parameter is, rather than
+    ignored (an auditor would otherwise get another report than the one asked for)."""
+    takes = TAKES.get(name, ())
+    fields_ = ReportArgsSchema().fields
+    refused = [fields_[key].data_key or key for key, value in args.items() if value is not None and key not in takes]
+    if refused:
+        listed = ", ".join(fields_[key].data_key or key for key in takes) or "none"
+        raise ValidationFailed(f"The {name} report does not take: {', '.join(refused)}. It takes: {listed}.",
+                               errors={key: [f"Not a parameter of the {name} report."] for key in refused})
+    return {key: args.get(key) for key in takes}
 
 
 REPORT_ERRORS = (401, 403, 404, 422)

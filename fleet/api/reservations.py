@@ -5,6 +5,7 @@ from flask_smorest import Blueprint
 
 from fleet.api.common import SECURITY, documented_errors
 from fleet.api.loans import loan_view
+from fleet.clock import local_time
 from fleet.schemas.loans import LoanSchema
 from fleet.schemas.reservations import (
     AvailabilityArgsSchema,
@@ -17,7 +18,6 @@ from fleet.schemas.reservations import (
 )
 from fleet.security import get_directory, require_principal, roles_required
 from fleet.services import reservations as reservation_service
-from fleet.clock import local_time
 
 blp = Blueprint("reservations", __name__, url_prefix="/api/v1",
                 description="Reservations: equipment booked ahead, picked up at the desk")

@@ -5,11 +5,11 @@ from datetime import date, datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from fleet.clock import local_time
 from fleet.db import UTCDateTime, utcnow
 from fleet.extensions import db
 from fleet.models.asset import Asset
 from fleet.models.center import Center
-from fleet.clock import local_time
 
 LOAN_STATUSES = ("active", "returned", "lost")
 

@@ -11,9 +11,9 @@ from datetime import datetime, time, timedelta
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from fleet.clock import local_zone
 from fleet.models import CATEGORIES, RESERVATION_STATUSES
 from fleet.schemas.common import PageArgsSchema
-from fleet.clock import local_zone
 
 LOCAL_TIMES = ("A local time in FLEET_TIMEZONE (`YYYY-MM-DDTHH:MM`), a time with an offset, or a whole day "
                "(`YYYY-MM-DD`)")

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
+from fleet.clock import local_today
 from fleet.extensions import db
 from fleet.models import Asset, Center, LeaverFinding, Loan, Reservation, Stocktake
-from fleet.clock import local_today
 from fleet.services.loans import overdue_condition
 from fleet.services.requests import count_pending
 from fleet.services.reservations import local_midnight

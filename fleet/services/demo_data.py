@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from fleet.clock import local_today
 from fleet.directory.base import Directory
 from fleet.errors import RuleViolation
 from fleet.extensions import db
@@ -21,7 +22,6 @@ from fleet.services import loans as loan_service
 from fleet.services import requests as request_service
 from fleet.services import reservations as reservation_service
 from fleet.services.auth import Principal
-from fleet.clock import local_today
 
 CENTERS = [
     ("JINJAM", "진잠도서관 스마트워크센터", "smart_work_center", "대전 유성구 원내로 51 진잠도서관 3층", 10),

@@ -19,12 +19,12 @@ from flask import current_app
 from sqlalchemy import select, update
 
 import reports
+from fleet.clock import format_local
 from fleet.db import MAX_ID, reading, utcnow
 from fleet.errors import NotFound, ValidationFailed
 from fleet.extensions import db
 from fleet.models import Document, Event, Loan, LoanBatch
 from fleet.services.auth import Principal
-from fleet.clock import format_local
 from fleet.services.events import append_event
 from fleet.services.loans import days_overdue
 from fleet.services.signatures import sign_pdf, signed_line

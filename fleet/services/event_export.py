@@ -14,10 +14,10 @@ from json.encoder import encode_basestring
 
 from sqlalchemy import func, select
 
+from fleet.clock import check_days
 from fleet.db import utcnow
 from fleet.extensions import db
 from fleet.models import Event, EventCheckpoint, EventHead
-from fleet.clock import check_days
 from fleet.services.events import HEAD_ID, _raw_at, format_at
 
 EXPORT_FORMAT = "fleet-event-export-v1"

@@ -22,10 +22,10 @@ from cryptography.exceptions import InvalidSignature
 from flask import current_app
 from sqlalchemy import String, and_, bindparam, cast, insert, or_, select, text, update
 
+from fleet.clock import check_days, format_local
 from fleet.db import utcnow
 from fleet.extensions import db
 from fleet.models import GENESIS_HASH, Asset, Event, EventCheckpoint, EventHead, Loan
-from fleet.clock import check_days, format_local
 from fleet.services.pagination import Page, decode_cursor, make_page
 from fleet.signing import SigningKey, SigningKeyError, verify_bytes
 

@@ -6,6 +6,7 @@ from flask import current_app
 from sqlalchemy import select
 
 import reports
+from fleet.clock import format_local
 from fleet.db import utcnow
 from fleet.errors import ValidationFailed
 from fleet.extensions import db
@@ -13,7 +14,6 @@ from fleet.models import Asset, Center, Document
 from fleet.services.assets import TAG_PATTERN, normalise_tag
 from fleet.services.auth import Principal
 from fleet.services.centers import CODE_PATTERN
-from fleet.clock import format_local
 from fleet.services.documents import CATEGORY_LABELS, register_pdf, rendering_without_the_write_lock
 from fleet.services.signatures import signed_line
 

@@ -20,6 +20,7 @@ from sqlalchemy import and_, bindparam, exists, func, insert, select, text, upda
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
+from fleet.clock import format_local, local_today, local_zone
 from fleet.db import MAX_ID, run, utcnow
 from fleet.directory.base import Directory, Person
 from fleet.errors import Conflict, NotFound, RuleViolation, ValidationFailed
@@ -39,7 +40,6 @@ from fleet.models.loan import parse_loan_number
 from fleet.services import notifications
 from fleet.services import requests as request_service
 from fleet.services.auth import Principal
-from fleet.clock import format_local, local_today, local_zone
 from fleet.services.events import append_event
 from fleet.services.pagination import Page, decode_cursor, make_page
 

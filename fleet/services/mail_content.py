@@ -16,11 +16,11 @@ from flask import current_app
 from flask_babel import force_locale, format_date, format_datetime, gettext
 from sqlalchemy import func, select
 
-from fleet.extensions import db
-from fleet.models import Asset, LeaverFinding, Loan, LoanRequest, Notification, Reservation
 from fleet.clock import local_time, local_today
-from fleet.services.requests import count_pending
+from fleet.extensions import db
 from fleet.i18n import label
+from fleet.models import Asset, LeaverFinding, Loan, LoanRequest, Notification, Reservation
+from fleet.services.requests import count_pending
 
 MOMENT_FORMATS = {"ko": "y. M. d. aaaa h:mm", "en": "MMM d, y, h:mm a"}
 

@@ -29,13 +29,13 @@ from urllib.parse import unquote, urlsplit
 from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
 
+from fleet.clock import local_time
 from fleet.db import reading, utcnow, writing
 from fleet.errors import DirectoryUnavailable, FleetError
 from fleet.extensions import db
 from fleet.models import Document, Notification
 from fleet.security import get_directory
 from fleet.services import mail_content
-from fleet.clock import local_time
 from fleet.services.documents import ensure_rendered
 from fleet.services.events import append_event
 from fleet.services.notifications import DEFAULT_LANGUAGE, IT_DESK, LANGUAGES

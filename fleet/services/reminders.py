@@ -19,11 +19,11 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from fleet.clock import local_time, local_today
 from fleet.db import utcnow
 from fleet.extensions import db
 from fleet.models import Loan, Reservation
 from fleet.services import notifications
-from fleet.clock import local_time, local_today
 from fleet.services.reservations import local_midnight
 
 ACTOR = "reminders"

@@ -20,6 +20,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from fleet.clock import local_today, local_zone
 from fleet.db import MAX_ID, utcnow
 from fleet.directory.base import Directory
 from fleet.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
@@ -27,7 +28,6 @@ from fleet.extensions import db
 from fleet.models import CATEGORIES, OPEN_REQUEST_STATUSES, REASONS, REQUEST_STATUSES, Center, LoanRequest
 from fleet.services import notifications
 from fleet.services.auth import Principal
-from fleet.clock import local_today, local_zone
 from fleet.services.events import append_event
 from fleet.services.pagination import Page, decode_cursor, make_page
 

@@ -26,6 +26,7 @@ from flask import current_app
 from sqlalchemy import Date, bindparam, cast, func, literal_column, null, or_, select, text, union_all, update
 from sqlalchemy.exc import IntegrityError
 
+from fleet.clock import check_days, format_local, local_today, local_zone
 from fleet.db import MAX_ID, run, utcnow
 from fleet.directory.base import Directory, Person
 from fleet.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
@@ -34,7 +35,6 @@ from fleet.models import CATEGORIES, Asset, Center, Loan, Reservation, Reservati
 from fleet.services import loans as loan_service
 from fleet.services import notifications
 from fleet.services.auth import Principal
-from fleet.clock import check_days, format_local, local_today, local_zone
 from fleet.services.events import append_event
 from fleet.services.pagination import Page, decode_cursor, make_page
 

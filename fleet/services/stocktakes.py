@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 import reports
+from fleet.clock import format_local
 from fleet.db import MAX_ID, utcnow
 from fleet.errors import Conflict, NotFound, ValidationFailed
 from fleet.extensions import db
@@ -22,7 +23,6 @@ from fleet.models import Asset, Center, Document, Stocktake, StocktakeScan
 from fleet.services.assets import normalise_tag
 from fleet.services.auth import Principal
 from fleet.services.centers import CODE_PATTERN
-from fleet.clock import format_local
 from fleet.services.documents import STATUS_LABELS, register_pdf
 from fleet.services.events import append_event, describe_latest_checkpoint, head_hash
 from fleet.services.signatures import signed_line

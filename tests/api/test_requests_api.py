@@ -10,10 +10,10 @@ from datetime import timedelta
 import pytest
 import requests as http
 
+from fleet.clock import local_today
 from fleet.directory import directory_from_config
 from fleet.extensions import db
 from fleet.models import Asset, Center, Event, Loan, LoanRequest
-from fleet.clock import local_today
 from fleet.services.events import verify_chain
 from fleet.services.pagination import encode_cursor
 from tests.api.test_auth_api import assert_problem

@@ -76,7 +76,9 @@ class Outcome:
     kind: str
     server: int
     status: int | None  # None: no HTTP answer
-    error: str | None  # "connection" or "timeout" when there was no answer
+    # When there was no answer: "connection" (refused or reset), "cut" (the body ended short: the server died
+    # between the headers and the body) or "timeout".
+    error: str | None
     sent: float
     done: float
 
@@ -108,6 +110,7 @@ class StormResult:
     client_errors: list[str] = field(default_factory=list)  # a client thread's own failures (a bad answer body)
     crash: CrashReport | None = None
     checks: list[Check] = field(default_factory=list)
+    began: float = 0.0  # time.monotonic() when the storm began; the crash's times count from it
 
     def count(self, predicate: Callable[[Outcome], bool]) -> int:
         return sum(1 for o in self.outcomes if predicate(o))
@@ -126,13 +129,18 @@ class StormResult:
         failed += [str(c) for c in self.checks if not c.ok]
         if self.crash and (self.crash.error or self.crash.first_success_at is None):
             failed.append(f"the killed server did not recover: {self.crash.error or 'no success after restart'}")
-        # Refused or cut connections are expected of the killed server only; a timeout never is.
-        unanswered = Counter(o.server for o in self.outcomes if o.status is None
-                             and not (self.plan.crash and o.server == 1 and o.error == "connection"))
+        # Refused, reset or cut connections are expected of the killed server only, and only once it is killed;
+        # a timeout never is.
+        unanswered = Counter(o.server for o in self.outcomes if o.status is None and not self._killed(o))
         if unanswered:
             failed.append(f"requests got no answer (timeouts, or from a server not killed): {dict(unanswered)}")
         failed += [f"a client failed: {e}" for e in self.client_errors[:5]]
         return failed
+
+    def _killed(self, outcome: Outcome) -> bool:
+        """Whether the outcome is a request the kill cut off: to the killed server, ended after the kill."""
+        return (self.crash is not None and outcome.server == 1 and outcome.error in ("connection", "cut")
+                and outcome.done - self.began >= self.crash.killed_at)
 
     def summary(self) -> str:
         plan = self.plan
@@ -279,7 +287,7 @@ class Storm:
 
     def run(self, victim: GunicornServer | None = None) -> StormResult:
         """Send the operations from `plan.clients` threads; with a victim, kill and restart it meanwhile."""
-        self._begin = time.monotonic()
+        self._begin = self.result.began = time.monotonic()
         clients = [Client(self, i) for i in range(self.plan.clients)]
         threads = [threading.Thread(target=c.run, name=f"storm-client-{c.index}") for c in clients]
         if victim is not None:
@@ -355,11 +363,15 @@ class Client:
         try:
             response = self.http.request(method, self.storm.urls[server] + path, json=body,
                                          headers=self.storm.headers[user], timeout=REQUEST_TIMEOUT)
+        # Timeout first: a ConnectTimeout is a ConnectionError too, and a timeout is never the kill's doing.
+        except requests.Timeout:
+            self.storm.record(Outcome(kind, server, None, "timeout", sent, time.monotonic()))
+            return None
         except requests.ConnectionError:
             self.storm.record(Outcome(kind, server, None, "connection", sent, time.monotonic()))
             return None
-        except requests.Timeout:
-            self.storm.record(Outcome(kind, server, None, "timeout", sent, time.monotonic()))
+        except requests.exceptions.ChunkedEncodingError:  # the headers came, the body was cut short
+            self.storm.record(Outcome(kind, server, None, "cut", sent, time.monotonic()))
             return None
         failure = None
         if response.status_code >= 500:

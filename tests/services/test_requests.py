@@ -9,13 +9,13 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from fleet.clock import local_today
 from fleet.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
 from fleet.extensions import db
 from fleet.models import Center, Event, LoanRequest, Notification
 from fleet.security import get_directory
 from fleet.services import requests as svc
 from fleet.services.auth import Principal
-from fleet.clock import local_today
 from fleet.services.pagination import encode_cursor
 from tests.factories import IT_PRINCIPAL, create_request
 from tests.fixtures_data import AUDITOR, DISABLED, EMPLOYEE, EMPLOYEE2, IT2, LONG_DEPARTMENT, NOT_ELIGIBLE

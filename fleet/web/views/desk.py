@@ -9,14 +9,14 @@ from datetime import date
 from flask import current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext
 
+from fleet.clock import local_today
 from fleet.errors import FleetError, NotFound, RuleViolation, ValidationFailed
+from fleet.i18n import label
 from fleet.models import NOTIFICATION_STATUSES, STATUSES
 from fleet.security import get_directory
 from fleet.services import assets as asset_service
 from fleet.services import dashboard, directory_sync, documents, loans, notifications
 from fleet.services import labels as label_service
-from fleet.clock import local_today
-from fleet.i18n import label
 from fleet.web.messages import say
 from fleet.web.views.common import all_centers, bp, page, refused, rerender
 

@@ -6,6 +6,7 @@ from datetime import date
 
 from flask import redirect, render_template, request, url_for
 
+from fleet.clock import local_today
 from fleet.errors import FleetError, ValidationFailed
 from fleet.models import REASONS
 from fleet.security import get_directory
@@ -13,7 +14,6 @@ from fleet.services import documents
 from fleet.services import loans as loan_service
 from fleet.services import notifications as notification_service
 from fleet.services import requests as request_service
-from fleet.clock import local_today
 from fleet.web.views.common import all_centers, bp, page, refused, rerender
 
 
