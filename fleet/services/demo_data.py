@@ -116,16 +116,16 @@ def seed_demo(directory: Directory, actor: Principal) -> Seeded:
 
 
 def _seed_bookings(directory: Directory, actor: Principal, seeded: Seeded) -> None:
-    """A VC kit at Noeun booked this week (tomorrow afternoon) and three laptops at Jinjam for next week, Monday
-    to Friday: the timeline has something on it from the start."""
+    """A VC kit at Noeun booked for tomorrow afternoon and three laptops at Jinjam for five days from the day after
+    tomorrow: the desk's timeline (seven days from today) has something on it from the start, whatever the weekday."""
     today = local_today()
     tomorrow = reservation_service.local_midnight(today + timedelta(days=1))
-    monday = reservation_service.local_midnight(today + timedelta(days=7 - today.weekday()))
+    after_tomorrow = reservation_service.local_midnight(today + timedelta(days=2))
     bookings = [
         ("kang", {"asset_tag": "YS-VC-NO01", "starts_at": tomorrow + timedelta(hours=14),
                   "ends_at": tomorrow + timedelta(hours=16), "purpose": "주간 팀 화상회의"}),
-        ("jung", {"center": "JINJAM", "category": "laptop", "quantity": 3, "starts_at": monday,
-                  "ends_at": monday + timedelta(days=5), "purpose": "재택근무 주간 (3명)"}),
+        ("jung", {"center": "JINJAM", "category": "laptop", "quantity": 3, "starts_at": after_tomorrow,
+                  "ends_at": after_tomorrow + timedelta(days=5), "purpose": "재택근무 주간 (3명)"}),
     ]
     for uid, values in bookings:
         try:

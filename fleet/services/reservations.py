@@ -401,6 +401,14 @@ def bookings_between(center: Center, starts_at: datetime, ends_at: datetime) -> 
         .order_by(Reservation.starts_at, Reservation.id)).scalars())
 
 
+def count_bookings_by_center(starts_at: datetime, ends_at: datetime) -> dict[int, int]:
+    """The number of holding bookings overlapping a window at each center (id → count; centers with none left out)."""
+    return dict(db.session.execute(
+        select(Reservation.center_id, func.count()).where(_HOLDING, Reservation.starts_at < ends_at,
+                                                           Reservation.ends_at > starts_at)
+        .group_by(Reservation.center_id)).all())
+
+
 # Changing
 
 

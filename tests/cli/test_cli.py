@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta
+
 import pytest
+import time_machine
+from babel.dates import format_date
 
 from demo.directory import LDIF, SUFFIX, demo_settings
 from demo.slapd import DirectoryServer
@@ -11,6 +16,7 @@ from fleet.models import Asset, Center, Event, LeaverFinding, Loan, Reservation
 from fleet.services.events import verify_chain
 from tests.api.test_loans_api import hand_over, stock
 from tests.fixtures_data import EMPLOYEE, EMPLOYEE2
+from tests.web.test_pages import log_in
 
 
 @pytest.fixture(scope="module")
@@ -111,3 +117,23 @@ def test_sync_directory_fails_clearly_when_the_directory_is_down(app, make_app, 
     down = make_app(FLEET_DIRECTORY=None, FLEET_LDAP_URI="ldap://127.0.0.1:1", FLEET_LDAP_TIMEOUT="1")
     result = down.test_cli_runner().invoke(args=["fleet", "sync-directory"])
     assert result.exit_code != 0 and "directory" in result.output.lower()
+
+
+@pytest.mark.parametrize("moment", ["2026-12-06T09:00:00+09:00", "2026-12-07T09:00:00+09:00",
+                                    "2026-12-11T23:30:00+09:00"], ids=["sunday", "monday", "friday-night"])
+def test_the_demo_bookings_are_on_the_desk_timeline_first_view_whatever_the_weekday(make_app, demo_slapd, moment):
+    """The desk's timeline opens on today and shows seven days: the demo's Jinjam laptops are on it, and Noeun's
+    VC kit (tomorrow) is named as booked at another center."""
+    with time_machine.travel(datetime.fromisoformat(moment), tick=True):
+        app = make_app(FLEET_DIRECTORY=None, **demo_settings(demo_slapd.uri))
+        assert app.test_cli_runner().invoke(args=["fleet", "seed-demo"]).exit_code == 0
+        client = app.test_client()
+        assert log_in(client, "kimit", "demo1234").status_code == 302
+        client.get("/lang/en")
+        page = client.get("/desk/bookings").get_data(as_text=True)
+    first = datetime.fromisoformat(moment).date()
+    caption = re.search(r"<caption>(.*?)</caption>", page).group(1)
+    assert caption == f"{format_date(first, 'medium', locale='en')} to " \
+                      f"{format_date(first + timedelta(days=6), 'medium', locale='en')}"
+    assert "Laptop × 3" in page  # Jinjam, from the day after tomorrow
+    assert re.search(r'id="elsewhere".*노은도서관 스마트워크센터 \(1\)', page, re.S)

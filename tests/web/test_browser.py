@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+import time_machine
+from babel.dates import format_date
 from playwright.sync_api import expect
 
 from fleet.extensions import db
 from fleet.models import LoanRequest
+from fleet.services import reservations as reservation_service
+from tests.factories import IT_PRINCIPAL
 from tests.support import pdf
-from tests.support.clock import fleet_today
+from tests.support.clock import FLEET_ZONE, fleet_today
 from tests.web.helpers import hand_over, stock
 
 pytestmark = pytest.mark.browser
@@ -366,3 +370,45 @@ def test_an_employee_books_on_a_phone_and_the_desk_hands_over(site, app, browser
     expect(page.locator("#my-loans")).to_contain_text("NB-001")
     phone.close()
     desk.context.close()
+
+
+@pytest.mark.parametrize("weekday", [6, 0], ids=["sunday", "monday"])
+def test_the_desk_timeline_opens_on_today_and_shows_the_next_seven_days(site, app, browser, shot, weekday):
+    """On a Sunday as on a Monday (Fleet's clock fixed at 09:00 in Seoul, on the next such day) the timeline opens
+    on today: a booking tomorrow and one six days ahead are in view, and one at another center is named."""
+    first = fleet_today() + timedelta(days=(weekday - fleet_today().weekday()) % 7 or 7)
+    stock(app, "NB-001", "NB-002")
+    stock(app, "VC-001", center="YS", category="vc_kit")
+    with time_machine.travel(datetime.combine(first, time(9), tzinfo=FLEET_ZONE), tick=True):
+        with app.app_context():
+            directory = app.extensions["fleet_directory"]
+            for values in ({"asset_tag": "NB-001", "person": "emp1", "starts_at": _local(first, 1, 10)},
+                           {"asset_tag": "NB-002", "person": "emp2", "starts_at": _local(first, 6, 10)},
+                           {"asset_tag": "VC-001", "person": "emp1", "starts_at": _local(first, 1, 14)}):
+                reservation_service.book(directory, IT_PRINCIPAL, ends_at=values["starts_at"] + timedelta(hours=2),
+                                         **values)
+            db.session.commit()
+        context = browser.new_context()
+        desk = context.new_page()
+        log_in(desk, site, "it1", lang="en")
+        desk.goto(f"{site}/desk/bookings?center=JJ")
+        expect(desk.locator("#timeline caption")).to_have_text(f"{_en(first)} to {_en(first + timedelta(days=6))}")
+        expect(desk.locator("#timeline thead th").nth(1)).to_have_class("today")
+        expect(desk.locator("#timeline")).to_contain_text("NB-001")
+        expect(desk.locator("#timeline")).to_contain_text("NB-002")
+        expect(desk.locator("#elsewhere")).to_contain_text("(1)")
+        shot(desk, f"desk-timeline-{first:%A}".lower())
+        desk.click("#week-next")
+        expect(desk.locator("#timeline caption")).to_contain_text(_en(first + timedelta(days=7)))
+        expect(desk.locator("#timeline")).not_to_contain_text("NB-001")
+        desk.click("#week-today")
+        expect(desk.locator("#timeline")).to_contain_text("NB-001")
+        context.close()
+
+
+def _en(day: date) -> str:
+    return format_date(day, "medium", locale="en")
+
+
+def _local(first: date, days: int, hour: int) -> datetime:
+    return datetime.combine(first + timedelta(days=days), time(hour), tzinfo=FLEET_ZONE)

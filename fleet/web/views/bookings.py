@@ -105,20 +105,23 @@ def _center(code: str | None):
     return chosen or (centers[0] if centers else None), centers
 
 
-def _week_start(text: str | None) -> date:
+def _first_day(text: str | None) -> date:
+    """The timeline's first day: the one asked for, or today, so that what the desk must prepare is in view."""
     try:
         day = date.fromisoformat(text) if text else local_today()
     except ValueError:
         day = local_today()
-    day = min(max(day, date(1900, 1, 8)), date(9998, 12, 1))
-    return day - timedelta(days=day.weekday())
+    return min(max(day, date(1900, 1, 8)), date(9998, 12, 1))
 
 
 def _week_context(center_code: str | None, week: str | None) -> dict:
+    """Seven days from the first day (today unless another is asked for) at one center, and how many bookings the
+    other centers hold in the same days (so none is out of view without a word)."""
     center, centers = _center(center_code)
-    monday = _week_start(week)
-    days = [monday + timedelta(days=i) for i in range(7)]
+    first = _first_day(week)
+    days = [first + timedelta(days=i) for i in range(7)]
     rows: list[dict] = []
+    elsewhere: list[tuple] = []
     if center is not None:
         start, end = svc.local_midnight(days[0]), svc.local_midnight(days[-1] + timedelta(days=1))
         by_row: dict[str, dict] = {}
@@ -130,9 +133,11 @@ def _week_context(center_code: str | None, week: str | None) -> dict:
                 if r.starts_at < svc.local_midnight(day + timedelta(days=1)) and r.ends_at > svc.local_midnight(day):
                     row["cells"][i].append(r)
         rows = [by_row[k] for k in sorted(by_row)]
+        counts = svc.count_bookings_by_center(start, end)
+        elsewhere = [(c, counts[c.id]) for c in centers if c.id != center.id and counts.get(c.id)]
     return {"center": center, "centers": centers, "days": days, "rows": rows, "today": local_today(),
             "previous": days[0] - timedelta(days=7), "next": days[0] + timedelta(days=7), "categories": CATEGORIES,
-            "attention": svc.needs_attention}
+            "attention": svc.needs_attention, "elsewhere": elsewhere}
 
 
 @bp.route("/desk/bookings", methods=["GET", "POST"])
