@@ -38,7 +38,7 @@ class GunicornServer:
         self.process: subprocess.Popen | None = None
         self._log_path: Path | None = None
 
-    def start(self, timeout: float = 30) -> GunicornServer:
+    def start(self, timeout: float = 120) -> GunicornServer:
         """Start serving (again, after `stop()` or `kill()`, on the same port); wait for /healthz."""
         env = {**os.environ, **{k: str(v) for k, v in self.settings.items()}}
         gunicorn = Path(sys.executable).parent / "gunicorn"
@@ -59,6 +59,8 @@ class GunicornServer:
         return self
 
     def _wait_until_ready(self, timeout: float) -> None:
+        """Until /healthz answers 200. The timeout is a bound on a hang: on a 2-core machine under load, gunicorn's
+        import of Fleet takes several seconds, and the storm's restart must not fail for that."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

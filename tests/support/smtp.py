@@ -1,8 +1,8 @@
 """A real SMTP server on loopback for the tests (aiosmtpd), and a private CA for its STARTTLS.
 
 `SmtpSink` keeps every message it accepts (the raw bytes, the envelope) and can refuse
-recipients (`refuse`: address -> "550 …" or "451 …"), answer slowly (`delay`), stop and
-start again on the same port (an outage).
+recipients (`refuse`: address -> "550 …" or "451 …"), answer slowly (`delay`), hold a message unanswered
+(`hold_at`, until `released`), stop and start again on the same port (an outage).
 """
 
 from __future__ import annotations
@@ -49,6 +49,9 @@ class _Handler:
             await asyncio.sleep(self.sink.delay)
         with self.sink.lock:
             self.sink.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+            held = self.sink.hold_at is not None and len(self.sink.received) >= self.sink.hold_at
+        while held and not self.sink.released.is_set():  # kept, not yet answered: the sender waits for the 250
+            await asyncio.sleep(0.01)
         return "250 Message accepted for delivery"
 
 
@@ -62,6 +65,10 @@ class SmtpSink:
         self.received: list[Received] = []
         self.refuse: dict[str, str] = {}
         self.delay = 0.0
+        # From the hold_at-th message on, each is kept but not answered until `released` is set: a sender is then
+        # caught with that message in flight, however fast or slow the machine is.
+        self.hold_at: int | None = None
+        self.released = threading.Event()
         self.lock = threading.Lock()
         self.controller: Controller | None = None
         self.logins: list[str] = []

@@ -10,9 +10,15 @@ import threading
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+
+
+# Playwright's `expect` waits 5 s by default: on a 2-core machine under load a page can take longer to render,
+# and a wait is a bound on a hang, not the verdict. Navigations and actions already wait up to 30 s.
+expect.set_options(timeout=30_000)
 
 
 @pytest.fixture(scope="session")

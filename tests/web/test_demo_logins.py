@@ -42,7 +42,7 @@ class Demo:
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(["bash", "scripts/demo.sh"], cwd=ROOT, env=env, stdout=log,
                                             stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 180
+        deadline = time.monotonic() + 600  # a bound on a hang: a first start (keys, migrations, seed) is slow when busy
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.log.read_text(errors="replace")[-3000:]
             try:
@@ -50,7 +50,7 @@ class Demo:
                     return
             except requests.RequestException:
                 time.sleep(0.3)
-        raise AssertionError("the demo did not answer in 180 s:\n" + self.log.read_text(errors="replace")[-3000:])
+        raise AssertionError("the demo did not answer in 600 s:\n" + self.log.read_text(errors="replace")[-3000:])
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
