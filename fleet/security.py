@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import functools
 
-from flask import current_app, g, request, session
+from flask import g, request, session
 
 from fleet.db import reading
-from fleet.directory.base import Directory
+from fleet.directory import get_directory  # noqa: F401 (the views take it from here)
 from fleet.errors import Forbidden, NotAuthenticated
 from fleet.extensions import db
 from fleet.services.auth import Principal, resolve_token
-
-
-def get_directory() -> Directory:
-    return current_app.extensions["fleet_directory"]
 
 
 def current_principal() -> Principal | None:

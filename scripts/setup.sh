@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 packages=(build-essential python3-dev libldap-dev libsasl2-dev slapd ldap-utils fonts-nanum poppler-utils poppler-data)
 if [ "${1:-}" = "--test" ]; then
-  packages+=(postgresql zbar-tools chromium samba samba-ad-dc samba-ad-provision ldb-tools libnss3-tools)
+  packages+=(postgresql zbar-tools chromium samba samba-ad-dc samba-ad-provision ldb-tools libnss3-tools stress-ng)
 fi
 python3 -c 'import ensurepip' 2>/dev/null || packages+=(python3-venv)
 

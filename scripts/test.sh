@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
 echo "==> ruff check"
 .venv/bin/ruff check .
+echo "==> lint-imports (the layers: contracts in pyproject.toml)"
+.venv/bin/lint-imports
 echo "==> pytest"
 .venv/bin/python -m pytest "$@"
 if [ $# -eq 0 ]; then

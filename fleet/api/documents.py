@@ -1,13 +1,13 @@
 import hashlib
 from dataclasses import asdict
-from io import BytesIO
 
-from flask import request, send_file, url_for
+from flask import request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from fleet.api.common import SECURITY, documented_errors
 from fleet.db import write_intent
+from fleet.downloads import send_pdf
 from fleet.errors import ValidationFailed
 from fleet.schemas.documents import DocumentSchema, VerificationSchema
 from fleet.security import require_principal, roles_required
@@ -37,13 +37,6 @@ def _readable_document(document_id: int):
     document = document_service.get_document(document_id)
     document_service.check_can_read(document, principal)
     return document_service.ensure_rendered(document)
-
-
-def send_pdf(content: bytes, filename: str, *, inline: bool = True):
-    response = send_file(BytesIO(content), mimetype="application/pdf", download_name=filename,
-                         as_attachment=not inline, max_age=0)
-    response.headers["ETag"] = hashlib.sha256(content).hexdigest()
-    return response
 
 
 @blp.route("/documents/<int:document_id>")

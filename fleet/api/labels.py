@@ -3,8 +3,8 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from fleet.api.common import documented_errors
-from fleet.api.documents import send_pdf
 from fleet.db import write_intent
+from fleet.downloads import send_pdf
 from fleet.security import require_principal, roles_required
 from fleet.services import labels as label_service
 

@@ -4,8 +4,8 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from fleet.api.common import SECURITY, documented_errors
-from fleet.api.documents import send_pdf
 from fleet.db import write_intent
+from fleet.downloads import send_pdf
 from fleet.errors import ValidationFailed
 from fleet.security import require_principal, roles_required
 from fleet.services import audit_reports

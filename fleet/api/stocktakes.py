@@ -3,8 +3,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from fleet.api.common import SECURITY, documented_errors
-from fleet.api.documents import send_pdf
 from fleet.db import write_intent
+from fleet.downloads import send_pdf
 from fleet.schemas.stocktakes import (
     ScanCreateSchema,
     ScanSchema,

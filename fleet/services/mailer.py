@@ -31,10 +31,10 @@ from sqlalchemy import and_, func, or_, select, update
 
 from fleet.clock import local_time
 from fleet.db import reading, utcnow, writing
+from fleet.directory import get_directory
 from fleet.errors import DirectoryUnavailable, FleetError
 from fleet.extensions import db
 from fleet.models import Document, Notification
-from fleet.security import get_directory
 from fleet.services import mail_content
 from fleet.services.documents import ensure_rendered
 from fleet.services.events import append_event

@@ -6,8 +6,8 @@ from datetime import date
 
 from flask import Response, render_template, request
 
-from fleet.api.documents import send_pdf
 from fleet.db import write_intent
+from fleet.downloads import send_pdf
 from fleet.errors import FleetError, ValidationFailed
 from fleet.services import audit_reports, documents, events
 from fleet.services.signatures import check_pdf_signature, signing_key
