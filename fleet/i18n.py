@@ -26,6 +26,8 @@ VALUES = {
     "emergency": N_("Emergency"), "pregnancy": N_("Pregnancy"), "childcare": N_("Childcare"),
     "remote_work": N_("Remote work"), "business_trip": N_("Business trip"),
     "good": N_("Good"), "damaged": N_("Damaged"),
+    "fixed": N_("Fixed"), "beyond_repair": N_("Beyond repair"), "open": N_("Open"), "closed": N_("Closed"),
+    "ok": N_("OK"), "needs_repair": N_("Needs repair"),
     # e-mails in the outbox: their kinds and statuses
     "handover_receipt": N_("Handover receipt"), "return_receipt": N_("Return receipt"), "due_soon": N_("Due soon"),
     "overdue": N_("Overdue reminder"), "request_approved": N_("Request approved"),
@@ -62,6 +64,8 @@ ACTIONS = {
     "stocktake.started": N_("Stocktake started"),
     "stocktake.scanned": N_("Tag scanned"),
     "stocktake.closed": N_("Stocktake closed"),
+    "repair.opened": N_("Sent to repair"),
+    "repair.closed": N_("Back from repair"),
 }
 
 

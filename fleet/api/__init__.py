@@ -21,6 +21,7 @@ from fleet.api import (
     loans,
     notifications,
     people,
+    repairs,
     reports,
     requests,
     reservations,
@@ -30,7 +31,7 @@ from fleet.schemas.common import ProblemSchema
 
 PROBLEM_JSON = "application/problem+json"
 BLUEPRINTS = (health, auth, people, centers, assets, requests, loans, events, directory_sync, documents, reports,
-              stocktakes, labels, notifications, reservations)
+              stocktakes, labels, notifications, reservations, repairs)
 
 
 class Api(SmorestApi):

@@ -15,13 +15,13 @@ from flask import current_app
 from sqlalchemy import func, select
 
 import reports
+from fleet.clock import check_days, format_local, local_today, local_zone
 from fleet.db import utcnow
 from fleet.errors import NotFound, ValidationFailed
 from fleet.extensions import db
 from fleet.models import Asset, Center, Document, Event, LeaverFinding, Loan, Reservation
 from fleet.services.auth import Principal
 from fleet.services.centers import CODE_PATTERN
-from fleet.clock import check_days, format_local, local_today, local_zone
 from fleet.services.documents import CATEGORY_LABELS, STATUS_LABELS, register_pdf, rendering_without_the_write_lock
 from fleet.services.events import describe_latest_checkpoint, head_hash, verify_chain
 from fleet.services.loans import days_overdue
@@ -67,12 +67,12 @@ def _statuses_as_of(cutoff: datetime) -> dict[str, str]:
     rows = db.session.execute(
         select(Event.action, Event.subject_id, Event.data).where(
             Event.at < cutoff, Event.action.in_(["asset.created", "asset.status_changed", "loan.handed_over",
-                                                 "loan.returned", "loan.lost"])
+                                                 "loan.returned", "loan.lost", "repair.opened", "repair.closed"])
         ).order_by(Event.seq).execution_options(yield_per=STREAM)
     )
     for action, subject_id, data in rows:
         after = json.loads(data).get("after") or {}
-        if action.startswith("asset."):
+        if action.startswith(("asset.", "repair.")):
             if "status" in after:
                 statuses[subject_id] = after["status"]
             elif action == "asset.created":

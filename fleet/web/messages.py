@@ -15,8 +15,7 @@ from functools import lru_cache
 
 from flask_babel import get_locale, gettext
 
-from fleet.i18n import VALUES, N_, label
-
+from fleet.i18n import N_, VALUES, label
 
 TEMPLATES = (
     # A batch names the row first, and the rest is translated on its own. These come first, before
@@ -163,6 +162,22 @@ TEMPLATES = (
     N_("The requested URL was not found on the server. If you entered the URL manually please check your "
        "spelling and try again."),
     N_("The method is not allowed for the requested URL."),
+    # repairs, disposal, inspections
+    N_("Asset %(tag)s is on loan: take it back or swap it first, then send it to repair."),
+    N_("Asset %(tag)s is %(status)s: only an asset in stock, in quarantine or in repair can go to a vendor."),
+    N_("Asset %(tag)s is already at a vendor (an open repair); close that one first."),
+    N_("Asset %(tag)s is at a vendor (an open repair): close the repair instead."),
+    N_("Repair %(id)s is closed already (%(result)s)."),
+    N_("Repair %(id)s was closed meanwhile."),
+    N_("There is no repair %(id)s."),
+    N_("The cost is not a number."),
+    N_("The cost must be between 0 and %(limit)s."),
+    N_("Name the vendor."),
+    N_("Describe the fault."),
+    N_("Must not be in the future."),
+    N_("Must not be before the asset was sent (sent_at)."),
+    N_("Not a number."),
+    N_("Not a date (YYYY-MM-DD)."),
 )
 
 TITLES = (
