@@ -178,6 +178,8 @@ TEMPLATES = (
     N_("Must not be before the asset was sent (sent_at)."),
     N_("Not a number."),
     N_("Not a date (YYYY-MM-DD)."),
+    N_("Not a whole number."),
+    N_("days must be between 0 and %(limit)s."),
 )
 
 TITLES = (
