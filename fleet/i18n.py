@@ -66,6 +66,7 @@ ACTIONS = {
     "stocktake.closed": N_("Stocktake closed"),
     "repair.opened": N_("Sent to repair"),
     "repair.closed": N_("Back from repair"),
+    "disposal.decided": N_("Disposal list decided"),
 }
 
 

@@ -14,6 +14,7 @@ from fleet.api import (
     auth,
     centers,
     directory_sync,
+    disposals,
     documents,
     events,
     health,
@@ -31,7 +32,7 @@ from fleet.schemas.common import ProblemSchema
 
 PROBLEM_JSON = "application/problem+json"
 BLUEPRINTS = (health, auth, people, centers, assets, requests, loans, events, directory_sync, documents, reports,
-              stocktakes, labels, notifications, reservations, repairs)
+              stocktakes, labels, notifications, reservations, repairs, disposals)
 
 
 class Api(SmorestApi):

@@ -2,6 +2,7 @@
 
 from fleet.models.asset import CATEGORIES, MAX_COST, STATUSES, Asset
 from fleet.models.center import CENTER_KINDS, Center
+from fleet.models.disposal import Disposal
 from fleet.models.document import DOCUMENT_KINDS, Document
 from fleet.models.event import GENESIS_HASH, Event, EventCheckpoint, EventHead
 from fleet.models.leaver import LeaverFinding
@@ -19,5 +20,5 @@ __all__ = [
     "OPEN_REQUEST_STATUSES", "REASONS", "REQUEST_STATUSES", "LoanRequest", "Stocktake",
     "StocktakeScan", "ApiToken", "NOTIFICATION_KINDS", "NOTIFICATION_STATUSES", "Notification",
     "HOLDING_STATUSES", "RESERVATION_STATUSES", "Reservation", "ReservationUnit",
-    "REPAIR_RESULTS", "REPAIR_STATUSES", "Repair",
+    "REPAIR_RESULTS", "REPAIR_STATUSES", "Repair", "Disposal",
 ]

@@ -14,8 +14,9 @@ import calendar
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import and_, false, or_
+from sqlalchemy import and_, false, or_, select
 
+from fleet.extensions import db
 from fleet.models import Asset
 
 
@@ -53,12 +54,15 @@ def age_in_months(purchased: date | None, on: date) -> int | None:
     return max(months, 0)
 
 
-def age_text(purchased: date | None, on: date) -> str:
+def months_text(months: int | None) -> str:
     """An age as printed on reports: `5년 2개월 (5y 2m)`."""
-    months = age_in_months(purchased, on)
     if months is None:
         return ""
     return f"{months // 12}년 {months % 12}개월 ({months // 12}y {months % 12}m)"
+
+
+def age_text(purchased: date | None, on: date) -> str:
+    return months_text(age_in_months(purchased, on))
 
 
 def last_purchase_past(on: date, years: int) -> date:
@@ -75,3 +79,10 @@ def past_useful_life_condition(on: date):
     clauses = [and_(Asset.category == category, Asset.purchase_date <= last_purchase_past(on, years))
                for category, years in sorted(useful_life_years().items())]
     return or_(*clauses) if clauses else false()
+
+
+def list_in_stock_past_useful_life(on: date, limit: int = 500) -> list[Asset]:
+    """In-stock assets past their useful life on `on`, oldest first: the candidates for a disposal list."""
+    return list(db.session.execute(
+        select(Asset).where(Asset.status == "in_stock", past_useful_life_condition(on))
+        .order_by(Asset.purchase_date, Asset.id).limit(limit)).scalars())

@@ -179,6 +179,10 @@ TEMPLATES = (
     N_("Not a number."),
     N_("Not a date (YYYY-MM-DD)."),
     N_("Not a whole number."),
+    N_("Give the reason for the disposal."),
+    N_("List at least one asset."),
+    N_("Only assets in stock can be disposed of; not in stock: %(named)s. Nothing was retired."),
+    N_("Nothing was retired: no asset has the tag %(tags)s."),
     N_("days must be between 0 and %(limit)s."),
 )
 

@@ -43,9 +43,22 @@ def upgrade():
     op.create_index('ix_repairs_asset_id', 'repairs', ['asset_id', 'id'])
     op.create_index('ix_repairs_status_sent_at', 'repairs', ['status', 'sent_at', 'id'])
     op.create_index('ix_repairs_sent_at', 'repairs', ['sent_at', 'id'])
+    op.create_table(
+        'disposals',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('reason', sa.Text(), nullable=False),
+        sa.Column('decided_by', sa.String(length=256), nullable=False),
+        sa.Column('decided_by_name', sa.String(length=200), nullable=True),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('items', sa.JSON(), nullable=False),
+        sa.Column('document_id', sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(['document_id'], ['documents.id']),
+        sa.PrimaryKeyConstraint('id'),
+    )
 
 
 def downgrade():
+    op.drop_table('disposals')
     op.drop_index('ix_repairs_sent_at', table_name='repairs')
     op.drop_index('ix_repairs_status_sent_at', table_name='repairs')
     op.drop_index('ix_repairs_asset_id', table_name='repairs')

@@ -3,7 +3,9 @@ repair list."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+from datetime import date, timedelta
+from decimal import Decimal
 
 from fleet.extensions import db
 from fleet.models import Asset, Repair
@@ -64,3 +66,24 @@ def test_the_repair_list_in_both_languages_and_for_auditors(app, client):
     auditor = app.test_client()
     log_in(auditor, AUDITOR)
     assert "삼성전자서비스" in auditor.get("/desk/repairs?overdue=1", headers=EN).get_data(as_text=True)
+
+
+def test_the_disposal_page_retires_a_list_or_nothing(app, client):
+    stock(app, "OLD-1", "OLD-2", purchase_date=date(2015, 5, 1), purchase_cost=Decimal("990000"))
+    stock(app, "NEW-1", purchase_date=fleet_today())
+    hand_over(app, "OLD-2", "emp1")
+    log_in(client, IT)
+    page = client.get("/desk/disposal", headers=KO).get_data(as_text=True)
+    assert "내용연수가 지난 재고 자산" in page and "OLD-1" in page and "NEW-1" not in page and "OLD-2" not in page
+    assert 'for="disposal-tags"' in page and page.count("<h1") == 1
+    filled = client.get("/desk/disposal?fill=1", headers=EN).get_data(as_text=True)
+    assert re.search(r'<textarea[^>]*id="disposal-tags"[^>]*>OLD-1</textarea>', filled)
+    refused = post(client, "/desk/disposal", {"asset_tags": "OLD-1\nOLD-2", "reason": "내용연수 경과"}, headers=KO)
+    assert refused.status_code == 409 and "OLD-2 (on_loan)" in text(refused)
+    assert "아무것도 처분하지 않았습니다" in text(refused)
+    assert _status(app, "OLD-1") == "in_stock"
+    done = post(client, "/desk/disposal", {"asset_tags": "old-1, NEW-1", "reason": "내용연수 경과"}, headers=EN)
+    assert done.status_code == 302
+    page = client.get(done.headers["Location"], headers=EN).get_data(as_text=True)
+    assert "2 assets were retired with the disposal list D-" in page and "Disposal list" in page
+    assert _status(app, "OLD-1") == "retired" and _status(app, "NEW-1") == "retired"

@@ -1,4 +1,4 @@
-"""An asset's life after the desk, for IT staff: repairs at a vendor (the list, send, close)."""
+"""An asset's life after the desk, for IT staff: repairs at a vendor (the list, send, close), disposal lists."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from flask import redirect, render_template, request, url_for
 from fleet.clock import local_today, local_zone
 from fleet.errors import FleetError, ValidationFailed
 from fleet.services import assets as asset_service
+from fleet.services import disposals as disposal_service
 from fleet.services import repairs as repair_service
+from fleet.services import useful_life
 from fleet.web.views.common import bp, page, refused, rerender
 from fleet.web.views.inventory import detail_context
 
@@ -73,3 +75,30 @@ def repair_close(principal, repair_id: int):
     except FleetError as exc:
         return rerender("assets/detail.html", exc, lambda: detail_context(asset))
     return redirect(url_for("web.asset_page", tag=asset.asset_tag))
+
+
+def _disposal_context() -> dict:
+    today = local_today()
+    return {"candidates": useful_life.list_in_stock_past_useful_life(today),
+            "recent": disposal_service.list_disposals(20), "end_of_life": useful_life.end_of_useful_life,
+            "age": lambda a: useful_life.age_text(a.purchase_date, today), "total_cost": disposal_service.total_cost}
+
+
+@bp.route("/desk/disposal", methods=["GET", "POST"])
+@page("it")
+def disposal_page(principal):
+    """Retire a list of in-stock assets with one reason: one disposal list PDF (불용 결정 목록), all or nothing."""
+    if request.method == "GET":
+        done = request.args.get("done", type=int)
+        context = _disposal_context()
+        form = {}
+        if request.args.get("fill"):
+            form = {"asset_tags": "\n".join(a.asset_tag for a in context["candidates"])}
+        return render_template("desk/disposal.html", form=form, done=disposal_service.get_disposal(done)
+                               if done else None, **context)
+    tags = [t for t in (request.form.get("asset_tags") or "").replace(",", "\n").split() if t.strip()]
+    try:
+        disposal = disposal_service.dispose(principal, tags, request.form.get("reason", ""))
+    except FleetError as exc:
+        return rerender("desk/disposal.html", exc, _disposal_context, done=None)
+    return redirect(url_for("web.disposal_page", done=disposal.id))
