@@ -34,6 +34,7 @@ VALUES = {
     "request_rejected": N_("Request rejected"), "request_fulfilled": N_("Request fulfilled"),
     "leavers": N_("Leavers found"), "weekly_summary": N_("Weekly summary"),
     "booking_reminder": N_("Booking reminder"), "booking_released": N_("Booking released"),
+    "inspection_due": N_("Inspection due"),
     "queued": N_("Queued"), "sending": N_("Sending"), "sent": N_("Sent"), "failed": N_("Failed"),
 }
 
@@ -67,6 +68,7 @@ ACTIONS = {
     "repair.opened": N_("Sent to repair"),
     "repair.closed": N_("Back from repair"),
     "disposal.decided": N_("Disposal list decided"),
+    "asset.inspected": N_("Inspected"),
 }
 
 

@@ -18,6 +18,7 @@ from fleet.api import (
     documents,
     events,
     health,
+    inspections,
     labels,
     loans,
     notifications,
@@ -32,7 +33,8 @@ from fleet.schemas.common import ProblemSchema
 
 PROBLEM_JSON = "application/problem+json"
 BLUEPRINTS = (health, auth, people, centers, assets, requests, loans, events, directory_sync, documents, reports,
-              stocktakes, labels, notifications, reservations, repairs, disposals)
+              stocktakes, labels, notifications, reservations, repairs, disposals,
+              inspections)
 
 
 class Api(SmorestApi):

@@ -5,6 +5,7 @@ from fleet.models.center import CENTER_KINDS, Center
 from fleet.models.disposal import Disposal
 from fleet.models.document import DOCUMENT_KINDS, Document
 from fleet.models.event import GENESIS_HASH, Event, EventCheckpoint, EventHead
+from fleet.models.inspection import INSPECTION_RESULTS, Inspection
 from fleet.models.leaver import LeaverFinding
 from fleet.models.loan import LOAN_STATUSES, Loan, LoanBatch
 from fleet.models.notification import NOTIFICATION_KINDS, NOTIFICATION_STATUSES, Notification
@@ -21,4 +22,5 @@ __all__ = [
     "StocktakeScan", "ApiToken", "NOTIFICATION_KINDS", "NOTIFICATION_STATUSES", "Notification",
     "HOLDING_STATUSES", "RESERVATION_STATUSES", "Reservation", "ReservationUnit",
     "REPAIR_RESULTS", "REPAIR_STATUSES", "Repair", "Disposal",
+    "INSPECTION_RESULTS", "Inspection",
 ]

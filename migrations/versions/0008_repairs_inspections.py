@@ -55,9 +55,25 @@ def upgrade():
         sa.ForeignKeyConstraint(['document_id'], ['documents.id']),
         sa.PrimaryKeyConstraint('id'),
     )
+    op.create_table(
+        'inspections',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('asset_id', sa.Integer(), nullable=False),
+        sa.Column('loan_id', sa.Integer(), nullable=True),
+        sa.Column('inspected_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('inspected_by', sa.String(length=256), nullable=False),
+        sa.Column('result', sa.String(length=16), nullable=False),
+        sa.Column('note', sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(['asset_id'], ['assets.id']),
+        sa.ForeignKeyConstraint(['loan_id'], ['loans.id']),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    op.create_index('ix_inspections_asset_at', 'inspections', ['asset_id', 'inspected_at'])
 
 
 def downgrade():
+    op.drop_index('ix_inspections_asset_at', table_name='inspections')
+    op.drop_table('inspections')
     op.drop_table('disposals')
     op.drop_index('ix_repairs_sent_at', table_name='repairs')
     op.drop_index('ix_repairs_status_sent_at', table_name='repairs')

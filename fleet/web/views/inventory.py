@@ -10,7 +10,7 @@ from flask import redirect, render_template, request, url_for
 from fleet.clock import local_today
 from fleet.errors import FleetError, ValidationFailed
 from fleet.models import CATEGORIES, STATUSES
-from fleet.services import asset_import, events, lifecycle, repairs
+from fleet.services import asset_import, events, inspections, lifecycle, repairs
 from fleet.services import assets as asset_service
 from fleet.web.views.common import all_centers as _centers
 from fleet.web.views.common import bp, page, refused, rerender
@@ -43,7 +43,9 @@ def detail_context(asset) -> dict:
             "moves": [] if open_repair else [s for s in STATUSES if s in allowed],
             "repairs": of_asset.repairs, "repair_total": of_asset.total_cost, "open_repair": open_repair,
             "can_send_to_repair": open_repair is None and asset.status in repairs.SENDABLE,
-            "repair_overdue": repairs.is_overdue, "today": local_today()}
+            "repair_overdue": repairs.is_overdue, "today": local_today(),
+            "inspections": inspections.inspections_of(asset, limit=20),
+            "can_inspect": asset.status in inspections.INSPECTABLE}
 
 
 @bp.route("/assets/<tag>")

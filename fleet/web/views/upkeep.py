@@ -1,4 +1,5 @@
-"""An asset's life after the desk, for IT staff: repairs at a vendor (the list, send, close), disposal lists."""
+"""An asset's life after the desk, for IT staff: repairs at a vendor (the list, send, close), disposal lists,
+inspections (the due list, recording one)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fleet.clock import local_today, local_zone
 from fleet.errors import FleetError, ValidationFailed
 from fleet.services import assets as asset_service
 from fleet.services import disposals as disposal_service
+from fleet.services import inspections as inspection_service
 from fleet.services import repairs as repair_service
 from fleet.services import useful_life
 from fleet.web.views.common import bp, page, refused, rerender
@@ -102,3 +104,26 @@ def disposal_page(principal):
     except FleetError as exc:
         return rerender("desk/disposal.html", exc, _disposal_context, done=None)
     return redirect(url_for("web.disposal_page", done=disposal.id))
+
+
+@bp.route("/desk/inspections")
+@page("it")
+def inspection_list(principal):
+    """Devices on loan due for their periodic inspection, the longest overdue first."""
+    page_ = inspection_service.list_due(limit=500)
+    items = sorted(page_.items, key=lambda d: (d.due_on, d.loan.id))
+    return render_template("desk/inspections.html", items=items, more=page_.next_cursor is not None,
+                           intervals=inspection_service.intervals())
+
+
+@bp.route("/assets/<tag>/inspections", methods=["POST"])
+@page("it")
+def inspection_record(principal, tag: str):
+    asset = asset_service.get_asset(tag)
+    try:
+        inspection = inspection_service.record_inspection(principal, asset.asset_tag,
+                                                          result=request.form.get("result", ""),
+                                                          note=request.form.get("note") or None)
+    except FleetError as exc:
+        return rerender("assets/detail.html", exc, lambda: detail_context(asset))
+    return redirect(url_for("web.asset_page", tag=asset.asset_tag, inspected=inspection.result))
