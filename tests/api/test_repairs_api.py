@@ -3,14 +3,19 @@ costs summed exactly in Decimal, the overdue flag, the filters, the events."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from fleet.extensions import db
 from fleet.models import Event, Repair
+from fleet.services import assets as asset_service
+from fleet.services import repairs as repair_service
 from tests.api.test_auth_api import assert_problem
 from tests.api.test_loans_api import hand_over, stock
+from tests.factories import IT_PRINCIPAL, create_center
 from tests.fixtures_data import EMPLOYEE, IT
 from tests.support.clock import FLEET_ZONE, fleet_today
 from tests.web.test_pages import EN, KO, log_in
@@ -182,3 +187,25 @@ def test_a_repair_open_on_an_earlier_day_keeps_its_moment(app, client, it_header
     repair = send(client, it_headers, sent_at=moment.isoformat()).get_json()
     assert datetime.fromisoformat(repair["sent_at"]) == moment
     assert repair["days_open"] == 3
+
+
+def test_the_inventory_of_a_past_day_replays_the_repairs(app, client, auditor_headers):
+    def noon(days_ago: int) -> datetime:
+        return datetime.combine(fleet_today() - timedelta(days=days_ago), time(12), tzinfo=FLEET_ZONE)
+
+    with app.app_context():
+        create_center(code="JJ", name="진잠도서관 스마트워크센터")
+        asset_service.create_asset(IT_PRINCIPAL, asset_tag="NB-001", category="laptop", center="JJ", now=noon(6))
+        repair = repair_service.open_repair(IT_PRINCIPAL, asset_tag="NB-001", vendor="LG", fault="전원",
+                                            sent_at=noon(4), now=noon(4))
+        repair_service.close_repair(repair, IT_PRINCIPAL, result="fixed", data_wiped=True, returned_at=noon(2),
+                                    now=noon(2))
+        db.session.commit()
+
+    def status_on(days_ago: int) -> str:
+        day = (fleet_today() - timedelta(days=days_ago)).isoformat()
+        response = client.get(f"/api/v1/reports/inventory.csv?as_of={day}", headers=auditor_headers)
+        rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+        return dict(zip(rows[0], rows[1], strict=True))["상태 Status"]
+
+    assert [status_on(5), status_on(3), status_on(1)] == ["재고 In stock", "수리 중 In repair", "재고 In stock"]
