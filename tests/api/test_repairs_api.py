@@ -9,6 +9,9 @@ import json
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
+import pytest
+from sqlalchemy.exc import IntegrityError
+
 from fleet.extensions import db
 from fleet.models import Event, Repair
 from fleet.services import assets as asset_service
@@ -209,3 +212,19 @@ def test_the_inventory_of_a_past_day_replays_the_repairs(app, client, auditor_he
         return dict(zip(rows[0], rows[1], strict=True))["상태 Status"]
 
     assert [status_on(5), status_on(3), status_on(1)] == ["재고 In stock", "수리 중 In repair", "재고 In stock"]
+
+
+def test_the_database_refuses_a_second_open_repair_of_an_asset(app, client, it_headers):
+    """The unique partial index, not only the service's check: a row written past the check is refused."""
+    stock(app, "NB-001")
+    first = send(client, it_headers).get_json()
+    with app.app_context():
+        original = db.session.get(Repair, first["id"])
+        db.session.add(Repair(asset_id=original.asset_id, vendor="x", fault="x", sent_at=original.sent_at,
+                              under_warranty=False, status="open", asset_status_before="in_repair",
+                              opened_by="it1"))
+        with pytest.raises(IntegrityError):
+            db.session.commit()
+        db.session.rollback()
+    assert close(client, it_headers, first["id"], result="fixed", data_wiped=True).status_code == 200
+    assert send(client, it_headers).status_code == 201  # closed: the asset may go again
