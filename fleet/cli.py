@@ -316,7 +316,7 @@ def queue_reminders_command() -> None:
     """Queue today's reminders and summary now (the worker does it by itself at FLEET_REMIND_AT)."""
     counts = _queue_reminders(utcnow())
     click.echo(f"{counts.day}: {counts.due_soon} due soon, {counts.overdue} overdue, {counts.summary} summary, "
-               f"{counts.bookings} booking reminder(s) queued.")
+               f"{counts.bookings} booking reminder(s), {counts.inspections} inspection reminder(s) queued.")
 
 
 @fleet_cli.command("worker")

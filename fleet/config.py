@@ -10,6 +10,8 @@ from pathlib import Path
 
 from flask import Config
 
+from fleet.models.asset import CATEGORIES
+
 DEFAULTS: dict[str, str] = {
     "FLEET_LDAP_URI": "",
     "FLEET_LDAP_BIND_DN": "",
@@ -65,6 +67,10 @@ DEFAULTS: dict[str, str] = {
     "FLEET_MAIL_RETRY_SECONDS": "60",
     "FLEET_MAIL_LEASE_SECONDS": "300",
     "FLEET_MAIL_POLL_SECONDS": "5",
+    # An asset's life after the desk (README, "Repairs, useful life, disposal and inspections")
+    "FLEET_REPAIR_DAYS": "30",
+    "FLEET_USEFUL_LIFE": "laptop=5,monitor=7,dock=5,webcam=5,headset=5,vc_kit=7,router=5,other=5",
+    "FLEET_INSPECTION_MONTHS": "",
 }
 
 
@@ -99,6 +105,7 @@ def load_settings(instance_path: str, overrides: dict | None = None) -> dict:
     if settings["FLEET_CHECKPOINT_EVENTS"] < 1:
         raise RuntimeError("FLEET_CHECKPOINT_EVENTS must be 1 or more")
     _mail_settings(settings)
+    _upkeep_settings(settings)
     settings.update(
         API_TITLE="Fleet",
         API_VERSION="v1",
@@ -163,6 +170,37 @@ def _mail_settings(settings: dict) -> None:
         raise RuntimeError(f"A notification setting is not valid: {exc}") from exc
     if settings["FLEET_OVERDUE_EVERY_DAYS"] < 1 or not 1 <= settings["FLEET_SUMMARY_WEEKDAY"] <= 7:
         raise RuntimeError("FLEET_OVERDUE_EVERY_DAYS must be at least 1 and FLEET_SUMMARY_WEEKDAY 1 (Monday) to 7")
+
+
+def parse_category_numbers(name: str, value, categories: tuple[str, ...]) -> dict[str, int]:
+    """`laptop=5,monitor=7` as {category: whole number ≥ 1}; a bad entry stops the start, saying which and why."""
+    if isinstance(value, dict):
+        value = ",".join(f"{k}={v}" for k, v in value.items())
+    numbers: dict[str, int] = {}
+    for entry in str(value or "").split(","):
+        if not entry.strip():
+            continue
+        category, sep, number = (part.strip() for part in entry.partition("="))
+        if not sep or category not in categories:
+            raise RuntimeError(f"{name}: {entry.strip()!r} is not category=number with a category among "
+                               f"{', '.join(categories)} (e.g. laptop=5,monitor=7)")
+        if category in numbers:
+            raise RuntimeError(f"{name}: {category} is given twice")
+        if not number.isdigit() or int(number) < 1:
+            raise RuntimeError(f"{name}: {category}={number!r} must be a whole number, 1 or more")
+        numbers[category] = int(number)
+    return numbers
+
+
+def _upkeep_settings(settings: dict) -> None:
+    days = str(settings["FLEET_REPAIR_DAYS"]).strip()
+    if not days.isdigit() or int(days) < 1:
+        raise RuntimeError(f"FLEET_REPAIR_DAYS must be a whole number of days, 1 or more (not {days!r})")
+    settings["FLEET_REPAIR_DAYS"] = int(days)
+    settings["FLEET_USEFUL_LIFE"] = parse_category_numbers("FLEET_USEFUL_LIFE", settings["FLEET_USEFUL_LIFE"],
+                                                           CATEGORIES)
+    settings["FLEET_INSPECTION_MONTHS"] = parse_category_numbers(
+        "FLEET_INSPECTION_MONTHS", settings["FLEET_INSPECTION_MONTHS"], CATEGORIES)
 
 
 def _engine_options(url: str) -> dict:

@@ -26,12 +26,15 @@ VALUES = {
     "emergency": N_("Emergency"), "pregnancy": N_("Pregnancy"), "childcare": N_("Childcare"),
     "remote_work": N_("Remote work"), "business_trip": N_("Business trip"),
     "good": N_("Good"), "damaged": N_("Damaged"),
+    "fixed": N_("Fixed"), "beyond_repair": N_("Beyond repair"), "open": N_("Open"), "closed": N_("Closed"),
+    "ok": N_("OK"), "needs_repair": N_("Needs repair"),
     # e-mails in the outbox: their kinds and statuses
     "handover_receipt": N_("Handover receipt"), "return_receipt": N_("Return receipt"), "due_soon": N_("Due soon"),
     "overdue": N_("Overdue reminder"), "request_approved": N_("Request approved"),
     "request_rejected": N_("Request rejected"), "request_fulfilled": N_("Request fulfilled"),
     "leavers": N_("Leavers found"), "weekly_summary": N_("Weekly summary"),
     "booking_reminder": N_("Booking reminder"), "booking_released": N_("Booking released"),
+    "inspection_due": N_("Inspection due"),
     "queued": N_("Queued"), "sending": N_("Sending"), "sent": N_("Sent"), "failed": N_("Failed"),
 }
 
@@ -62,6 +65,10 @@ ACTIONS = {
     "stocktake.started": N_("Stocktake started"),
     "stocktake.scanned": N_("Tag scanned"),
     "stocktake.closed": N_("Stocktake closed"),
+    "repair.opened": N_("Sent to repair"),
+    "repair.closed": N_("Back from repair"),
+    "disposal.decided": N_("Disposal list decided"),
+    "asset.inspected": N_("Inspected"),
 }
 
 

@@ -18,7 +18,7 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 
 from reports._flow import Flow, Table, TableColumn
-from reports._pdf import ASCENT, BAR, GREY, INK, RULE, Document, clean
+from reports._pdf import ASCENT, BAR, GREY, INK, RULE, SHADE, Document, clean
 
 Row = Sequence[object]
 RowSource = Iterable[Row] | Callable[[], Iterable[Row]]
@@ -64,6 +64,7 @@ class TableReport:
     created_at: str = ""
     checkpoint: str | None = None  # the latest signed checkpoint of the event log the report covers
     signed_line: str | None = None  # printed on every page when the PDF is to be signed
+    sign_off: Sequence[str] = ()  # roles of a Korean sign-off box (결재란) at the top right, e.g. 담당, 팀장, 과장
 
 
 def iter_rows(rows: RowSource) -> Iterable[Row]:
@@ -103,16 +104,44 @@ class _ReportPages:
         doc.page_number(flow.right - 28 * mm, y)
 
 
+SIGN_COL, SIGN_HEAD, SIGN_CELL, SIGN_SIDE = 18 * mm, 6 * mm, 16 * mm, 7 * mm
+
+
+def _sign_off(doc: Document, right: float, top: float, roles: Sequence[str]) -> tuple[float, float]:
+    """The 결재란 (sign-off box): 결재 down the side, one column per role with room for a seal. Answers its
+    width and height."""
+    width, height = SIGN_SIDE + SIGN_COL * len(roles), SIGN_HEAD + SIGN_CELL
+    x = right - width
+    doc.rect(x, top - height, SIGN_SIDE, height, fill=SHADE)
+    doc.text(x + SIGN_SIDE / 2, top - height / 2 + 2, "결", 8.5, bold=True, align="center")
+    doc.text(x + SIGN_SIDE / 2, top - height / 2 - 8, "재", 8.5, bold=True, align="center")
+    for i, role in enumerate(roles):
+        cx = x + SIGN_SIDE + i * SIGN_COL
+        doc.rect(cx, top - SIGN_HEAD, SIGN_COL, SIGN_HEAD, fill=SHADE)
+        doc.text(cx + SIGN_COL / 2, top - SIGN_HEAD + 5, doc.fit(clean(role), SIGN_COL - 4, 8, True), 8, bold=True,
+                 align="center")
+        doc.line(cx, top, cx, top - height, INK, 0.6)
+    doc.line(x + SIGN_SIDE, top - SIGN_HEAD, right, top - SIGN_HEAD, INK, 0.6)
+    doc.rect(x, top - height, width, height, stroke=INK, line_width=0.8)
+    return width, height
+
+
 def _title_block(flow: Flow, report: TableReport) -> None:
     doc = flow.doc
-    doc.text(flow.left, flow.y - ASCENT * 9, doc.fit(clean(report.org_name), flow.width, 9), 9, color=GREY)
+    top, width = flow.y, flow.width
+    box_height = 0.0
+    if report.sign_off:
+        box_width, box_height = _sign_off(doc, flow.right, top, report.sign_off)
+        width -= box_width + 6 * mm
+    doc.text(flow.left, flow.y - ASCENT * 9, doc.fit(clean(report.org_name), width, 9), 9, color=GREY)
     flow.y -= 14
-    for line in doc.wrap(clean(report.title), flow.width, 16, True, 2):
+    for line in doc.wrap(clean(report.title), width, 16, True, 2):
         doc.text(flow.left, flow.y - ASCENT * 16, line, 16, bold=True)
         flow.y -= 20
     if report.title_en:
-        doc.text(flow.left, flow.y - ASCENT * 11, doc.fit(clean(report.title_en), flow.width, 11), 11, color=GREY)
+        doc.text(flow.left, flow.y - ASCENT * 11, doc.fit(clean(report.title_en), width, 11), 11, color=GREY)
         flow.y -= 15
+    flow.y = min(flow.y, top - box_height - 4)
     flow.y -= 6
     facts = [
         *report.parameters,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import stat
 from concurrent.futures import ThreadPoolExecutor
 
@@ -65,3 +66,28 @@ def test_instance_path_comes_from_the_environment(tmp_path, environment):
     assert app.instance_path == str(tmp_path / "inst")
     assert app.config["SECRET_KEY"] == (tmp_path / "inst" / "secret_key").read_text().strip()
     assert app.config["FLEET_DATABASE_URL"] == f"sqlite:///{tmp_path / 'inst' / 'fleet.sqlite'}"
+
+
+def test_useful_life_and_inspection_intervals_are_read_per_category(tmp_path, environment):
+    settings = load_settings(str(tmp_path), {"FLEET_USEFUL_LIFE": " laptop=4 , monitor=7,",
+                                             "FLEET_INSPECTION_MONTHS": "laptop=6", "FLEET_REPAIR_DAYS": "14"})
+    assert settings["FLEET_USEFUL_LIFE"] == {"laptop": 4, "monitor": 7}
+    assert settings["FLEET_INSPECTION_MONTHS"] == {"laptop": 6}
+    assert settings["FLEET_REPAIR_DAYS"] == 14
+    defaults = load_settings(str(tmp_path))
+    assert defaults["FLEET_USEFUL_LIFE"]["laptop"] == 5 and defaults["FLEET_INSPECTION_MONTHS"] == {}
+    assert defaults["FLEET_REPAIR_DAYS"] == 30
+
+
+@pytest.mark.parametrize(("name", "value", "says"), [
+    ("FLEET_USEFUL_LIFE", "laptop=5,tablet=3", "'tablet=3' is not category=number"),
+    ("FLEET_USEFUL_LIFE", "laptop:5", "'laptop:5' is not category=number"),
+    ("FLEET_USEFUL_LIFE", "laptop=five", "laptop='five' must be a whole number, 1 or more"),
+    ("FLEET_USEFUL_LIFE", "laptop=0", "laptop='0' must be a whole number, 1 or more"),
+    ("FLEET_USEFUL_LIFE", "laptop=5,laptop=6", "laptop is given twice"),
+    ("FLEET_INSPECTION_MONTHS", "laptop=-6", "laptop='-6' must be a whole number"),
+    ("FLEET_REPAIR_DAYS", "a month", "FLEET_REPAIR_DAYS must be a whole number of days"),
+])
+def test_a_bad_upkeep_setting_stops_the_start_saying_which(tmp_path, environment, name, value, says):
+    with pytest.raises(RuntimeError, match=re.escape(f"{name}: {says}" if name != "FLEET_REPAIR_DAYS" else says)):
+        load_settings(str(tmp_path), {name: value})

@@ -14,13 +14,16 @@ from fleet.api import (
     auth,
     centers,
     directory_sync,
+    disposals,
     documents,
     events,
     health,
+    inspections,
     labels,
     loans,
     notifications,
     people,
+    repairs,
     reports,
     requests,
     reservations,
@@ -31,7 +34,8 @@ from fleet.schemas.common import ProblemSchema
 
 PROBLEM_JSON = "application/problem+json"
 BLUEPRINTS = (health, auth, people, centers, assets, requests, loans, events, directory_sync, documents, reports,
-              stocktakes, labels, notifications, reservations)
+              stocktakes, labels, notifications, reservations, repairs, disposals,
+              inspections)
 
 
 class Api(SmorestApi):

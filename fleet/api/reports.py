@@ -13,6 +13,7 @@ from fleet.services import audit_reports
 blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Audit reports, as PDF and CSV")
 errors = documented_errors(blp)
 NAMES = list(audit_reports.REPORTS)
+ANY_NAME = ", ".join(NAMES)  # the URL converter's list: every registered report, and nothing else
 PDF = {"description": "The report; registered as a document (its id is in X-Fleet-Document-Id)",
        "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
        "headers": {"X-Fleet-Document-Id": {"schema": {"type": "integer"}}}}
@@ -21,13 +22,16 @@ CSV = {"description": "The report as CSV (UTF-8 with a BOM)",
 
 
 class ReportArgsSchema(Schema):
-    as_of = fields.Date(load_default=None, metadata={"description": "inventory: the date to report as of"})
+    as_of = fields.Date(load_default=None, metadata={"description": "inventory, replacement: the date to report "
+                                                                    "as of"})
     center = fields.String(load_default=None, validate=validate.Length(max=32),
-                           metadata={"description": "inventory: one center's code"})
+                           metadata={"description": "inventory, replacement, repairs: one center's code"})
     from_date = fields.Date(load_default=None, data_key="from",
-                            metadata={"description": "loans, requests, events, utilisation"})
+                            metadata={"description": "loans, requests, events, utilisation, repairs"})
     to_date = fields.Date(load_default=None, data_key="to",
-                          metadata={"description": "loans, requests, events, utilisation"})
+                          metadata={"description": "loans, requests, events, utilisation, repairs"})
+    days = fields.Integer(load_default=None, validate=validate.Range(min=0, max=3650),
+                          metadata={"description": "replacement: warranties ending within this many days (90)"})
 
     @validates_schema
     def _period(self, data, **kwargs):
@@ -36,7 +40,8 @@ class ReportArgsSchema(Schema):
 
 
 TAKES = {"inventory": ("as_of", "center"), "loans": ("from_date", "to_date"), "requests": ("from_date", "to_date"),
-         "events": ("from_date", "to_date"), "utilisation": ("from_date", "to_date")}
+         "events": ("from_date", "to_date"), "utilisation": ("from_date", "to_date"),
+         "replacement": ("as_of", "days", "center"), "repairs": ("from_date", "to_date", "center")}
 
 
 def _params(name: str, args: dict) -> dict:
@@ -55,7 +60,7 @@ def _params(name: str, args: dict) -> dict:
 REPORT_ERRORS = (401, 403, 404, 422)
 
 
-@blp.route("/reports/<any(inventory, loans, overdue, leavers, requests, events, utilisation):name>.pdf")
+@blp.route(f"/reports/<any({ANY_NAME}):name>.pdf")
 class ReportPdf(MethodView):
     @write_intent
     @roles_required("it", "auditor")
@@ -64,15 +69,16 @@ class ReportPdf(MethodView):
     @errors(*REPORT_ERRORS, 503)
     def get(self, args, name):
         """A report as PDF: inventory (as_of, center), loans (from, to), overdue, leavers, requests (from, to),
-        events (from, to), utilisation of bookings per center and category (from, to). Every PDF is registered
-        as a document."""
+        events (from, to), utilisation of bookings per center and category (from, to), replacement: assets past
+        their useful life (FLEET_USEFUL_LIFE) or whose warranty ends within `days` (as_of, days, center), repairs
+        per center, category and warranty (from, to, center). Every PDF is registered as a document."""
         document = audit_reports.issue_pdf(name, require_principal(), **_params(name, args))
         response = send_pdf(document.content, document.filename)
         response.headers["X-Fleet-Document-Id"] = str(document.id)
         return response
 
 
-@blp.route("/reports/<any(inventory, loans, overdue, leavers, requests, events, utilisation):name>.csv")
+@blp.route(f"/reports/<any({ANY_NAME}):name>.csv")
 class ReportCsv(MethodView):
     @roles_required("it", "auditor")
     @blp.arguments(ReportArgsSchema(), location="query")

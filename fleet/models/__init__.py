@@ -2,11 +2,14 @@
 
 from fleet.models.asset import CATEGORIES, MAX_COST, STATUSES, Asset
 from fleet.models.center import CENTER_KINDS, Center
+from fleet.models.disposal import Disposal
 from fleet.models.document import DOCUMENT_KINDS, Document
 from fleet.models.event import GENESIS_HASH, Event, EventCheckpoint, EventHead
+from fleet.models.inspection import INSPECTION_RESULTS, Inspection
 from fleet.models.leaver import LeaverFinding
 from fleet.models.loan import LOAN_STATUSES, Loan, LoanBatch
 from fleet.models.notification import NOTIFICATION_KINDS, NOTIFICATION_STATUSES, Notification
+from fleet.models.repair import REPAIR_RESULTS, REPAIR_STATUSES, Repair
 from fleet.models.request import OPEN_REQUEST_STATUSES, REASONS, REQUEST_STATUSES, LoanRequest
 from fleet.models.reservation import HOLDING_STATUSES, RESERVATION_STATUSES, Reservation, ReservationUnit
 from fleet.models.stocktake import Stocktake, StocktakeScan
@@ -18,4 +21,6 @@ __all__ = [
     "OPEN_REQUEST_STATUSES", "REASONS", "REQUEST_STATUSES", "LoanRequest", "Stocktake",
     "StocktakeScan", "ApiToken", "NOTIFICATION_KINDS", "NOTIFICATION_STATUSES", "Notification",
     "HOLDING_STATUSES", "RESERVATION_STATUSES", "Reservation", "ReservationUnit",
+    "REPAIR_RESULTS", "REPAIR_STATUSES", "Repair", "Disposal",
+    "INSPECTION_RESULTS", "Inspection",
 ]

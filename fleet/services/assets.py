@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from fleet.db import utcnow
 from fleet.errors import Conflict, NotFound, ValidationFailed
 from fleet.extensions import db
-from fleet.models import CATEGORIES, MAX_COST, STATUSES, Asset, Center, Loan
+from fleet.models import CATEGORIES, MAX_COST, STATUSES, Asset, Center, Loan, Repair
 from fleet.services import loans as loan_service
 from fleet.services.auth import Principal
 from fleet.services.events import append_event
@@ -145,6 +145,10 @@ def move_status(asset: Asset, actor: Principal, status: str, reason: str, *, wip
     if not (reason or "").strip():
         raise ValidationFailed("Give a reason for the move.", errors={"reason": ["Required."]})
     check_manual_move(asset.status, status)
+    if asset.status == "in_repair" and db.session.execute(
+            select(Repair.id).where(Repair.asset_id == asset.id, Repair.status == "open")).first():
+        raise Conflict(f"Asset {asset.asset_tag} is at a vendor (an open repair): close the repair instead.",
+                       code="repair-open")
     now = now or utcnow()
     if asset.status == "on_loan" and status == "lost":
         loan = db.session.execute(select(Loan).where(Loan.asset_id == asset.id, Loan.status == "active")

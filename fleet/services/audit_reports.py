@@ -8,57 +8,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
 
 import reports
-from fleet.clock import check_days, format_local, local_today, local_zone
+from fleet.clock import check_days, format_local, local_today
 from fleet.db import utcnow
 from fleet.errors import NotFound, ValidationFailed
 from fleet.extensions import db
 from fleet.models import Asset, Center, Document, Event, LeaverFinding, Loan, Reservation
+from fleet.services import upkeep_reports
 from fleet.services.auth import Principal
-from fleet.services.centers import CODE_PATTERN
 from fleet.services.documents import CATEGORY_LABELS, STATUS_LABELS, register_pdf, rendering_without_the_write_lock
 from fleet.services.events import describe_latest_checkpoint, head_hash, verify_chain
 from fleet.services.loans import days_overdue
+from fleet.services.report_data import STREAM, ReportData
+from fleet.services.report_data import center_by_code as _center
+from fleet.services.report_data import day_start as _day_start
+from fleet.services.report_data import money as _money
 from fleet.services.requests import request_statistics
 from fleet.services.signatures import signed_line
-
-STREAM = 1000
-
-
-@dataclass
-class ReportData:
-    name: str
-    title: str
-    title_en: str
-    parameters: list[tuple[str, str]]
-    columns: list[reports.Column]
-    rows: Callable[[], Iterator[Sequence[str]]]
-    summary: list[tuple[str, int]] | None = None
-    notes: list[str] = field(default_factory=list)
-
-
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=local_zone())
-
-
-def _center(code: str | None) -> Center | None:
-    if not code:
-        return None
-    center = db.session.execute(select(Center).where(Center.code == code)).scalar_one_or_none() \
-        if CODE_PATTERN.match(code) else None
-    if center is None:
-        raise ValidationFailed(f"There is no center {code!r}.", errors={"center": ["Unknown center."]})
-    return center
-
-
-def _money(value) -> str:
-    return "" if value is None else f"{value:,.0f}"
 
 
 def _statuses_as_of(cutoff: datetime) -> dict[str, str]:
@@ -67,12 +38,12 @@ def _statuses_as_of(cutoff: datetime) -> dict[str, str]:
     rows = db.session.execute(
         select(Event.action, Event.subject_id, Event.data).where(
             Event.at < cutoff, Event.action.in_(["asset.created", "asset.status_changed", "loan.handed_over",
-                                                 "loan.returned", "loan.lost"])
+                                                 "loan.returned", "loan.lost", "repair.opened", "repair.closed"])
         ).order_by(Event.seq).execution_options(yield_per=STREAM)
     )
     for action, subject_id, data in rows:
         after = json.loads(data).get("after") or {}
-        if action.startswith("asset."):
+        if action.startswith(("asset.", "repair.")):
             if "status" in after:
                 statuses[subject_id] = after["status"]
             elif action == "asset.created":
@@ -311,7 +282,8 @@ def utilisation(from_date: date | None = None, to_date: date | None = None) -> R
 
 REPORTS: dict[str, Callable[..., ReportData]] = {
     "inventory": inventory, "loans": loans, "overdue": overdue, "leavers": leavers, "requests": requests_report,
-    "events": events_report, "utilisation": utilisation,
+    "events": events_report, "utilisation": utilisation, "replacement": upkeep_reports.replacement,
+    "repairs": upkeep_reports.repairs_report,
 }
 
 
@@ -328,7 +300,8 @@ def _table_report(data: ReportData, principal: Principal, now: datetime) -> repo
         title=f"{data.title} {data.title_en}", org_name=current_app.config["FLEET_ORG_NAME"],
         parameters=data.parameters, generated_at=format_local(now), generated_by=f"{principal.name} ({principal.uid})",
         head_hash=head_hash(), columns=data.columns, rows=data.rows, summary=data.summary, notes=data.notes,
-        created_at=now.isoformat(), checkpoint=describe_latest_checkpoint(), signed_line=signed_line())
+        created_at=now.isoformat(), checkpoint=describe_latest_checkpoint(), signed_line=signed_line(),
+        sign_off=data.sign_off)
 
 
 def _register(data: ReportData, title: str, content: bytes, principal: Principal, now: datetime) -> Document:

@@ -11,6 +11,7 @@ from fleet.clock import local_today
 from fleet.extensions import db
 from fleet.models import Asset, Center, LeaverFinding, Loan, Reservation, Stocktake
 from fleet.services.loans import overdue_condition
+from fleet.services.repairs import count_overdue as count_overdue_repairs
 from fleet.services.requests import count_pending
 from fleet.services.reservations import local_midnight
 
@@ -35,6 +36,7 @@ class DeskSummary:
     open_leavers: int
     open_stocktakes: list[Stocktake]
     pick_ups_today: int = 0
+    overdue_repairs: int = 0  # open longer than FLEET_REPAIR_DAYS
 
 
 def summarise_desk(now: datetime | None = None) -> DeskSummary:
@@ -60,6 +62,7 @@ def summarise_desk(now: datetime | None = None) -> DeskSummary:
         open_leavers=count(select(func.count()).select_from(LeaverFinding).where(LeaverFinding.resolved_at.is_(None))),
         open_stocktakes=list_open_stocktakes(),
         pick_ups_today=count_pick_ups_today(now),
+        overdue_repairs=count_overdue_repairs(now),
     )
 
 

@@ -1,6 +1,7 @@
 """The demo's world (Yuseong-gu, Daejeon): two library smart work centers, four library
 information rooms for emergencies, 42 loaner laptops and center equipment, a few requests
-and loans. Loaded through the same services as everything else, so the event log is real.
+and loans, older laptops past their useful life, one laptop at a vendor for repair.
+Loaded through the same services as everything else, so the event log is real.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from fleet.clock import local_today
+from fleet.db import utcnow
 from fleet.directory.base import Directory
 from fleet.errors import RuleViolation
 from fleet.extensions import db
@@ -19,6 +21,7 @@ from fleet.models import Center
 from fleet.services import assets as asset_service
 from fleet.services import centers as center_service
 from fleet.services import loans as loan_service
+from fleet.services import repairs as repair_service
 from fleet.services import requests as request_service
 from fleet.services import reservations as reservation_service
 from fleet.services.auth import Principal
@@ -32,6 +35,11 @@ CENTERS = [
     ("HANBAT", "한밭도서관 정보자료실", "library_info_room", "대전 유성구 봉명동 한밭도서관", 25),
     ("HQ", "유성구청 정보통신과", "office", "대전 유성구 대학로 211", 0),
 ]
+
+# The IT office's older laptops, bought in 2019 and 2020: past a five-year useful life (내용연수), so the
+# replacement report and the disposal page have something to show. (tag, center, bought, cost)
+OLD_LAPTOPS = [(f"YS-NB-{year}-{n:02d}", "HQ" if year == 2019 else "GUJEUK", date(year, month, 14), cost)
+               for year, month, cost in ((2019, 4, "1290000"), (2020, 6, "1350000")) for n in range(1, 5)]
 
 EQUIPMENT = [  # (prefix, category, manufacturer, model, accessories, cost, per smart work center)
     ("VC", "vc_kit", "Logitech", "Rally Bar", ["remote", "power adapter", "HDMI cable"], "3900000", 1),
@@ -61,7 +69,7 @@ def seed_demo(directory: Directory, actor: Principal) -> Seeded:
     directory that cannot be reached still stops it (a 503), as it would stop a hand-over.
     """
     if db.session.execute(select(Center).where(Center.code == "JINJAM")).scalar_one_or_none():
-        return Seeded({"centers": 0, "assets": 0, "requests": 0, "loans": 0, "bookings": 0})
+        return Seeded({"centers": 0, "assets": 0, "requests": 0, "loans": 0, "bookings": 0, "repairs": 0})
     for code, name, kind, address, seats in CENTERS:
         center_service.create_center(actor, code=code, name=name, kind=kind, address=address, seats=seats)
     purchase = date(2026, 3, 2)
@@ -75,6 +83,13 @@ def seed_demo(directory: Directory, actor: Principal) -> Seeded:
             purchase_cost=Decimal("1690000"), warranty_until=purchase + timedelta(days=3 * 365),
             accessories=["charger", "bag", "mouse"], notes="재택근무용 대여 노트북 (2026 추경)"))
     count = len(laptops)
+    for tag, home, bought, cost in OLD_LAPTOPS:
+        asset_service.create_asset(
+            actor, asset_tag=tag, serial_number=f"NT{bought.year}{tag[-2:]}0042", category="laptop",
+            manufacturer="Samsung", model="Notebook 9 Always (NT900X5T)", center=home, purchase_date=bought,
+            purchase_cost=Decimal(cost), warranty_until=bought.replace(year=bought.year + 3),
+            accessories=["charger"], notes="구형 업무용 노트북 (내용연수 5년)")
+        count += 1
     for center in ("JINJAM", "NOEUN"):
         for prefix, category, maker, model, accessories, cost, per_center in EQUIPMENT:
             for n in range(1, per_center + 1):
@@ -87,7 +102,8 @@ def seed_demo(directory: Directory, actor: Principal) -> Seeded:
     requests = [("choi", "pregnancy", "출산 전까지 재택근무"), ("jung", "childcare", "초등학생 자녀 방과후 돌봄"),
                 ("kang", "remote_work", None), ("song", "childcare", "어린이집 하원 시간 조정"),
                 ("seo", "business_trip", "세종 파견 근무")]
-    seeded = Seeded({"centers": len(CENTERS), "assets": count, "requests": 0, "loans": 0, "bookings": 0})
+    seeded = Seeded({"centers": len(CENTERS), "assets": count, "requests": 0, "loans": 0, "bookings": 0,
+                     "repairs": 0})
     made = {}
     for uid, reason, note in requests:
         try:
@@ -112,7 +128,21 @@ def seed_demo(directory: Directory, actor: Principal) -> Seeded:
             continue
         seeded.counts["loans"] += 1
     _seed_bookings(directory, actor, seeded)
+    seeded.counts["repairs"] = _seed_repairs(actor)
     return seeded
+
+
+def _seed_repairs(actor: Principal) -> int:
+    """YS-NB-005 at LG's service center for twelve days (under warranty), and an old laptop back from a paid
+    repair: the asset pages, the repair list and the repairs report are not empty."""
+    now = utcnow()
+    repair_service.open_repair(actor, asset_tag="YS-NB-005", vendor="LG전자 서비스센터 유성점",
+                               ticket="RMA-2026-1187", fault="화면 깜빡임, 힌지 소음", sent_at=now - timedelta(days=12))
+    paid = repair_service.open_repair(actor, asset_tag="YS-NB-2019-03", vendor="삼성전자서비스 대전센터",
+                                      ticket="S-55120", fault="배터리 부풀음", sent_at=now - timedelta(days=20))
+    repair_service.close_repair(paid, actor, result="fixed", returned_at=now - timedelta(days=8),
+                                cost=Decimal("185000"), note="배터리 교체", data_wiped=True)
+    return 2
 
 
 def _seed_bookings(directory: Directory, actor: Principal, seeded: Seeded) -> None:

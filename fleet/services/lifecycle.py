@@ -15,11 +15,14 @@ MANUAL_TRANSITIONS: dict[str, frozenset[str]] = {
     "retired": frozenset(),
 }
 
-# Every move the life cycle allows, including those made by hand-over and return.
+# Every move the life cycle allows, including those made by hand-over and return, and by a repair
+# (fleet.services.repairs): sent to a vendor from stock or quarantine, back fixed to stock or quarantine.
 TRANSITIONS: dict[str, frozenset[str]] = {
     **MANUAL_TRANSITIONS,
-    "in_stock": MANUAL_TRANSITIONS["in_stock"] | {"on_loan"},
+    "in_stock": MANUAL_TRANSITIONS["in_stock"] | {"on_loan", "in_repair"},
     "on_loan": frozenset({"in_stock", "quarantine", "in_repair", "lost"}),
+    "quarantine": MANUAL_TRANSITIONS["quarantine"] | {"in_repair"},
+    "in_repair": MANUAL_TRANSITIONS["in_repair"] | {"quarantine"},
 }
 
 

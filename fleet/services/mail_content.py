@@ -284,11 +284,25 @@ def _booking_released(n: Notification, org: str, language: str) -> MailContent:
     )
 
 
+def _inspection_due(n: Notification, org: str, language: str) -> MailContent:
+    loan = _loan(n)
+    due = date.fromisoformat(n.data["due_on"]) if n.data.get("due_on") else None
+    return MailContent(
+        subject=gettext("[%(org)s] Please bring %(tag)s in for its inspection", org=org, tag=loan.asset.asset_tag),
+        greeting=gettext("Dear %(name)s,", name=loan.assignee_name),
+        lines=[gettext("The device below is due for its periodic inspection (battery, updates, condition) since "
+                       "%(due)s. Please bring it to the IT desk; the check takes a few minutes, and a device that "
+                       "needs repair is swapped for a working one at once.", due=_day(due))],
+        facts=_loan_facts(loan, language) + [(gettext("Inspection due"), _day(due))],
+    )
+
+
 GATHER = {
     "handover_receipt": _handover_receipt, "return_receipt": _return_receipt, "due_soon": _due_soon,
     "overdue": _overdue, "request_approved": _request_decided, "request_rejected": _request_decided,
     "request_fulfilled": _request_fulfilled, "leavers": _leavers, "weekly_summary": _weekly_summary,
     "booking_reminder": _booking_reminder, "booking_released": _booking_released,
+    "inspection_due": _inspection_due,
 }
 
 

@@ -7,6 +7,8 @@ Rules enforced here:
 - a weekly summary to the IT desk on FLEET_SUMMARY_WEEKDAY (1 = Monday);
 - a booking reminder to the person a booking is for, the day before the (local) day it starts, once per
   booking (its key is the booking's id, whatever the day), and only while it is still booked;
+- an inspection reminder to the assignee of each device due for its periodic inspection (FLEET_INSPECTION_MONTHS),
+  once per due inspection (fleet.services.inspections);
 - "today" is the local day in FLEET_TIMEZONE, and each reminder's key (kind, loan, local day) is unique
   in the outbox: queued twice on one day, by one worker or two, it is there once.
 """
@@ -24,6 +26,7 @@ from fleet.db import utcnow
 from fleet.extensions import db
 from fleet.models import Loan, Reservation
 from fleet.services import notifications
+from fleet.services.inspections import queue_inspection_reminders
 from fleet.services.reservations import local_midnight
 
 ACTOR = "reminders"
@@ -36,11 +39,12 @@ class ReminderCounts:
     overdue: int = 0
     summary: int = 0
     bookings: int = 0
+    inspections: int = 0
     ids: list[int] = field(default_factory=list)
 
     @property
     def total(self) -> int:
-        return self.due_soon + self.overdue + self.summary + self.bookings
+        return self.due_soon + self.overdue + self.summary + self.bookings + self.inspections
 
 
 def _queue_loan_reminder(kind: str, loan: Loan, today: date, days: int, now: datetime, cc: str | None) -> int | None:
@@ -78,6 +82,9 @@ def queue_reminders(now: datetime | None = None) -> ReminderCounts:
                 counts.ids.append(nid)
     counts.bookings, booking_ids = _queue_booking_reminders(today, now)
     counts.ids += booking_ids
+    inspection_ids = queue_inspection_reminders(today, now)
+    counts.inspections = len(inspection_ids)
+    counts.ids += inspection_ids
     if today.isoweekday() == config["FLEET_SUMMARY_WEEKDAY"]:
         nid = notifications.queue_for_it_desk("weekly_summary", now=now, data={"day": today.isoformat()},
                                               actor=ACTOR, dedupe_key=f"weekly_summary:{today.isoformat()}")

@@ -162,6 +162,31 @@ TEMPLATES = (
     N_("The requested URL was not found on the server. If you entered the URL manually please check your "
        "spelling and try again."),
     N_("The method is not allowed for the requested URL."),
+    # repairs, disposal, inspections
+    N_("Asset %(tag)s is on loan: take it back or swap it first, then send it to repair."),
+    N_("Asset %(tag)s is %(status)s: only an asset in stock, in quarantine or in repair can go to a vendor."),
+    N_("Asset %(tag)s is already at a vendor (an open repair); close that one first."),
+    N_("Asset %(tag)s is at a vendor (an open repair): close the repair instead."),
+    N_("Repair %(id)s is closed already (%(result)s)."),
+    N_("Repair %(id)s was closed meanwhile."),
+    N_("There is no repair %(id)s."),
+    N_("The cost is not a number."),
+    N_("The cost must be between 0 and %(limit)s."),
+    N_("Name the vendor."),
+    N_("Describe the fault."),
+    N_("Must not be in the future."),
+    N_("Must not be before the asset was sent (sent_at)."),
+    N_("Not a number."),
+    N_("Not a date (YYYY-MM-DD)."),
+    N_("Not a whole number."),
+    N_("Give the reason for the disposal."),
+    N_("Say what needs repair."),
+    N_("Required when it needs repair."),
+    N_("Asset %(tag)s is %(status)s: it cannot be inspected."),
+    N_("List at least one asset."),
+    N_("Only assets in stock can be disposed of; not in stock: %(named)s. Nothing was retired."),
+    N_("Nothing was retired: no asset has the tag %(tags)s."),
+    N_("days must be between 0 and %(limit)s."),
 )
 
 TITLES = (

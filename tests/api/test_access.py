@@ -26,7 +26,8 @@ ANY_ROLE = {
     ("get", "/api/v1/reservations/{reservation_id}"), ("post", "/api/v1/reservations/{reservation_id}/cancel"),
     ("get", "/api/v1/availability"),
 }
-IT_ONLY_READS = {("get", "/api/v1/labels.pdf")}
+# The inspections due name each assignee: the IT desk works that list (auditors read the events and reports).
+IT_ONLY_READS = {("get", "/api/v1/labels.pdf"), ("get", "/api/v1/inspections/due")}
 
 
 SAMPLES: dict[tuple[str, str], str] = {}

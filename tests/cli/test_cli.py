@@ -13,6 +13,8 @@ from demo.directory import LDIF, SUFFIX, demo_settings
 from demo.slapd import DirectoryServer
 from fleet.extensions import db
 from fleet.models import Asset, Center, Event, LeaverFinding, Loan, Reservation
+from fleet.services import audit_reports
+from fleet.services import repairs as repair_service
 from fleet.services.events import verify_chain
 from tests.api.test_loans_api import hand_over, stock
 from tests.fixtures_data import EMPLOYEE, EMPLOYEE2
@@ -33,10 +35,16 @@ def test_seed_demo_loads_the_world_once(make_app, demo_slapd):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["fleet", "seed-demo"])
     assert result.exit_code == 0, result.output
-    assert "7 centers" in result.output and "4 loans, 2 bookings" in result.output
+    assert "7 centers" in result.output and "4 loans, 2 bookings, 2 repairs" in result.output
     with app.app_context():
-        laptops = db.session.execute(db.select(db.func.count()).select_from(Asset).where(Asset.category == "laptop"))
-        assert laptops.scalar() == 42
+        loaners = db.session.execute(db.select(db.func.count()).select_from(Asset).where(
+            Asset.category == "laptop", Asset.asset_tag.like("YS-NB-0%")))
+        assert loaners.scalar() == 42
+        # Older laptops past their useful life fill the replacement report; one laptop is at a vendor.
+        replacement = audit_reports.gather("replacement")
+        assert len(list(replacement.rows())) == 8
+        at_vendor = repair_service.list_repairs(status="open").items
+        assert [(r.asset.asset_tag, r.asset.status) for r in at_vendor] == [("YS-NB-005", "in_repair")]
         names = set(db.session.execute(db.select(Center.name)).scalars())
         assert {"진잠도서관 스마트워크센터", "노은도서관 스마트워크센터"} <= names
         assert db.session.execute(db.select(db.func.count()).select_from(Loan)).scalar() == 4

@@ -15,7 +15,8 @@ from fleet.web.views.common import all_centers, bp, page, refused
 
 # Which parameters each report takes (the same as the API's).
 REPORT_PARAMS = {"inventory": ("as_of", "center"), "loans": ("from", "to"), "overdue": (), "leavers": (),
-                 "requests": ("from", "to"), "events": ("from", "to"), "utilisation": ("from", "to")}
+                 "requests": ("from", "to"), "events": ("from", "to"), "utilisation": ("from", "to"),
+                 "replacement": ("as_of", "days", "center"), "repairs": ("from", "to", "center")}
 
 
 def _reports_page(**context):
@@ -37,7 +38,16 @@ def _day(name: str) -> date | None:
         raise ValidationFailed("Give the dates as YYYY-MM-DD.", errors={name: ["Not a date (YYYY-MM-DD)."]}) from None
 
 
-REPORT_ROUTE = "/audit/reports/<any(inventory, loans, overdue, leavers, requests, events, utilisation):name>"
+def _whole_number(name: str) -> int | None:
+    text = request.args.get(name, "").strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise ValidationFailed("Some fields are not valid; see errors.", errors={name: ["Not a whole number."]})
+    return int(text)
+
+
+REPORT_ROUTE = f"/audit/reports/<any({', '.join(REPORT_PARAMS)}):name>"
 
 
 @bp.route(REPORT_ROUTE + ".<any(pdf, csv):fmt>")
@@ -48,8 +58,13 @@ def report(principal, name: str, fmt: str):
     try:
         if name == "inventory":
             params = {"as_of": _day("as_of"), "center": request.args.get("center") or None}
-        elif name in ("loans", "requests", "events", "utilisation"):
+        elif name == "replacement":
+            params = {"as_of": _day("as_of"), "days": _whole_number("days"),
+                      "center": request.args.get("center") or None}
+        elif name in ("loans", "requests", "events", "utilisation", "repairs"):
             params = {"from_date": _day("from"), "to_date": _day("to")}
+            if name == "repairs":
+                params["center"] = request.args.get("center") or None
             if params["from_date"] and params["to_date"] and params["to_date"] < params["from_date"]:
                 raise ValidationFailed("The period ends before it starts.", errors={"to": ["Must not be before from."]})
         else:

@@ -7,9 +7,10 @@ from decimal import Decimal, InvalidOperation
 
 from flask import redirect, render_template, request, url_for
 
+from fleet.clock import local_today
 from fleet.errors import FleetError, ValidationFailed
 from fleet.models import CATEGORIES, STATUSES
-from fleet.services import asset_import, events, lifecycle
+from fleet.services import asset_import, events, inspections, lifecycle, repairs
 from fleet.services import assets as asset_service
 from fleet.web.views.common import all_centers as _centers
 from fleet.web.views.common import bp, page, refused, rerender
@@ -31,17 +32,26 @@ def assets(principal):
                            next_args=next_args, statuses=STATUSES, categories=CATEGORIES, error=error)
 
 
-def _detail_context(asset) -> dict:
-    """The asset, its history, its open loan, and the moves the life cycle lets IT staff make by hand."""
+def detail_context(asset) -> dict:
+    """The asset, its history, its open loan, its repairs and what they cost, and the moves the life cycle lets
+    IT staff make by hand (none while it is at a vendor: the repair is closed instead)."""
     allowed = lifecycle.MANUAL_TRANSITIONS.get(asset.status, frozenset())
+    of_asset = repairs.repairs_of_asset(asset)
+    open_repair = next((r for r in of_asset.repairs if r.status == "open"), None)
     return {"asset": asset, "history": events.list_asset_history(asset, limit=200).items,
-            "loan": asset_service.active_loan(asset), "moves": [s for s in STATUSES if s in allowed]}
+            "loan": asset_service.active_loan(asset),
+            "moves": [] if open_repair else [s for s in STATUSES if s in allowed],
+            "repairs": of_asset.repairs, "repair_total": of_asset.total_cost, "open_repair": open_repair,
+            "can_send_to_repair": open_repair is None and asset.status in repairs.SENDABLE,
+            "repair_overdue": repairs.is_overdue, "today": local_today(),
+            "inspections": inspections.inspections_of(asset, limit=20),
+            "can_inspect": asset.status in inspections.INSPECTABLE}
 
 
 @bp.route("/assets/<tag>")
 @page("it", "auditor")
 def asset_page(principal, tag: str):
-    return render_template("assets/detail.html", form={}, **_detail_context(asset_service.get_asset(tag)))
+    return render_template("assets/detail.html", form={}, **detail_context(asset_service.get_asset(tag)))
 
 
 def _values(form) -> dict:
@@ -92,7 +102,7 @@ def asset_status(principal, tag: str):
         asset_service.move_status(asset, principal, request.form.get("status", ""), request.form.get("reason", ""),
                                   wipe_method=request.form.get("wipe_method") or None)
     except FleetError as exc:
-        return rerender("assets/detail.html", exc, lambda: _detail_context(asset))
+        return rerender("assets/detail.html", exc, lambda: detail_context(asset))
     return redirect(url_for("web.asset_page", tag=asset.asset_tag))
 
 
