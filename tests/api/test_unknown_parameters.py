@@ -15,8 +15,8 @@ from tests.fixtures_data import IT
 
 # (path, a typo of a real parameter, the parameters the operation takes)
 ENDPOINTS = [
-    ("/api/v1/reports/utilisation.pdf", "from_date=2026-01-01", ["as_of", "center", "from", "to"]),
-    ("/api/v1/reports/loans.csv", "to_date=2026-01-31", ["as_of", "center", "from", "to"]),
+    ("/api/v1/reports/utilisation.pdf", "from_date=2026-01-01", ["as_of", "center", "from", "to", "days"]),
+    ("/api/v1/reports/loans.csv", "to_date=2026-01-31", ["as_of", "center", "from", "to", "days"]),
     ("/api/v1/assets", "statuss=in_stock", ["limit", "cursor", "status", "center", "category", "q"]),
     ("/api/v1/loans", "overdue_only=true", ["limit", "cursor", "active", "overdue", "assignee", "center"]),
     ("/api/v1/availability", "centre=JINJAM", ["center", "category", "from", "to", "per_asset"]),
