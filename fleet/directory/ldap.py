@@ -140,6 +140,22 @@ def _naming_context(dn: str) -> str:
         return dn
     tail = [p for p in parts if p.lower().startswith("dc=")]
     return ",".join(tail) if tail else dn
+def _shared_suffix(dns: list[str]) -> str | None:
+    """The longest DN suffix all of `dns` share (e.g. dc=example,dc=kr), or None when they share none."""
+    try:
+        exploded = [ldap.dn.explode_dn(dn) for dn in dns if dn]
+    except ldap.DECODING_ERROR:
+        return None
+    if not exploded:
+        return None
+    shared: list[str] = []
+    for parts in zip(*(reversed(p) for p in exploded), strict=False):
+        if len({_match_key(part) for part in parts}) != 1:
+            break
+        shared.insert(0, parts[0])
+    return ",".join(shared) or None
+
+
 def _language(value: str | None) -> str | None:
     """RFC 2798's preferredLanguage (e.g. `en`, `en-US`, `ko;q=1`) as a two-letter code, or None."""
     if not value:
@@ -754,6 +770,43 @@ class LdapDirectory:
         if person is None or not person.active:
             return None
         return person if self._password_binds(person.dn, password) else None
+
+    def _role_groups(self) -> dict[str, str]:
+        return {role: group for role, group in ((ROLE_IT, self.it_group), (ROLE_AUDITOR, self.auditor_group)) if group}
+
+    def check_actor(self, uid: str, dn: str | None = None) -> Person | None:
+        """The caller as the directory has them now: active or not, and their roles (the actor re-check).
+
+        One search, when the person's DN is known from the log-in: under the suffix shared by the people
+        base and the role groups, `(|(<the uid, a person, active>)(member=<the DN>))` answers the active
+        entry and the groups that list that DN, i.e. status and roles together. A person the search does
+        not find (disabled or removed) costs a second look-up, to say which. Active Directory, nested
+        groups, a DN that changed, or groups in another naming context: the person is looked up as at
+        log-in instead (a search and a compare per role group).
+        """
+        if not plausible_uid(uid):
+            return None
+        groups = self._role_groups()
+        base = _shared_suffix([self.people_base, *groups.values()])
+        if dn is None or self.nested_groups or self.flavor == "ad" or not base:
+            return self._find(self._by_uid(uid), uid, with_roles=True)
+        active = f"(&{self._by_uid(uid)}{self.person_filter}{self.active_filter})"
+        filterstr = f"(|{active}(member={ldap.filter.escape_filter_chars(dn)}))"
+        people_key = _match_key(self.people_base)
+
+        def search(conn: LDAPObject) -> list[tuple[str, Entry]]:
+            return self._paged_search(conn, base, ldap.SCOPE_SUBTREE, filterstr, self._attrs())
+
+        found = self._call(search)
+        keys = {_match_key(found_dn): (found_dn, entry) for found_dn, entry in found}
+        people = [(d, e) for d, e in found
+                  if _match_key(d).endswith("," + people_key)
+                  and any(_match_key(v) == _match_key(uid) for v in _values(e, self.uid_attr))]
+        if len(people) != 1 or _match_key(people[0][0]) != _match_key(dn):
+            return self._find(self._by_uid(uid), uid, with_roles=True)  # gone, disabled, ambiguous or moved
+        roles = {ROLE_EMPLOYEE} | {role for role, group in groups.items() if _match_key(group) in keys}
+        person_dn, entry = people[0]
+        return self._person(person_dn, entry, uid=uid, active=True, eligible=False, roles=frozenset(roles))
 
     def get_people(self, uids: Iterable[str]) -> dict[str, Person]:
         """Many people at once (the directory sync), keyed by the uids asked for; unknown ones are absent.
