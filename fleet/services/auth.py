@@ -143,7 +143,7 @@ _LOOK_UP = select(_TOKENS.c.id, _TOKENS.c.kind, _TOKENS.c.uid, _TOKENS.c.dn, _TO
                   _TOKENS.c.revoked_at).where(_TOKENS.c.token_hash == bindparam("digest"))
 _RENEW = (update(_TOKENS).where(_TOKENS.c.id == bindparam("session_id"),
                                 or_(_TOKENS.c.last_used_at.is_(None), _TOKENS.c.last_used_at <= bindparam("due")))
-          .values(last_used_at=bindparam("now"), last_address=bindparam("address")))
+          .values(last_used_at=bindparam("used_at"), last_address=bindparam("used_from")))
 
 
 def find_session(secret: str, kind: str):
@@ -171,8 +171,8 @@ def renewal_due(row, now: datetime) -> bool:
 
 def renew(session_id: int, now: datetime, address: str | None = None) -> bool:
     """Move the idle clock to `now`, unless another request did so less than a minute ago."""
-    result = run(_RENEW, {"session_id": session_id, "due": now - RENEW_EVERY, "now": now,
-                          "address": (address or None) and address[:ADDRESS_LENGTH]})
+    result = run(_RENEW, {"session_id": session_id, "due": now - RENEW_EVERY, "used_at": now,
+                          "used_from": (address or None) and address[:ADDRESS_LENGTH]})
     return result.rowcount > 0
 
 
@@ -180,8 +180,8 @@ def extend(session: LiveSession, idle_minutes: float, address: str | None = None
            now: datetime | None = None) -> LiveSession:
     """Renew the idle clock now, whenever it was last renewed (a person asked to stay logged in)."""
     now = now or utcnow()
-    run(_RENEW, {"session_id": session.id, "due": now, "now": now,
-                 "address": (address or None) and address[:ADDRESS_LENGTH]})
+    run(_RENEW, {"session_id": session.id, "due": now, "used_at": now,
+                 "used_from": (address or None) and address[:ADDRESS_LENGTH]})
     return replace(session, idle_expires_at=now + timedelta(minutes=idle_minutes))
 
 
