@@ -723,17 +723,15 @@ class LdapDirectory:
             return None
         dn, entry = found[0]
         wanted = [g for g in ([self.eligible_group] if active else []) if g]
+        role_groups = self._role_groups()
         if with_roles and active:
-            wanted += [g for g in (self.it_group, self.auditor_group) if g]
+            wanted += list(role_groups.values())
         groups = self._groups_of(dn, entry, list(dict.fromkeys(wanted))) if wanted else set()
         eligible = active and (self.eligible_group is None or self.eligible_group in groups)
         roles: set[str] = set()
         if with_roles and active:
             roles.add(ROLE_EMPLOYEE)
-            if self.it_group and self.it_group in groups:
-                roles.add(ROLE_IT)
-            if self.auditor_group and self.auditor_group in groups:
-                roles.add(ROLE_AUDITOR)
+            roles.update(role for role, group in role_groups.items() if group in groups)
         return self._person(dn, entry, uid=uid, active=active, eligible=eligible, roles=frozenset(roles))
 
     def get_person(self, uid: str, *, with_roles: bool = False) -> Person | None:
@@ -772,6 +770,7 @@ class LdapDirectory:
         return person if self._password_binds(person.dn, password) else None
 
     def _role_groups(self) -> dict[str, str]:
+        """The configured groups that grant a role, by role: the log-in and the re-check read the same."""
         return {role: group for role, group in ((ROLE_IT, self.it_group), (ROLE_AUDITOR, self.auditor_group)) if group}
 
     def check_actor(self, uid: str, dn: str | None = None) -> Person | None:
