@@ -140,6 +140,14 @@ def _naming_context(dn: str) -> str:
         return dn
     tail = [p for p in parts if p.lower().startswith("dc=")]
     return ",".join(tail) if tail else dn
+def _dn_key(dn: str) -> str:
+    """A DN as the directory compares it: per RDN, case and spaces ignored (`CN=X, OU=G` is `cn=x,ou=g`)."""
+    try:
+        return ",".join(_match_key(part) for part in ldap.dn.explode_dn(dn))
+    except ldap.DECODING_ERROR:
+        return _match_key(dn)
+
+
 def _shared_suffix(dns: list[str]) -> str | None:
     """The longest DN suffix all of `dns` share (e.g. dc=example,dc=kr), or None when they share none."""
     try:
@@ -791,19 +799,19 @@ class LdapDirectory:
             return self._find(self._by_uid(uid), uid, with_roles=True)
         active = f"(&{self._by_uid(uid)}{self.person_filter}{self.active_filter})"
         filterstr = f"(|{active}(member={ldap.filter.escape_filter_chars(dn)}))"
-        people_key = _match_key(self.people_base)
+        people_key = _dn_key(self.people_base)
 
         def search(conn: LDAPObject) -> list[tuple[str, Entry]]:
             return self._paged_search(conn, base, ldap.SCOPE_SUBTREE, filterstr, self._attrs())
 
         found = self._call(search)
-        keys = {_match_key(found_dn): (found_dn, entry) for found_dn, entry in found}
+        keys = {_dn_key(found_dn) for found_dn, _ in found}
         people = [(d, e) for d, e in found
-                  if _match_key(d).endswith("," + people_key)
+                  if _dn_key(d).endswith("," + people_key)
                   and any(_match_key(v) == _match_key(uid) for v in _values(e, self.uid_attr))]
-        if len(people) != 1 or _match_key(people[0][0]) != _match_key(dn):
+        if len(people) != 1 or _dn_key(people[0][0]) != _dn_key(dn):
             return self._find(self._by_uid(uid), uid, with_roles=True)  # gone, disabled, ambiguous or moved
-        roles = {ROLE_EMPLOYEE} | {role for role, group in groups.items() if _match_key(group) in keys}
+        roles = {ROLE_EMPLOYEE} | {role for role, group in groups.items() if _dn_key(group) in keys}
         person_dn, entry = people[0]
         return self._person(person_dn, entry, uid=uid, active=True, eligible=False, roles=frozenset(roles))
 

@@ -53,3 +53,12 @@ def test_the_cache_asks_again_only_after_the_bound(directory, ldap_settings, lda
     assert unknown.active is None and checks.fresh(IT) == unknown
     assert checks.check(directory, DISABLED, None).reason == "disabled"
     assert checks.check(directory, "nobody", None).reason == "removed"
+
+
+def test_a_group_dn_written_another_way_still_grants_its_role(ldap_settings, ldap_operations):
+    it_group = "CN=fleet-it, OU=groups, DC=example, DC=kr"  # the same DN, as a person may type it
+    spelled = directory_from_config({**ldap_settings, "FLEET_LDAP_IT_GROUP": it_group})
+    spelled.get_person(IT)
+    ldap_operations.clear()
+    assert spelled.check_actor(IT, f"uid={IT},{PEOPLE}").roles == frozenset({"it", "employee"})
+    assert ldap_operations == ["search_ext"]
