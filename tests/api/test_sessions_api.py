@@ -256,3 +256,12 @@ def test_the_directory_sync_ends_a_leavers_sessions_and_tokens(app, client, slap
 def test_a_limit_that_is_no_positive_number_stops_the_start(make_app, setting):
     with pytest.raises(RuntimeError, match=setting.split("_")[1]):
         make_app(**{setting: "0"})
+
+
+def test_the_older_token_hours_setting_still_sets_the_absolute_limit(make_app):
+    assert make_app(FLEET_TOKEN_HOURS="2").config["FLEET_SESSION_HOURS"] == 2
+    assert make_app(FLEET_TOKEN_HOURS="2", FLEET_SESSION_HOURS="3").config["FLEET_SESSION_HOURS"] == 3
+    client = make_app(FLEET_TOKEN_HOURS="2").test_client()
+    with time_machine.travel(T0, tick=False):
+        body = client.post("/api/v1/auth/token", json={"username": IT, "password": IT + "pw"}).get_json()
+    assert datetime.fromisoformat(body["expires_at"]) == T0 + timedelta(hours=2)
