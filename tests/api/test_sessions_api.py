@@ -265,3 +265,18 @@ def test_the_older_token_hours_setting_still_sets_the_absolute_limit(make_app):
     with time_machine.travel(T0, tick=False):
         body = client.post("/api/v1/auth/token", json={"username": IT, "password": IT + "pw"}).get_json()
     assert datetime.fromisoformat(body["expires_at"]) == T0 + timedelta(hours=2)
+
+
+def test_a_role_given_in_the_directory_counts_after_the_bound(app, make_app, slapd, parkit):
+    auditors = "cn=fleet-auditors,ou=groups,dc=example,dc=kr"
+    rechecked = make_app(FLEET_ROLE_RECHECK_SECONDS="1").test_client()
+    headers, _ = _token(rechecked, parkit)
+    slapd.modify(f"dn: {auditors}\nchangetype: modify\nadd: member\nmember: {PARKIT_DN}\n")
+    try:
+        time.sleep(1.1)
+        assert rechecked.get("/api/v1/me", headers=headers).get_json()["roles"] == ["auditor", "employee", "it"]
+    finally:
+        slapd.modify(f"dn: {auditors}\nchangetype: modify\ndelete: member\nmember: {PARKIT_DN}\n")
+    gained = [e for e in _events(app) if e[1] == "auth.role_gained"]
+    assert gained == [("fleet", "auth.role_gained", parkit,
+                       {"after": {"gained": ["auditor"], "roles": ["auditor", "employee", "it"]}})]
