@@ -16,6 +16,7 @@ from fleet.config import load_settings
 from fleet.db import declare_write_intent
 from fleet.directory import directory_from_config
 from fleet.extensions import db, migrate
+from fleet.services.actor_check import ActorChecks
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -40,6 +41,8 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     app.extensions["fleet_directory"] = directory = directory or directory_from_config(app.config)
+    # Per process: when each caller's status and roles were last asked of the directory (fleet.security).
+    app.extensions["fleet_actor_checks"] = ActorChecks(app.config["FLEET_ROLE_RECHECK_SECONDS"])
     if hasattr(directory, "log_settings_problems"):
         directory.log_settings_problems(app.logger)  # a refused or risky TLS setting is said at start
 

@@ -44,6 +44,10 @@ DEFAULTS: dict[str, str] = {
     "FLEET_MAX_BOOKING_DAYS": "14",
     "FLEET_NO_SHOW_HOURS": "24",
     "FLEET_TOKEN_HOURS": "12",
+    # Sessions (README, "Sessions"): empty FLEET_SESSION_HOURS keeps FLEET_TOKEN_HOURS, its older name.
+    "FLEET_SESSION_HOURS": "",
+    "FLEET_IDLE_MINUTES": "30",
+    "FLEET_ROLE_RECHECK_SECONDS": "60",
     "FLEET_ENV": "development",
     "FLEET_LOGIN_LIMIT_PER_USER": "10 per minute;50 per hour",
     "FLEET_LOGIN_LIMIT_PER_CLIENT": "30 per minute",
@@ -100,6 +104,7 @@ def load_settings(instance_path: str, overrides: dict | None = None) -> dict:
     settings["FLEET_MAX_BOOKING_DAYS"] = int(settings["FLEET_MAX_BOOKING_DAYS"])
     settings["FLEET_NO_SHOW_HOURS"] = float(settings["FLEET_NO_SHOW_HOURS"])
     settings["FLEET_TOKEN_HOURS"] = float(settings["FLEET_TOKEN_HOURS"])
+    _session_settings(settings)
     settings["FLEET_PROXY_COUNT"] = int(settings["FLEET_PROXY_COUNT"])
     settings["FLEET_CHECKPOINT_EVENTS"] = int(settings["FLEET_CHECKPOINT_EVENTS"])
     if settings["FLEET_CHECKPOINT_EVENTS"] < 1:
@@ -201,6 +206,19 @@ def _upkeep_settings(settings: dict) -> None:
                                                            CATEGORIES)
     settings["FLEET_INSPECTION_MONTHS"] = parse_category_numbers(
         "FLEET_INSPECTION_MONTHS", settings["FLEET_INSPECTION_MONTHS"], CATEGORIES)
+def _session_settings(settings: dict) -> None:
+    """The limits of page sessions and tokens; a bad value stops the start with its name."""
+    try:
+        hours = settings["FLEET_SESSION_HOURS"]
+        settings["FLEET_SESSION_HOURS"] = float(hours) if str(hours).strip() else settings["FLEET_TOKEN_HOURS"]
+        settings["FLEET_IDLE_MINUTES"] = float(settings["FLEET_IDLE_MINUTES"])
+        settings["FLEET_ROLE_RECHECK_SECONDS"] = float(settings["FLEET_ROLE_RECHECK_SECONDS"])
+    except ValueError as exc:
+        raise RuntimeError(f"A session setting is not valid: {exc}") from exc
+    if settings["FLEET_SESSION_HOURS"] <= 0 or settings["FLEET_IDLE_MINUTES"] <= 0:
+        raise RuntimeError("FLEET_SESSION_HOURS and FLEET_IDLE_MINUTES must be positive")
+    if settings["FLEET_ROLE_RECHECK_SECONDS"] < 0:
+        raise RuntimeError("FLEET_ROLE_RECHECK_SECONDS must be 0 (every request) or more")
 
 
 def _engine_options(url: str) -> dict:

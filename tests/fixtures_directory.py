@@ -105,3 +105,35 @@ def samba_dc() -> Iterator[SambaDC]:
         raise
     yield dc
     dc.stop()
+
+
+PARKIT_LDIF = """dn: uid=parkit,ou=people,dc=example,dc=kr
+objectClass: inetOrgPerson
+uid: parkit
+cn: 박정보
+sn: 박
+employeeNumber: E1009
+ou: 정보통신과
+mail: parkit@example.kr
+userPassword: parkitpw
+"""
+
+
+@pytest.fixture
+def parkit(slapd: DirectoryServer) -> Iterator[str]:
+    """`parkit`, IT staff in the shared test directory for this test only (password parkitpw).
+
+    The test may disable them or take them out of the IT group; they are removed afterwards.
+    """
+    group = "cn=fleet-it,ou=groups,dc=example,dc=kr"
+    dn = "uid=parkit,ou=people,dc=example,dc=kr"
+    slapd.load(PARKIT_LDIF)
+    slapd.modify(f"dn: {group}\nchangetype: modify\nadd: member\nmember: {dn}\n")
+    try:
+        yield "parkit"
+    finally:
+        try:
+            slapd.modify(f"dn: {group}\nchangetype: modify\ndelete: member\nmember: {dn}\n")
+        except RuntimeError:
+            pass  # the test took them out of the group already
+        slapd.ldapdelete(dn)

@@ -41,6 +41,11 @@ class Directory(Protocol):
         An empty password never counts. Raises DirectoryUnavailable.
         """
 
+    def check_actor(self, uid: str, dn: str | None = None) -> Person | None:
+        """The caller's status and roles now, for the re-check of a running session (one search when the
+        person's `dn` is known); None when the uid is no person any more. Raises DirectoryUnavailable.
+        """
+
     def get_people(self, uids: Iterable[str]) -> dict[str, Person]:
         """Look many people up (for the directory sync); missing uids are absent from the dict."""
 

@@ -140,6 +140,30 @@ def _naming_context(dn: str) -> str:
         return dn
     tail = [p for p in parts if p.lower().startswith("dc=")]
     return ",".join(tail) if tail else dn
+def _dn_key(dn: str) -> str:
+    """A DN as the directory compares it: per RDN, case and spaces ignored (`CN=X, OU=G` is `cn=x,ou=g`)."""
+    try:
+        return ",".join(_match_key(part) for part in ldap.dn.explode_dn(dn))
+    except ldap.DECODING_ERROR:
+        return _match_key(dn)
+
+
+def _shared_suffix(dns: list[str]) -> str | None:
+    """The longest DN suffix all of `dns` share (e.g. dc=example,dc=kr), or None when they share none."""
+    try:
+        exploded = [ldap.dn.explode_dn(dn) for dn in dns if dn]
+    except ldap.DECODING_ERROR:
+        return None
+    if not exploded:
+        return None
+    shared: list[str] = []
+    for parts in zip(*(reversed(p) for p in exploded), strict=False):
+        if len({_match_key(part) for part in parts}) != 1:
+            break
+        shared.insert(0, parts[0])
+    return ",".join(shared) or None
+
+
 def _language(value: str | None) -> str | None:
     """RFC 2798's preferredLanguage (e.g. `en`, `en-US`, `ko;q=1`) as a two-letter code, or None."""
     if not value:
@@ -707,17 +731,15 @@ class LdapDirectory:
             return None
         dn, entry = found[0]
         wanted = [g for g in ([self.eligible_group] if active else []) if g]
+        role_groups = self._role_groups()
         if with_roles and active:
-            wanted += [g for g in (self.it_group, self.auditor_group) if g]
+            wanted += list(role_groups.values())
         groups = self._groups_of(dn, entry, list(dict.fromkeys(wanted))) if wanted else set()
         eligible = active and (self.eligible_group is None or self.eligible_group in groups)
         roles: set[str] = set()
         if with_roles and active:
             roles.add(ROLE_EMPLOYEE)
-            if self.it_group and self.it_group in groups:
-                roles.add(ROLE_IT)
-            if self.auditor_group and self.auditor_group in groups:
-                roles.add(ROLE_AUDITOR)
+            roles.update(role for role, group in role_groups.items() if group in groups)
         return self._person(dn, entry, uid=uid, active=active, eligible=eligible, roles=frozenset(roles))
 
     def get_person(self, uid: str, *, with_roles: bool = False) -> Person | None:
@@ -754,6 +776,44 @@ class LdapDirectory:
         if person is None or not person.active:
             return None
         return person if self._password_binds(person.dn, password) else None
+
+    def _role_groups(self) -> dict[str, str]:
+        """The configured groups that grant a role, by role: the log-in and the re-check read the same."""
+        return {role: group for role, group in ((ROLE_IT, self.it_group), (ROLE_AUDITOR, self.auditor_group)) if group}
+
+    def check_actor(self, uid: str, dn: str | None = None) -> Person | None:
+        """The caller as the directory has them now: active or not, and their roles (the actor re-check).
+
+        One search, when the person's DN is known from the log-in: under the suffix shared by the people
+        base and the role groups, `(|(<the uid, a person, active>)(member=<the DN>))` answers the active
+        entry and the groups that list that DN, i.e. status and roles together. A person the search does
+        not find (disabled or removed) costs a second look-up, to say which. Active Directory, nested
+        groups, a DN that changed, or groups in another naming context: the person is looked up as at
+        log-in instead (a search and a compare per role group).
+        """
+        if not plausible_uid(uid):
+            return None
+        groups = self._role_groups()
+        base = _shared_suffix([self.people_base, *groups.values()])
+        if dn is None or self.nested_groups or self.flavor == "ad" or not base:
+            return self._find(self._by_uid(uid), uid, with_roles=True)
+        active = f"(&{self._by_uid(uid)}{self.person_filter}{self.active_filter})"
+        filterstr = f"(|{active}(member={ldap.filter.escape_filter_chars(dn)}))"
+        people_key = _dn_key(self.people_base)
+
+        def search(conn: LDAPObject) -> list[tuple[str, Entry]]:
+            return self._paged_search(conn, base, ldap.SCOPE_SUBTREE, filterstr, self._attrs())
+
+        found = self._call(search)
+        keys = {_dn_key(found_dn) for found_dn, _ in found}
+        people = [(d, e) for d, e in found
+                  if _dn_key(d).endswith("," + people_key)
+                  and any(_match_key(v) == _match_key(uid) for v in _values(e, self.uid_attr))]
+        if len(people) != 1 or _dn_key(people[0][0]) != _dn_key(dn):
+            return self._find(self._by_uid(uid), uid, with_roles=True)  # gone, disabled, ambiguous or moved
+        roles = {ROLE_EMPLOYEE} | {role for role, group in groups.items() if _dn_key(group) in keys}
+        person_dn, entry = people[0]
+        return self._person(person_dn, entry, uid=uid, active=True, eligible=False, roles=frozenset(roles))
 
     def get_people(self, uids: Iterable[str]) -> dict[str, Person]:
         """Many people at once (the directory sync), keyed by the uids asked for; unknown ones are absent.

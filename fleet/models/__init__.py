@@ -13,13 +13,13 @@ from fleet.models.repair import REPAIR_RESULTS, REPAIR_STATUSES, Repair
 from fleet.models.request import OPEN_REQUEST_STATUSES, REASONS, REQUEST_STATUSES, LoanRequest
 from fleet.models.reservation import HOLDING_STATUSES, RESERVATION_STATUSES, Reservation, ReservationUnit
 from fleet.models.stocktake import Stocktake, StocktakeScan
-from fleet.models.token import ApiToken
+from fleet.models.token import SESSION_KINDS, ApiToken
 
 __all__ = [
     "CATEGORIES", "MAX_COST", "STATUSES", "Asset", "CENTER_KINDS", "Center", "DOCUMENT_KINDS", "Document",
     "GENESIS_HASH", "Event", "EventCheckpoint", "EventHead", "LeaverFinding", "LOAN_STATUSES", "Loan", "LoanBatch",
     "OPEN_REQUEST_STATUSES", "REASONS", "REQUEST_STATUSES", "LoanRequest", "Stocktake",
-    "StocktakeScan", "ApiToken", "NOTIFICATION_KINDS", "NOTIFICATION_STATUSES", "Notification",
+    "StocktakeScan", "ApiToken", "SESSION_KINDS", "NOTIFICATION_KINDS", "NOTIFICATION_STATUSES", "Notification",
     "HOLDING_STATUSES", "RESERVATION_STATUSES", "Reservation", "ReservationUnit",
     "REPAIR_RESULTS", "REPAIR_STATUSES", "Repair", "Disposal",
     "INSPECTION_RESULTS", "Inspection",

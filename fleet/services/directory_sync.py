@@ -10,8 +10,9 @@ from sqlalchemy import select
 from fleet.db import utcnow
 from fleet.directory.base import Directory
 from fleet.extensions import db
-from fleet.models import LeaverFinding, Loan
+from fleet.models import ApiToken, LeaverFinding, Loan
 from fleet.services import notifications
+from fleet.services.auth import end_all_sessions
 from fleet.services.events import append_event
 
 BATCH = 500
@@ -19,13 +20,16 @@ BATCH = 500
 
 def sync_directory(directory: Directory, actor: str, *, progress: Callable[[int, int], None] | None = None,
                    now: datetime | None = None) -> list[LeaverFinding]:
-    """Check every open loan's assignee against the directory now; record each new leaver.
+    """Check every open loan's assignee and everyone logged in against the directory now.
 
-    A loan already flagged (and not yet resolved by its return) is not flagged twice.
+    Each new leaver holding a device is recorded (a loan already flagged and not yet resolved
+    by its return is not flagged twice); every leaver's page sessions and API tokens end.
     Answers the findings that are open after the sync, new and old.
     """
     now = now or utcnow()
-    uids = list(db.session.execute(select(Loan.assignee_uid).where(Loan.status == "active").distinct()).scalars())
+    holders = set(db.session.execute(select(Loan.assignee_uid).where(Loan.status == "active")).scalars())
+    logged_in = set(db.session.execute(select(ApiToken.uid)).scalars())
+    uids = sorted(holders | logged_in)
     verdicts: dict[str, str] = {}
     for start in range(0, len(uids), BATCH):
         chunk = uids[start:start + BATCH]
@@ -40,6 +44,8 @@ def sync_directory(directory: Directory, actor: str, *, progress: Callable[[int,
             progress(min(start + BATCH, len(uids)), len(uids))
     if progress and not uids:
         progress(0, 0)
+    for uid in sorted(logged_in.intersection(verdicts)):
+        end_all_sessions(uid, actor, "leaver", now)
     flagged = set(db.session.execute(
         select(LeaverFinding.loan_id).where(LeaverFinding.resolved_at.is_(None))).scalars())
     new_findings: list[int] = []

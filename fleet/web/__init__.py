@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from flask import Flask, request, session
+from flask import Flask, current_app, g, request, session
 from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
 
 from fleet import i18n
 from fleet.clock import local_time
+from fleet.errors import FleetError
+from fleet.security import SESSION_COOKIE, current_principal
 from fleet.web import csrf, messages
 from fleet.web.views import audit, auth, bookings, desk, employee, inventory, queue, upkeep
 from fleet.web.views.common import bp
@@ -29,8 +31,8 @@ def select_locale() -> str:
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale, timezone_selector=lambda: app.config["FLEET_TIMEZONE"],
           default_translation_directories="translations")
-    # A desk session lasts a working day, like an API token.
-    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=float(app.config.get("FLEET_TOKEN_HOURS", 12)))
+    # Flask's own cookie keeps only the language and the form token; it lasts as long as a session may.
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=float(app.config["FLEET_SESSION_HOURS"]))
     app.register_blueprint(bp)
     csrf.init_app(app)
     _ = (audit, auth, bookings, desk, employee, inventory, queue, upkeep)  # their routes live on `bp`
@@ -40,7 +42,10 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _globals():
-        return {"lang": select_locale(), "csrf_token": csrf.token}
+        me = _page_principal()
+        return {"lang": select_locale(), "csrf_token": csrf.token, "me": me,
+                "my_roles": sorted(me.roles) if me else [], "my_name": me.name if me else "",
+                "idle_minutes": app.config["FLEET_IDLE_MINUTES"]}
 
     @app.after_request
     def _security_headers(response):
@@ -49,10 +54,24 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if response.mimetype == "text/html":
             response.headers.setdefault("Content-Security-Policy", CSP)
-            if "uid" in session:
+            if g.get("principal") is not None:
                 # Pages of a logged-in person hold personal data: never keep them in a shared cache.
                 response.headers["Cache-Control"] = "no-store"
+        if g.get("session_ended") and request.cookies.get(SESSION_COOKIE):
+            # The session is over (expired, or the person left): the browser forgets the dead secret.
+            response.delete_cookie(SESSION_COOKIE, path="/", secure=current_app.config["SESSION_COOKIE_SECURE"],
+                                   httponly=True, samesite="Lax")
         return response
+
+
+def _page_principal():
+    """The page's reader for the templates, or None; a page never fails for want of one."""
+    if "principal" in g:
+        return g.principal
+    try:
+        return current_principal()
+    except FleetError:
+        return None
 
 
 def _number(value) -> str:

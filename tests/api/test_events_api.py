@@ -19,7 +19,8 @@ def test_events_list_filters_and_pages(app, client, it_headers):
     page = client.get("/api/v1/events?limit=3", headers=it_headers).get_json()
     assert [e["seq"] for e in page["items"]] == [1, 2, 3] and page["next_cursor"]
     rest = client.get(f"/api/v1/events?limit=50&cursor={page['next_cursor']}", headers=it_headers).get_json()
-    assert [e["seq"] for e in rest["items"]] == [4, 5, 6, 7] and rest["next_cursor"] is None
+    # Event 1 is the log-in of it_headers; the seven seeded ones follow.
+    assert [e["seq"] for e in rest["items"]] == [4, 5, 6, 7, 8] and rest["next_cursor"] is None
     only = client.get("/api/v1/events?actor=it2&subject=center:C2", headers=it_headers).get_json()["items"]
     assert [(e["actor"], e["subject"]) for e in only] == [("it2", "center:C2")]
     assert only[0]["data"] == {"after": {"i": 2}}

@@ -256,7 +256,7 @@ def test_events_report_shows_the_chain_verification_and_head(app, client, it_hea
     assert verify["head"] in "".join(text.split())
     assert "loan.handed_over" in text
     rows = _csv(client.get("/api/v1/reports/events.csv", headers=auditor_headers))
-    assert [row[3] for row in rows[1:]] == ["loan.handed_over"]
+    assert [row[3] for row in rows[1:] if not row[3].startswith("auth.")] == ["loan.handed_over"]
 
 
 def test_events_report_names_a_broken_chain(app, client, it_headers, auditor_headers):

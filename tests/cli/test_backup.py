@@ -31,7 +31,7 @@ def test_backup_then_restore_gives_back_a_database_that_verifies(app, client, it
     assert made.exit_code == 0, made.output
     assert target.stat().st_size > 0 and not (tmp_path / "fleet.backup.partial").exists()
     if database_url.startswith("sqlite"):
-        assert "event chain: 2 events, verified" in made.output, made.output
+        assert "event chain: 3 events, verified" in made.output, made.output  # the log-in and 2 hand-overs
         assert "2 checked against their SHA-256" in made.output and "all match" in made.output
         # Verified read-only: still one self-contained file, as it was written.
         with sqlite3.connect(f"file:{target}?mode=ro", uri=True) as copy:
@@ -49,7 +49,7 @@ def test_backup_then_restore_gives_back_a_database_that_verifies(app, client, it
     assert "verified" in restored.output and "all match" in restored.output, restored.output
     assert _count_loans(app) == 2
     verified = runner.invoke(args=["fleet", "verify"])
-    assert verified.exit_code == 0 and "event chain: 2 events, verified" in verified.output, verified.output
+    assert verified.exit_code == 0 and "event chain: 3 events, verified" in verified.output, verified.output
     # Fleet works on as before on the restored database.
     stock(app, "NB-004")
     assert hand_over(client, it_headers, tag="NB-004").status_code == 201

@@ -97,6 +97,11 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, unsupported_method, allow_header_conformance, problem_details]
 
 
+# Operations that may end the role's own token (log-out, log out everywhere, a session by id, IT ending a person's).
+LOGS_OUT = {"DELETE /api/v1/auth/token", "DELETE /api/v1/auth/sessions", "DELETE /api/v1/auth/sessions/{session_id}",
+            "DELETE /api/v1/people/{uid}/sessions"}
+
+
 def _login(url: str, uid: str) -> dict[str, str]:
     response = requests.post(f"{url}/api/v1/auth/token", json={"username": uid, "password": uid + "pw"}, timeout=30)
     assert response.status_code == 201, response.text
@@ -223,8 +228,8 @@ def test_every_operation_as_every_role(fuzz_target, fuzz_schema, role, role_head
 
     def check(case) -> None:
         headers = role_headers
-        if case.operation.label == "DELETE /api/v1/auth/token":
-            headers = _login(url, ROLES[role])  # logging out revokes the token: spend a fresh one
+        if case.operation.label in LOGS_OUT:
+            headers = _login(url, ROLES[role])  # logging out ends the token: spend a fresh one
         response = case.call(headers=headers, timeout=60)
         TALLY.sent(run_name, case.operation.label, response.status_code)
         try:

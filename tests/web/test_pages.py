@@ -508,6 +508,8 @@ def test_when_the_directory_is_down_nothing_is_handed_over_and_the_page_says_why
         cookie = dict(session)
     with down.session_transaction() as session:
         session.update(cookie)
+    # The page session lives in the database the two apps share; its cookie carries only the random secret.
+    down.set_cookie("fleet_session", client.get_cookie("fleet_session").value)
     down.get("/lang/ko")
     preview = down.get(f"/desk/preview?uid={EMPLOYEE}")
     assert preview.status_code == 503 and "직원 디렉터리에 연결할 수 없습니다" in preview.get_json()["reason"]

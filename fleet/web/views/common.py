@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable
 from pathlib import Path
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from fleet.errors import FleetError
@@ -27,7 +27,9 @@ def page(*roles: str):
         def wrapped(*args, **kwargs):
             principal = current_principal()
             if principal is None:
-                return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
+                ended = g.get("session_ended")  # expired, disabled or removed: the log-in page says so
+                return redirect(url_for("web.login", next=request.full_path.rstrip("?"),
+                                        **({"ended": ended} if ended else {})))
             if roles and not principal.has(*roles):
                 return render_template("error.html", status=403, title=gettext("Forbidden"),
                                        detail=gettext("Your role does not allow this page.")), 403
