@@ -1,13 +1,13 @@
 """Server-side sessions: page sessions live in api_tokens beside the bearer tokens, with an idle clock.
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0008
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0009'
-down_revision = '0005'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
