@@ -32,6 +32,11 @@ VALUES = {
     "request_rejected": N_("Request rejected"), "request_fulfilled": N_("Request fulfilled"),
     "leavers": N_("Leavers found"), "weekly_summary": N_("Weekly summary"),
     "booking_reminder": N_("Booking reminder"), "booking_released": N_("Booking released"),
+    "extension_approved": N_("Extension approved"), "extension_rejected": N_("Extension rejected"),
+    "incident_reported": N_("Incident reported"), "swap_receipt": N_("Swap receipt"),
+    "stolen": N_("Stolen"), "open": N_("Open"), "closed": N_("Closed"),
+    "marked_lost": N_("Marked lost"), "taken_back": N_("Taken back"), "swapped": N_("Swapped"),
+    "resolved": N_("Resolved"),
     "queued": N_("Queued"), "sending": N_("Sending"), "sent": N_("Sent"), "failed": N_("Failed"),
 }
 
@@ -62,6 +67,14 @@ ACTIONS = {
     "stocktake.started": N_("Stocktake started"),
     "stocktake.scanned": N_("Tag scanned"),
     "stocktake.closed": N_("Stocktake closed"),
+    "extension.requested": N_("Extension asked for"),
+    "extension.rejected": N_("Extension rejected"),
+    "extension.cancelled": N_("Extension cancelled"),
+    "loan.extended": N_("Due date extended"),
+    "loan.swapped": N_("Device swapped"),
+    "incident.reported": N_("Incident reported"),
+    "incident.closed": N_("Incident closed"),
+    "document.issued": N_("Document issued"),
 }
 
 

@@ -16,6 +16,7 @@ from fleet.api import (
     directory_sync,
     documents,
     events,
+    extensions,
     health,
     labels,
     loans,
@@ -30,7 +31,7 @@ from fleet.schemas.common import ProblemSchema
 
 PROBLEM_JSON = "application/problem+json"
 BLUEPRINTS = (health, auth, people, centers, assets, requests, loans, events, directory_sync, documents, reports,
-              stocktakes, labels, notifications, reservations)
+              stocktakes, labels, notifications, reservations, extensions)
 
 
 class Api(SmorestApi):

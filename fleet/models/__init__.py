@@ -4,6 +4,8 @@ from fleet.models.asset import CATEGORIES, MAX_COST, STATUSES, Asset
 from fleet.models.center import CENTER_KINDS, Center
 from fleet.models.document import DOCUMENT_KINDS, Document
 from fleet.models.event import GENESIS_HASH, Event, EventCheckpoint, EventHead
+from fleet.models.extension import EXTENSION_STATUSES, LoanExtension
+from fleet.models.incident import INCIDENT_KINDS, INCIDENT_RESOLUTIONS, INCIDENT_STATUSES, Incident
 from fleet.models.leaver import LeaverFinding
 from fleet.models.loan import LOAN_STATUSES, Loan, LoanBatch
 from fleet.models.notification import NOTIFICATION_KINDS, NOTIFICATION_STATUSES, Notification
@@ -17,5 +19,6 @@ __all__ = [
     "GENESIS_HASH", "Event", "EventCheckpoint", "EventHead", "LeaverFinding", "LOAN_STATUSES", "Loan", "LoanBatch",
     "OPEN_REQUEST_STATUSES", "REASONS", "REQUEST_STATUSES", "LoanRequest", "Stocktake",
     "StocktakeScan", "ApiToken", "NOTIFICATION_KINDS", "NOTIFICATION_STATUSES", "Notification",
-    "HOLDING_STATUSES", "RESERVATION_STATUSES", "Reservation", "ReservationUnit",
+    "HOLDING_STATUSES", "RESERVATION_STATUSES", "Reservation", "ReservationUnit", "EXTENSION_STATUSES",
+    "LoanExtension", "INCIDENT_KINDS", "INCIDENT_RESOLUTIONS", "INCIDENT_STATUSES", "Incident",
 ]

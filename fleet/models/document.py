@@ -8,7 +8,8 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column
 from fleet.db import UTCDateTime, utcnow
 from fleet.extensions import db
 
-DOCUMENT_KINDS = ("handover_form", "batch_handover_form", "return_form", "report", "stocktake_report", "labels")
+DOCUMENT_KINDS = ("handover_form", "batch_handover_form", "return_form", "report", "stocktake_report", "labels",
+                  "theft_report")
 
 
 class Document(db.Model):

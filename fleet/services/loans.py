@@ -20,6 +20,7 @@ from sqlalchemy import and_, bindparam, exists, func, insert, select, text, upda
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
+from fleet.clock import format_local, local_today, local_zone
 from fleet.db import MAX_ID, run, utcnow
 from fleet.directory.base import Directory, Person
 from fleet.errors import Conflict, NotFound, RuleViolation, ValidationFailed
@@ -31,6 +32,7 @@ from fleet.models import (
     LeaverFinding,
     Loan,
     LoanBatch,
+    LoanExtension,
     LoanRequest,
     Reservation,
     ReservationUnit,
@@ -39,7 +41,6 @@ from fleet.models.loan import parse_loan_number
 from fleet.services import notifications
 from fleet.services import requests as request_service
 from fleet.services.auth import Principal
-from fleet.clock import format_local, local_today, local_zone
 from fleet.services.events import append_event
 from fleet.services.pagination import Page, decode_cursor, make_page
 
@@ -49,7 +50,16 @@ _ASSETS, _LOANS, _DOCUMENTS, _FINDINGS, _REQUESTS = (Asset.__table__, Loan.__tab
 _MOVE_ASSET = (update(_ASSETS).where(_ASSETS.c.id == bindparam("asset_id"), _ASSETS.c.status == bindparam("expected"))
                .values(status=bindparam("new_status", type_=_ASSETS.c.status.type),
                        updated_at=bindparam("now", type_=_ASSETS.c.updated_at.type)))
-_CLOSE_LOAN = update(_LOANS).where(_LOANS.c.id == bindparam("loan_id"), _LOANS.c.status == "active")
+# RETURNING the due date as it is when the row is closed: an extension approved a moment before counts.
+_CLOSE_LOAN = (update(_LOANS).where(_LOANS.c.id == bindparam("loan_id"), _LOANS.c.status == "active")
+               .returning(_LOANS.c.due_date))
+_EXTENSIONS = LoanExtension.__table__
+# A closed loan cannot be extended: its pending extension (at most one) is cancelled with it.
+_CANCEL_PENDING_EXTENSION = (update(_EXTENSIONS).where(_EXTENSIONS.c.loan_id == bindparam("of_loan"),
+                                                       _EXTENSIONS.c.status == "pending")
+                             .values(status="cancelled",
+                                     decided_at=bindparam("now", type_=_EXTENSIONS.c.decided_at.type))
+                             .returning(_EXTENSIONS.c.id))
 _RESERVE_DOCUMENT = insert(_DOCUMENTS).returning(_DOCUMENTS.c.id)
 _NAME_DOCUMENT = (update(_DOCUMENTS).where(_DOCUMENTS.c.id == bindparam("document_id"))
                   .values(subject=bindparam("new_subject", type_=_DOCUMENTS.c.subject.type),
@@ -142,13 +152,19 @@ def _moved(asset: Asset, expected: str, new: str, now: datetime) -> bool:
     return True
 
 
-def _check_not_booked(asset: Asset, assignee_uid: str, due: date, now: datetime) -> None:
-    """Refuse a hand-over that would keep the asset from someone who booked it: a booking for another person
-    running now, or starting before the loan's due day (a loan due on the day a booking starts is fine, as when
-    booking). The pick-up of a booking hands over to its own person, so its own booking is never in the way."""
+def booking_in_the_way(asset_id: int, assignee_uid: str, due: date, now: datetime):
+    """The first booking of the asset for another person that a loan due on `due` would keep it from: running
+    now, or starting before the due day (a loan due on the day a booking starts is fine, as when booking).
+    A row with `starts_at` and `ends_at`, or None."""
     until = max(datetime.combine(due, time(0), tzinfo=local_zone()), now + timedelta(microseconds=1))
-    booked = run(_BOOKED_FOR_SOMEONE_ELSE, {"asset_id": asset.id, "now": now, "until": until,
-                                            "assignee": assignee_uid}).first()
+    return run(_BOOKED_FOR_SOMEONE_ELSE, {"asset_id": asset_id, "now": now, "until": until,
+                                          "assignee": assignee_uid}).first()
+
+
+def _check_not_booked(asset: Asset, assignee_uid: str, due: date, now: datetime) -> None:
+    """Refuse a hand-over that would keep the asset from someone who booked it. The pick-up of a booking hands
+    over to its own person, so its own booking is never in the way."""
+    booked = booking_in_the_way(asset.id, assignee_uid, due, now)
     if booked is not None:
         period = f"{format_local(booked.starts_at)} – {format_local(booked.ends_at)}"
         raise Conflict(f"Asset {asset.asset_tag} is booked for someone else {period}: hand it over due before "
@@ -281,13 +297,22 @@ def _lock_rows_of_batch(tags: list[str], request_ids: list[int]) -> None:
         run(_LOCK_REQUESTS, {"request_ids": [i for i in request_ids if 0 < i <= MAX_ID]})
 
 
-def _close_loan(loan: Loan, values: dict) -> None:
-    """Close the loan only if it still is active (one winner); the SET clause is `values`' columns."""
-    if run(_CLOSE_LOAN, {"loan_id": loan.id, **values}).rowcount != 1:
+def _close_loan(loan: Loan, values: dict, actor: str, now: datetime) -> None:
+    """Close the loan only if it still is active (one winner); the SET clause is `values`' columns.
+
+    The loan's row first, then its pending extension: the order an extension's approval takes them in too.
+    """
+    closed = run(_CLOSE_LOAN, {"loan_id": loan.id, **values}).first()
+    if closed is None:
         db.session.refresh(loan)
         raise Conflict(f"Loan {loan.number} is already {loan.status}.", code="loan-closed")
     for name, value in values.items():
         set_committed_value(loan, name, value)
+    set_committed_value(loan, "due_date", closed.due_date)
+    for (extension_id,) in run(_CANCEL_PENDING_EXTENSION, {"of_loan": loan.id, "now": now}):
+        append_event(actor, "extension.cancelled", "extension", extension_id, at=now,
+                     before={"status": "pending"}, after={"status": "cancelled", "loan": loan.number,
+                                                          "why": "loan closed"})
 
 
 def _move_asset(asset: Asset, expected: str, new: str, now: datetime) -> None:
@@ -322,7 +347,8 @@ def take_back(loan: Loan, actor: Principal, *, condition: str, accessories_retur
     _close_loan(loan, {"status": "returned", "returned_at": now, "received_by": actor.uid,
                        "received_by_name": actor.name, "return_condition": condition,
                        "accessories_returned": list(dict.fromkeys(accessories_returned)),
-                       "damage_notes": damage_notes, "data_wiped": data_wiped, "return_document_id": document_id})
+                       "damage_notes": damage_notes, "data_wiped": data_wiped, "return_document_id": document_id},
+                actor.uid, now)
     _move_asset(loan.asset, "on_loan", new_status, now)
     _resolve_leaver_findings(loan, now)
     missing = [a for a in handed if a not in accessories_returned]
@@ -343,7 +369,8 @@ def mark_lost(loan: Loan, actor: Principal, reason: str, now: datetime | None = 
     if not (reason or "").strip():
         raise ValidationFailed("Say why the device is lost.", errors={"reason": ["Required."]})
     now = now or utcnow()
-    _close_loan(loan, {"status": "lost", "returned_at": now, "received_by": actor.uid, "received_by_name": actor.name})
+    _close_loan(loan, {"status": "lost", "returned_at": now, "received_by": actor.uid, "received_by_name": actor.name},
+                actor.uid, now)
     _move_asset(loan.asset, "on_loan", "lost", now)
     _resolve_leaver_findings(loan, now)
     append_event(actor.uid, "loan.lost", "loan", loan.id, at=now, before={"status": "active"}, after={
