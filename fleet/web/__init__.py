@@ -10,7 +10,7 @@ from flask_babel import Babel, format_date, format_datetime, format_decimal, get
 from fleet import i18n
 from fleet.clock import local_time
 from fleet.web import csrf, messages
-from fleet.web.views import audit, auth, bookings, desk, employee, inventory, queue
+from fleet.web.views import audit, auth, between, bookings, desk, employee, inventory, queue
 from fleet.web.views.common import bp
 
 LANGUAGES = ("ko", "en")
@@ -33,7 +33,7 @@ def init_app(app: Flask) -> None:
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=float(app.config.get("FLEET_TOKEN_HOURS", 12)))
     app.register_blueprint(bp)
     csrf.init_app(app)
-    _ = (audit, auth, bookings, desk, employee, inventory, queue)  # their routes live on `bp`
+    _ = (audit, auth, between, bookings, desk, employee, inventory, queue)  # their routes live on `bp`
 
     app.jinja_env.filters.update(say=messages.say, say_all=messages.say_all, label=i18n.label, number=_number,
                                  when=_when, day=_day, action=i18n.action_label, changes=messages.changes)

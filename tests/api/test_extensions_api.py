@@ -220,3 +220,18 @@ def test_the_mail_says_the_new_due_date(app, client, it_headers, employee_header
     text = " ".join([content.subject, *content.lines, *(f"{k} {v}" for k, v in content.facts)])
     assert loan["number"] in content.subject and "OK, 30일까지" in text
     assert ("연장" in content.subject) if language == "ko" else ("extended" in content.subject)
+
+
+def test_the_loan_register_shows_the_history_of_the_due_date(app, client, it_headers, employee_headers,
+                                                            auditor_headers):
+    from tests.api.test_reports_api import _csv
+
+    loan = lend(app, client, it_headers)
+    ask(client, it_headers, loan, day(20))
+    ext = ask(client, employee_headers, loan, day(30)).get_json()
+    decide(client, it_headers, ext["id"])
+    rows = _csv(client.get("/api/v1/reports/loans.csv", headers=auditor_headers))
+    assert rows[0][-1] == "연장 Extensions"
+    row = next(r for r in rows if r[0] == loan["number"])
+    assert row[-1] == f"{day(10)}→{day(20)} · {day(20)}→{day(30)}" and row[6] == day(30)
+    assert REASON not in " ".join(" ".join(r) for r in rows)

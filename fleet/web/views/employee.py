@@ -6,14 +6,15 @@ from datetime import date
 
 from flask import redirect, render_template, request, url_for
 
+from fleet.clock import local_today
 from fleet.errors import FleetError, ValidationFailed
 from fleet.models import REASONS
 from fleet.security import get_directory
 from fleet.services import documents
+from fleet.services import extensions as extension_service
 from fleet.services import loans as loan_service
 from fleet.services import notifications as notification_service
 from fleet.services import requests as request_service
-from fleet.clock import local_today
 from fleet.web.views.common import all_centers, bp, page, refused, rerender
 
 
@@ -22,7 +23,10 @@ def _my_page(principal, **context):
     my_loans = [loan for loan in my_loans if loan.assignee_uid == principal.uid]
     my_requests = request_service.list_requests(principal, requester=principal.uid, limit=100).items
     my_requests = [r for r in my_requests if r.requester_uid == principal.uid]
+    last_extension = {loan.id: history[-1] for loan in my_loans if loan.status == "active"
+                      for history in [extension_service.list_for_loan(loan)] if history}
     return render_template("me.html", loans=my_loans, requests=my_requests, is_overdue=loan_service.is_overdue,
+                           last_extension=last_extension, extension_sent=request.args.get("extension"),
                            signed={loan.id: documents.signed_versions(loan) for loan in my_loans},
                            position=request_service.queue_position, sent=request.args.get("sent"),
                            mails=notification_service.list_notifications(principal, limit=20).items, **context)
