@@ -18,6 +18,7 @@ from fleet.api import (
     events,
     extensions,
     health,
+    incidents,
     labels,
     loans,
     notifications,
@@ -31,7 +32,7 @@ from fleet.schemas.common import ProblemSchema
 
 PROBLEM_JSON = "application/problem+json"
 BLUEPRINTS = (health, auth, people, centers, assets, requests, loans, events, directory_sync, documents, reports,
-              stocktakes, labels, notifications, reservations, extensions)
+              stocktakes, labels, notifications, reservations, extensions, incidents)
 
 
 class Api(SmorestApi):

@@ -197,7 +197,7 @@ def _request_to_fulfil(request_id: int | None) -> LoanRequest | None:
 
 
 def _hand_over_one(person: Person, order: HandoverOrder, actor: Principal, now: datetime,
-                   batch: LoanBatch | None = None) -> Loan:
+                   batch: LoanBatch | None = None, notify: bool = True) -> Loan:
     due = _due_date(order, now)
     request = _request_to_fulfil(order.request_id)
     asset = _asset_for_handover(order.asset_tag)
@@ -228,7 +228,7 @@ def _hand_over_one(person: Person, order: HandoverOrder, actor: Principal, now: 
     # The receipt is decided here, in the hand-over's transaction; a batch's form lists other people, so a
     # batch loan's receipt goes without it.
     notification_id = notifications.queue_for_person("handover_receipt", person, now=now, data={"loan_id": loan.id},
-                                                     document_id=document_id)
+                                                     document_id=document_id) if notify else None
     append_event(actor.uid, "loan.handed_over", "loan", loan.id, at=now, after={
         "number": loan.number, "asset_tag": asset.asset_tag, "asset_status": {"before": "in_stock", "after": "on_loan"},
         "assignee": person.uid, "due_date": due, "request_id": order.request_id,
@@ -241,6 +241,13 @@ def hand_over(directory: Directory, order: HandoverOrder, actor: Principal, now:
     """Hand one in-stock asset to a person the directory says is active and eligible, now."""
     person = check_assignee(directory, order.assignee)
     return _hand_over_one(person, order, actor, now or utcnow())
+
+
+def hand_over_checked(person: Person, order: HandoverOrder, actor: Principal, *, now: datetime,
+                      notify: bool = True) -> Loan:
+    """Hand over to a person the caller has just checked in the directory (a swap), in the caller's unit of work;
+    `notify`: mail the handover receipt (a swap sends one mail of its own instead)."""
+    return _hand_over_one(person, order, actor, now, notify=notify)
 
 
 def hand_over_many(directory: Directory, orders: list[HandoverOrder], actor: Principal, note: str | None = None,
@@ -282,6 +289,11 @@ def hand_over_many(directory: Directory, orders: list[HandoverOrder], actor: Pri
             raise type(exc)(f"Row {i + 1}: {exc.detail} Nothing was handed over.", code=exc.code,
                             errors=errors) from exc
     return batch
+
+
+def lock_assets(tags: list[str]) -> None:
+    """Lock these assets' rows in id order (PostgreSQL), before the first event of the unit of work."""
+    run(_LOCK_ASSETS, {"tags": tags})
 
 
 def _lock_rows_of_batch(tags: list[str], request_ids: list[int]) -> None:
@@ -330,8 +342,10 @@ def status_after_return(asset: Asset, condition: str, data_wiped: bool) -> str:
 
 
 def take_back(loan: Loan, actor: Principal, *, condition: str, accessories_returned: list[str],
-              data_wiped: bool, damage_notes: str | None = None, now: datetime | None = None) -> Loan:
-    """Close an active loan: record what came back and send the asset where it belongs."""
+              data_wiped: bool, damage_notes: str | None = None, now: datetime | None = None,
+              notify: bool = True) -> Loan:
+    """Close an active loan: record what came back and send the asset where it belongs (`notify`: mail the return
+    receipt; a swap sends one mail of its own instead)."""
     if condition not in ("good", "damaged"):
         raise ValidationFailed("The condition must be good or damaged.", errors={"condition": ["good or damaged"]})
     if condition == "damaged" and not (damage_notes or "").strip():
@@ -354,7 +368,8 @@ def take_back(loan: Loan, actor: Principal, *, condition: str, accessories_retur
     missing = [a for a in handed if a not in accessories_returned]
     notification_id = notifications.queue_for_uid("return_receipt", loan.assignee_uid, now=now,
                                                   data={"loan_id": loan.id}, name=loan.assignee_name,
-                                                  address=loan.assignee_email, document_id=document_id)
+                                                  address=loan.assignee_email,
+                                                  document_id=document_id) if notify else None
     append_event(actor.uid, "loan.returned", "loan", loan.id, at=now, before={"status": "active"}, after={
         "status": "returned", "asset_tag": loan.asset.asset_tag,
         "asset_status": {"before": "on_loan", "after": new_status}, "condition": condition,

@@ -355,6 +355,10 @@ def _swap_receipt(n: Notification, org: str, language: str) -> MailContent:
         facts=_loan_facts(new, language) + [(gettext("Taken back"), f"{old.asset.asset_tag} ({old.number})"),
                                             (gettext("Condition"), label(old.return_condition))],
     )
+    if n.document_id is not None:
+        content.lines.append(gettext("The handover form is attached as a PDF; the IT desk keeps the registered "
+                                     "copy."))
+        content.attachment_name = f"handover-{new.number}.pdf"
     return content
 
 

@@ -25,6 +25,9 @@ ANY_ROLE = {
     ("get", "/api/v1/reservations"), ("post", "/api/v1/reservations"),
     ("get", "/api/v1/reservations/{reservation_id}"), ("post", "/api/v1/reservations/{reservation_id}/cancel"),
     ("get", "/api/v1/availability"),
+    # between hand-over and return: the assignee asks for more time and reports incidents on their own loans
+    ("get", "/api/v1/loans/{loan_ref}/extensions"), ("post", "/api/v1/loans/{loan_ref}/extensions"),
+    ("get", "/api/v1/extensions/{extension_id}"),
 }
 IT_ONLY_READS = {("get", "/api/v1/labels.pdf")}
 
