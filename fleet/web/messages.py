@@ -15,8 +15,7 @@ from functools import lru_cache
 
 from flask_babel import get_locale, gettext
 
-from fleet.i18n import VALUES, N_, label
-
+from fleet.i18n import N_, VALUES, label
 
 TEMPLATES = (
     # A batch names the row first, and the rest is translated on its own. These come first, before

@@ -28,6 +28,8 @@ ANY_ROLE = {
     # between hand-over and return: the assignee asks for more time and reports incidents on their own loans
     ("get", "/api/v1/loans/{loan_ref}/extensions"), ("post", "/api/v1/loans/{loan_ref}/extensions"),
     ("get", "/api/v1/extensions/{extension_id}"),
+    ("post", "/api/v1/loans/{loan_ref}/incidents"), ("get", "/api/v1/incidents"),
+    ("get", "/api/v1/incidents/{incident_id}"), ("get", "/api/v1/incidents/{incident_id}/report.pdf"),
 }
 IT_ONLY_READS = {("get", "/api/v1/labels.pdf")}
 

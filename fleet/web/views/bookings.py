@@ -7,11 +7,11 @@ from datetime import date, datetime, time, timedelta
 
 from flask import redirect, render_template, request, url_for
 
+from fleet.clock import local_today, local_zone
 from fleet.errors import FleetError, ValidationFailed
 from fleet.models import CATEGORIES
 from fleet.security import get_directory
 from fleet.services import reservations as svc
-from fleet.clock import local_today, local_zone
 from fleet.web.views.common import all_centers, bp, page, refused, rerender
 
 
