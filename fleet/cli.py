@@ -67,7 +67,8 @@ def sync_directory_command(actor: str) -> None:
 @fleet_cli.command("seed-demo")
 @click.option("--actor", default="kimit", show_default=True, help="The IT staff member the demo data is made by.")
 def seed_demo_command(actor: str) -> None:
-    """Load the demo centers, devices, requests, loans and bookings (once; a second run changes nothing)."""
+    """Load the demo centers, devices, requests, loans, bookings, a pending extension and an open damage report
+    (once; a second run changes nothing)."""
     with writing():
         try:
             person = get_directory().get_person(actor)
