@@ -14,6 +14,7 @@ from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
 from fleet import signing
+from fleet.clock import format_local, local_time, local_today, local_zone
 from fleet.db import utcnow, writing
 from fleet.errors import FleetError
 from fleet.extensions import db
@@ -23,7 +24,6 @@ from fleet.services import events as event_service
 from fleet.services import requests as request_service
 from fleet.services import reservations as reservation_service
 from fleet.services.auth import Principal
-from fleet.clock import format_local, local_time, local_today, local_zone
 
 fleet_cli = AppGroup("fleet", help="Fleet commands.")
 CLI_ACTOR = "cli"

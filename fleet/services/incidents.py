@@ -93,6 +93,17 @@ def _check_open(incident: Incident) -> None:
                        errors={"status": [f"The incident is {incident.status}."]})
 
 
+def lock_open(incident: Incident) -> None:
+    """Lock the report's row before the loan's (PostgreSQL; SQLite has one writer anyway) and make sure it is
+    still open. Every action on a report takes the report first, then the loan, then the event log: two actions
+    on one report wait for each other instead of deadlocking."""
+    status = db.session.execute(select(Incident.status).where(Incident.id == incident.id).with_for_update()
+                                ).scalar_one()
+    if status != "open":
+        db.session.refresh(incident)
+        _check_open(incident)
+
+
 def close_incident(incident: Incident, actor: Principal, *, resolution: str, note: str | None = None,
                    replacement_loan: Loan | None = None, now: datetime | None = None) -> Incident:
     """Close an open report, linked to what the desk did (one action wins: Conflict for the others)."""
@@ -124,7 +135,7 @@ def resolve(incident: Incident, actor: Principal, note: str, now: datetime | Non
 
 def mark_lost(incident: Incident, actor: Principal, note: str | None = None, now: datetime | None = None) -> Incident:
     """The loan of a lost or stolen device closes as lost, and the report with it."""
-    _check_open(incident)
+    lock_open(incident)
     now = now or utcnow()
     reason = (note or "").strip() or f"Reported {incident.kind} (incident {incident.id})"
     loan_service.mark_lost(incident.loan, actor, reason, now=now)
@@ -134,7 +145,7 @@ def mark_lost(incident: Incident, actor: Principal, note: str | None = None, now
 def take_back_damaged(incident: Incident, actor: Principal, *, accessories_returned: list[str], data_wiped: bool,
                       damage_notes: str | None = None, now: datetime | None = None) -> Incident:
     """The damaged device comes back (to in_repair), with its return form; the report closes."""
-    _check_open(incident)
+    lock_open(incident)
     now = now or utcnow()
     loan_service.take_back(incident.loan, actor, condition="damaged", accessories_returned=accessories_returned,
                            data_wiped=data_wiped, damage_notes=damage_notes or incident.description, now=now)

@@ -309,10 +309,12 @@ def _lock_rows_of_batch(tags: list[str], request_ids: list[int]) -> None:
         run(_LOCK_REQUESTS, {"request_ids": [i for i in request_ids if 0 < i <= MAX_ID]})
 
 
-def _close_loan(loan: Loan, values: dict, actor: str, now: datetime) -> None:
+def _close_loan(loan: Loan, values: dict, now: datetime) -> list[int]:
     """Close the loan only if it still is active (one winner); the SET clause is `values`' columns.
 
-    The loan's row first, then its pending extension: the order an extension's approval takes them in too.
+    The loan's row first, then its pending extension, which is cancelled (the order an extension's approval takes
+    them in too); answers the ids of the extensions cancelled, whose events come after the caller's own (the
+    event log's head is taken last, after every row).
     """
     closed = run(_CLOSE_LOAN, {"loan_id": loan.id, **values}).first()
     if closed is None:
@@ -321,10 +323,13 @@ def _close_loan(loan: Loan, values: dict, actor: str, now: datetime) -> None:
     for name, value in values.items():
         set_committed_value(loan, name, value)
     set_committed_value(loan, "due_date", closed.due_date)
-    for (extension_id,) in run(_CANCEL_PENDING_EXTENSION, {"of_loan": loan.id, "now": now}):
-        append_event(actor, "extension.cancelled", "extension", extension_id, at=now,
-                     before={"status": "pending"}, after={"status": "cancelled", "loan": loan.number,
-                                                          "why": "loan closed"})
+    return list(run(_CANCEL_PENDING_EXTENSION, {"of_loan": loan.id, "now": now}).scalars())
+
+
+def _record_cancelled_extensions(extension_ids: list[int], loan: Loan, actor: str, now: datetime) -> None:
+    for extension_id in extension_ids:
+        append_event(actor, "extension.cancelled", "extension", extension_id, at=now, before={"status": "pending"},
+                     after={"status": "cancelled", "loan": loan.number, "why": f"loan {loan.status}"})
 
 
 def _move_asset(asset: Asset, expected: str, new: str, now: datetime) -> None:
@@ -358,11 +363,11 @@ def take_back(loan: Loan, actor: Principal, *, condition: str, accessories_retur
     now = now or utcnow()
     new_status = status_after_return(loan.asset, condition, data_wiped)
     document_id = _reserve_document("return_form", f"loan:{loan.id}", f"return-{loan.number}.pdf", actor.uid, now)
-    _close_loan(loan, {"status": "returned", "returned_at": now, "received_by": actor.uid,
-                       "received_by_name": actor.name, "return_condition": condition,
-                       "accessories_returned": list(dict.fromkeys(accessories_returned)),
-                       "damage_notes": damage_notes, "data_wiped": data_wiped, "return_document_id": document_id},
-                actor.uid, now)
+    cancelled = _close_loan(loan, {"status": "returned", "returned_at": now, "received_by": actor.uid,
+                                   "received_by_name": actor.name, "return_condition": condition,
+                                   "accessories_returned": list(dict.fromkeys(accessories_returned)),
+                                   "damage_notes": damage_notes, "data_wiped": data_wiped,
+                                   "return_document_id": document_id}, now)
     _move_asset(loan.asset, "on_loan", new_status, now)
     _resolve_leaver_findings(loan, now)
     missing = [a for a in handed if a not in accessories_returned]
@@ -375,6 +380,7 @@ def take_back(loan: Loan, actor: Principal, *, condition: str, accessories_retur
         "asset_status": {"before": "on_loan", "after": new_status}, "condition": condition,
         "accessories_missing": missing, "data_wiped": data_wiped, "days_overdue": days_overdue(loan, now),
     }, extra={"notification_id": notification_id})
+    _record_cancelled_extensions(cancelled, loan, actor.uid, now)
     _close_booking_of(loan, actor.uid, now)
     return loan
 
@@ -384,14 +390,15 @@ def mark_lost(loan: Loan, actor: Principal, reason: str, now: datetime | None = 
     if not (reason or "").strip():
         raise ValidationFailed("Say why the device is lost.", errors={"reason": ["Required."]})
     now = now or utcnow()
-    _close_loan(loan, {"status": "lost", "returned_at": now, "received_by": actor.uid, "received_by_name": actor.name},
-                actor.uid, now)
+    cancelled = _close_loan(loan, {"status": "lost", "returned_at": now, "received_by": actor.uid,
+                                   "received_by_name": actor.name}, now)
     _move_asset(loan.asset, "on_loan", "lost", now)
     _resolve_leaver_findings(loan, now)
     append_event(actor.uid, "loan.lost", "loan", loan.id, at=now, before={"status": "active"}, after={
         "status": "lost", "asset_tag": loan.asset.asset_tag, "asset_status": {"before": "on_loan", "after": "lost"},
         "reason": reason,
     })
+    _record_cancelled_extensions(cancelled, loan, actor.uid, now)
     _close_booking_of(loan, actor.uid, now)
     return loan
 

@@ -7,8 +7,9 @@ Rules enforced here:
   passed), with its handover form and the hand-over's checks (in stock, not booked for someone else);
 - all or nothing: any refusal (the replacement taken a moment ago by someone else: 409) raises before the
   unit of work commits, so nothing of either half stays;
-- rows are locked as the return and the hand-over lock them: the loan first, then both assets in id order,
-  then the event log: no deadlock with a concurrent return, hand-over or extension;
+- rows are locked as the return and the hand-over lock them: the incident report (if any), the loan, then both
+  assets in id order, then the event log: no deadlock with a concurrent return, hand-over, extension or action on
+  the report;
 - one mail to the person (the receipt of both), both events, and a `loan.swapped` event linking the two loans;
   a swap made from an open incident report closes it, linked to the replacement's loan.
 """
@@ -57,6 +58,8 @@ def swap(directory: Directory, loan: Loan, actor: Principal, *, asset_tag: str, 
     # The directory first: no database lock is held while LDAP answers.
     person = loan_service.check_assignee(directory, loan.assignee_uid)
     now = now or utcnow()
+    if incident is not None:
+        incident_service.lock_open(incident)  # the report, then the loan: as every action on a report
     status = run(_LOCK_LOAN, {"loan_id": loan.id}).scalar_one()
     if status != "active":
         raise Conflict(f"Loan {loan.number} is already {status}.", code="loan-closed")

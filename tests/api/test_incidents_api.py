@@ -167,3 +167,19 @@ def test_the_theft_report_pdf_is_registered_and_read_back(app, client, it_header
     assert_problem(client.get(f"/api/v1/incidents/{incident['id']}/report.pdf", headers=login(EMPLOYEE2)), 404)
     damaged = report(client, employee_headers, loan, kind="damaged").get_json()
     assert_problem(client.get(f"/api/v1/incidents/{damaged['id']}/report.pdf", headers=employee_headers), 409)
+
+
+@pytest.mark.parametrize("language,words", [("ko", ("도난 신고", "24시간 이내 신고", "예")),
+                                            ("en", ("Stolen reported", "Reported within 24 hours", "yes"))])
+def test_the_desk_mail_says_what_was_reported(app, desk_app, client, it_headers, employee_headers, language, words):
+    from fleet.services.mail_content import gather
+
+    loan = lend(app, client, it_headers)
+    report(desk_app.test_client(), employee_headers, loan)
+    with app.test_request_context():
+        mail = db.session.execute(db.select(Notification).where(Notification.kind == "incident_reported")).scalar()
+        content = gather(mail, language)
+    assert words[0] in content.subject and loan["number"] in content.subject
+    facts = dict(content.facts)
+    assert facts[words[1]] == words[2]
+    assert "대전 유성구 봉명동 카페" in facts.values() and "가방째 도난" in facts.values()
