@@ -248,3 +248,24 @@ def approved_by_loan(loan_ids: list[int]) -> dict[int, list[LoanExtension]]:
                                   .order_by(LoanExtension.id)).scalars():
         found.setdefault(ext.loan_id, []).append(ext)
     return found
+
+
+def purge_personal_data(before: datetime, actor: str, *, now: datetime | None = None) -> int:
+    """Blank the reasons and decision notes of extensions decided before `before` (as a request's are purged).
+
+    Pending extensions keep theirs: the desk still has to decide. The event log never held them, so its chain is
+    untouched; one event records the purge itself (how many, up to when). Answers how many were purged.
+    """
+    now = now or utcnow()
+    ids = list(db.session.execute(select(LoanExtension.id).where(
+        LoanExtension.status != "pending", LoanExtension.decided_at < before,
+        (LoanExtension.reason.is_not(None)) | (LoanExtension.decision_note.is_not(None)))
+        .order_by(LoanExtension.id)).scalars())
+    for start in range(0, len(ids), 500):
+        db.session.execute(update(LoanExtension).where(LoanExtension.id.in_(ids[start:start + 500]))
+                           .values(reason=None, decision_note=None).execution_options(synchronize_session=False))
+    if ids:
+        append_event(actor, "extension.personal_data_purged", "extension", f"{ids[0]}-{ids[-1]}", at=now,
+                     extra={"count": len(ids), "older_than": before.isoformat()})
+    db.session.flush()
+    return len(ids)
