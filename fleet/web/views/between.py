@@ -114,17 +114,17 @@ def desk_swap(principal, loan_id: int):
     return redirect(url_for("web.loan_page", loan_id=done.handed_over.id, done="swapped"))
 
 
-@bp.route("/desk/incidents/<int:incident_id>/<any('mark-lost', 'take-back', resolve):action>", methods=["POST"])
+@bp.route("/desk/incidents/<int:incident_id>/<any('mark-lost', 'take-back', resolve):step>", methods=["POST"])
 @page("it")
-def desk_incident_action(principal, incident_id: int, action: str):
+def desk_incident_action(principal, incident_id: int, step: str):
     """Act on an open report from the loan's page; the report closes, linked to what was done."""
     incident = incident_service.get_incident(incident_id)
     loan_id = incident.loan_id
     form = request.form
     try:
-        if action == "mark-lost":
+        if step == "mark-lost":
             incident_service.mark_lost(incident, principal, form.get("note") or None)
-        elif action == "take-back":
+        elif step == "take-back":
             incident_service.take_back_damaged(incident, principal,
                                                accessories_returned=form.getlist("accessories_returned"),
                                                data_wiped=form.get("data_wiped") == "yes",
