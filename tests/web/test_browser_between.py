@@ -16,6 +16,15 @@ from tests.web.helpers import hand_over, stock
 from tests.web.test_browser import log_in
 
 pytestmark = pytest.mark.browser
+WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+
+def accessible(page) -> None:
+    """No WCAG 2.1 A/AA violation that axe-core finds on the page as it is now."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = Axe().run(page, options=WCAG).response["violations"]
+    assert not violations, [(v["id"], [n["target"] for n in v["nodes"]]) for v in violations]
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
@@ -32,6 +41,7 @@ def test_the_employee_reports_damage_on_a_phone_and_the_desk_swaps_from_it(site,
     page.fill("#place", "자택")
     page.fill("#description", "떨어뜨려 화면이 깨졌습니다")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling on a phone
+    accessible(page)
     shot(page, "incident-report-phone")
     page.click("#send-incident")
     expect(page.locator("#notice")).to_contain_text("IT 지원실에 전달")
@@ -45,6 +55,7 @@ def test_the_employee_reports_damage_on_a_phone_and_the_desk_swaps_from_it(site,
     expect(desk.locator("#swap-form")).to_contain_text("에 대한 조치입니다")
     expect(desk.locator("#swap-damage")).to_have_value("떨어뜨려 화면이 깨졌습니다")  # the report fills the notes
     desk.fill("#swap-tag", "NB-002")
+    accessible(desk)
     shot(desk, "swap-from-report")
     desk.click("#swap-submit")
     expect(desk.locator("#notice")).to_contain_text("교체했습니다")
@@ -77,6 +88,7 @@ def test_the_employee_asks_for_more_time_on_a_phone_and_the_desk_approves(site, 
     page.fill("#until", until)
     page.fill("#reason", "Maternity leave extended by a month")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    accessible(page)
     shot(page, "extension-phone")
     page.click("#send-extension")
     expect(page.locator("#notice")).to_contain_text("Your extension is asked for")
@@ -84,6 +96,7 @@ def test_the_employee_asks_for_more_time_on_a_phone_and_the_desk_approves(site, 
 
     desk = browser.new_context().new_page()
     log_in(desk, site, "it1", lang="en")
+    accessible(desk)  # the dashboard, with the extension waiting
     desk.click("#pending-extensions a")
     expect(desk.locator("#extensions")).to_contain_text("Maternity leave extended by a month")
     desk.fill("#extensions input[name=note]", "Approved, take care")
