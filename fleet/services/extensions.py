@@ -59,10 +59,12 @@ def latest_day(loan: Loan) -> date:
     return local_today(loan.checked_out_at) + timedelta(days=current_app.config["FLEET_MAX_LOAN_DAYS"])
 
 
-def _check_until(loan: Loan, until: date, *, field: str = "until") -> None:
+def _check_until(loan: Loan, until: date, now: datetime, *, field: str = "until") -> None:
     if until <= loan.due_date:
         raise ValidationFailed(f"The new due date must be after the loan's due date {loan.due_date}.",
                                errors={field: [f"Must be after {loan.due_date}."]})
+    if until < local_today(now):  # an overdue loan is extended to today at the earliest
+        raise ValidationFailed("The due date is in the past.", errors={field: ["Must be today or later."]})
     limit = latest_day(loan)
     if until > limit:
         days = current_app.config["FLEET_MAX_LOAN_DAYS"]
@@ -103,7 +105,7 @@ def request_extension(directory: Directory, principal: Principal, loan: Loan, *,
     now = now or utcnow()
     if loan.status != "active":
         raise Conflict(f"Loan {loan.number} is {loan.status}: it cannot be extended.", code="loan-closed")
-    _check_until(loan, until)
+    _check_until(loan, until, now)
     at_once = principal.has("it") and principal.uid != loan.assignee_uid
     if at_once:
         # The directory before any row is locked: no database lock is held while LDAP answers.
@@ -169,7 +171,7 @@ def _approve(ext: LoanExtension, principal: Principal, note: str | None, now: da
     _lock_loan(loan)
     _settle(ext, principal, "approved", note, now)
     before = loan.due_date
-    _check_until(loan, ext.until)
+    _check_until(loan, ext.until, now)
     _check_not_booked(loan, ext.until, now)
     run(_MOVE_DUE_DATE, {"loan_id": loan.id, "until": ext.until})
     set_committed_value(loan, "due_date", ext.until)

@@ -235,3 +235,17 @@ def test_the_loan_register_shows_the_history_of_the_due_date(app, client, it_hea
     row = next(r for r in rows if r[0] == loan["number"])
     assert row[-1] == f"{day(10)}→{day(20)} · {day(20)}→{day(30)}" and row[6] == day(30)
     assert REASON not in " ".join(" ".join(r) for r in rows)
+
+
+def make_overdue(app, loan, days: int = 5) -> None:
+    with app.app_context():
+        db.session.get(Loan, loan["id"]).due_date = fleet_today() - timedelta(days=days)
+        db.session.commit()
+
+
+def test_an_overdue_loan_is_extended_to_today_at_the_earliest(app, client, it_headers, employee_headers):
+    loan = lend(app, client, it_headers)
+    make_overdue(app, loan)
+    body = assert_problem(ask(client, employee_headers, loan, day(-2)), 422)
+    assert body["errors"]["until"] == ["Must be today or later."]
+    assert ask(client, employee_headers, loan, day(0)).get_json()["due_from"] == day(-5)

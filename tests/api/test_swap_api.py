@@ -134,3 +134,15 @@ def test_the_one_mail_names_both_devices(app, client, it_headers, language, word
         content = gather(mail, language)
     assert "NB-001" in content.subject and "NB-NEW" in content.subject and word in content.subject
     assert content.attachment_name is None or content.attachment_name.endswith(".pdf")
+
+
+def test_an_overdue_loans_replacement_is_due_today(app, client, it_headers):
+    from tests.api.test_extensions_api import make_overdue
+
+    loan = lend(app, client, it_headers)
+    make_overdue(app, loan)
+    stock(app, "NB-NEW")
+    response = swap(client, it_headers, loan)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["handed_over"]["due_date"] == day(0)
+    assert response.get_json()["returned"]["days_overdue"] == 5
