@@ -8,6 +8,8 @@ from fleet.schemas.extensions import (
     ExtensionCreateSchema,
     ExtensionDecisionSchema,
     ExtensionListSchema,
+    ExtensionPageSchema,
+    ExtensionQueryArgsSchema,
     ExtensionSchema,
 )
 from fleet.security import get_directory, require_principal, roles_required
@@ -59,6 +61,21 @@ class LoanExtensions(MethodView):
         loan = loan_service.get_loan_by_ref(loan_ref)
         ext = extension_service.request_extension(get_directory(), principal, loan, **body)
         return extension_view(ext, principal)
+
+
+@blp.route("/extensions")
+class Extensions(MethodView):
+    @roles_required()
+    @blp.arguments(ExtensionQueryArgsSchema(), location="query")
+    @blp.response(200, ExtensionPageSchema)
+    @errors(401, 422)
+    @blp.doc(security=SECURITY)
+    def get(self, args):
+        """Extensions, newest first: IT staff and auditors all (auditors without `reason` and `decision_note`),
+        an employee those of their own loans. `?status=pending` is what the desk still has to decide."""
+        principal = require_principal()
+        page = extension_service.list_extensions(principal, **args)
+        return {"items": [extension_view(e, principal) for e in page.items], "next_cursor": page.next_cursor}
 
 
 @blp.route("/extensions/<int:extension_id>")

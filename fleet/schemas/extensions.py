@@ -3,6 +3,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from fleet.models import EXTENSION_STATUSES
+from fleet.schemas.common import PageArgsSchema
 
 PRIVATE = "Personal data: shown to IT staff and the assignee only"
 
@@ -34,3 +35,12 @@ class ExtensionCreateSchema(Schema):
 class ExtensionDecisionSchema(Schema):
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000),
                          metadata={"description": PRIVATE})
+
+
+class ExtensionPageSchema(Schema):
+    items = fields.List(fields.Nested(ExtensionSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class ExtensionQueryArgsSchema(PageArgsSchema):
+    status = fields.String(load_default=None, validate=validate.OneOf(EXTENSION_STATUSES))

@@ -30,11 +30,12 @@ from fleet.db import MAX_ID, run, utcnow
 from fleet.directory.base import Directory
 from fleet.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
 from fleet.extensions import db
-from fleet.models import Loan, LoanExtension
+from fleet.models import EXTENSION_STATUSES, Loan, LoanExtension
 from fleet.services import loans as loan_service
 from fleet.services import notifications
 from fleet.services.auth import Principal
 from fleet.services.events import append_event
+from fleet.services.pagination import Page, decode_cursor, make_page
 
 TEXT_MAX = 2000
 _LOANS, _EXTENSIONS = Loan.__table__, LoanExtension.__table__
@@ -232,6 +233,27 @@ def list_for_loan(loan: Loan) -> list[LoanExtension]:
     """A loan's extensions, oldest first: its history of due dates."""
     return list(db.session.execute(select(LoanExtension).where(LoanExtension.loan_id == loan.id)
                                    .order_by(LoanExtension.id)).scalars())
+
+
+def list_extensions(principal: Principal, *, status: str | None = None, limit: int = 50,
+                    cursor: str | None = None) -> Page:
+    """Extensions, newest first, keyset-paginated on id: IT staff and auditors all, an employee those of their
+    own loans. `status=pending` is what the desk still has to decide."""
+    if status is not None and status not in EXTENSION_STATUSES:
+        raise ValidationFailed("Some fields are not valid; see errors.",
+                               errors={"status": [f"Must be one of: {', '.join(EXTENSION_STATUSES)}."]})
+    query = select(LoanExtension)
+    if not principal.has("it", "auditor"):
+        query = query.join(Loan, Loan.id == LoanExtension.loan_id).where(Loan.assignee_uid == principal.uid)
+    if status:
+        query = query.where(LoanExtension.status == status)
+    key = decode_cursor(cursor)
+    if key:
+        if not isinstance(key[0], int) or not 0 <= key[0] <= MAX_ID:
+            raise ValidationFailed("The cursor is not valid.", errors={"cursor": ["Not a cursor given by this list."]})
+        query = query.where(LoanExtension.id < key[0])
+    rows = list(db.session.execute(query.order_by(LoanExtension.id.desc()).limit(limit + 1)).scalars())
+    return make_page(rows, limit, lambda e: [e.id])
 
 
 def list_pending(limit: int = 100) -> list[LoanExtension]:

@@ -27,7 +27,7 @@ ANY_ROLE = {
     ("get", "/api/v1/availability"),
     # between hand-over and return: the assignee asks for more time and reports incidents on their own loans
     ("get", "/api/v1/loans/{loan_ref}/extensions"), ("post", "/api/v1/loans/{loan_ref}/extensions"),
-    ("get", "/api/v1/extensions/{extension_id}"),
+    ("get", "/api/v1/extensions/{extension_id}"), ("get", "/api/v1/extensions"),
     ("post", "/api/v1/loans/{loan_ref}/incidents"), ("get", "/api/v1/incidents"),
     ("get", "/api/v1/incidents/{incident_id}"), ("get", "/api/v1/incidents/{incident_id}/report.pdf"),
 }

@@ -249,3 +249,23 @@ def test_an_overdue_loan_is_extended_to_today_at_the_earliest(app, client, it_he
     body = assert_problem(ask(client, employee_headers, loan, day(-2)), 422)
     assert body["errors"]["until"] == ["Must be today or later."]
     assert ask(client, employee_headers, loan, day(0)).get_json()["due_from"] == day(-5)
+
+
+def test_the_list_of_extensions_is_the_desks_queue(app, client, it_headers, employee_headers, login):
+    first = lend(app, client, it_headers)
+    second = lend(app, client, it_headers, tag="NB-002", assignee=EMPLOYEE2)
+    mine = ask(client, employee_headers, first, day(30)).get_json()
+    theirs = ask(client, login(EMPLOYEE2), second, day(30), reason="육아휴직").get_json()
+    decide(client, it_headers, theirs["id"], "reject")
+    pending = client.get("/api/v1/extensions?status=pending", headers=it_headers).get_json()
+    assert [e["id"] for e in pending["items"]] == [mine["id"]] and pending["next_cursor"] is None
+    page = client.get("/api/v1/extensions?limit=1", headers=it_headers).get_json()
+    assert [e["id"] for e in page["items"]] == [theirs["id"]] and page["next_cursor"]
+    rest = client.get(f"/api/v1/extensions?limit=1&cursor={page['next_cursor']}", headers=it_headers).get_json()
+    assert [e["id"] for e in rest["items"]] == [mine["id"]]
+    assert [e["id"] for e in client.get("/api/v1/extensions", headers=employee_headers).get_json()["items"]] == [
+        mine["id"]]
+    audited = client.get("/api/v1/extensions", headers=login(AUDITOR)).get_json()["items"]
+    assert len(audited) == 2 and all("reason" not in e for e in audited)
+    assert "status" in assert_problem(client.get("/api/v1/extensions?status=maybe", headers=it_headers),
+                                      422)["errors"]
