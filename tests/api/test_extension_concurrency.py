@@ -1,7 +1,8 @@
-"""Extensions under concurrency, through real HTTP, two gunicorn workers, on SQLite and PostgreSQL:
-the same extension approved many times at once (one approval wins), and approvals racing returns of the same
-loan (they are serialised: either the approval comes first and the return closes the loan with its new due date,
-or the return comes first and the approval is a 409 that changes nothing; never half of each)."""
+"""Between hand-over and return under concurrency, through real HTTP, two gunicorn workers, on SQLite and
+PostgreSQL: the same extension approved many times at once (one approval wins); approvals racing returns of the
+same loan (they are serialised: either the approval comes first and the return closes the loan with its new due
+date, or the return comes first and the approval is a 409 that changes nothing; never half of each); swaps racing
+hand-overs of their replacements (one gets it; a swap that loses changes nothing)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 import requests
 
 from fleet.extensions import db
-from fleet.models import Event, Loan, LoanExtension
+from fleet.models import Asset, Event, Loan, LoanExtension
 from fleet.services.events import verify_chain
 from tests.api.test_loans_api import stock
 from tests.api.test_reservations_api import day
@@ -107,4 +108,46 @@ def test_approvals_racing_returns_of_the_same_loans(app, server, database_url):
                 assert extension.status == "cancelled" and row.due_date == date.fromisoformat(day(10))
                 assert "loan.extended" not in events
             assert json.loads(events["loan.returned"].data)["after"]["days_overdue"] == 0
+        assert verify_chain().valid
+
+
+def test_swaps_racing_hand_overs_of_their_replacements(app, server, database_url):
+    """A swap and a plain hand-over of its replacement at once: one gets the replacement, the other a 409; a swap
+    that loses changes nothing (its loan is still active, its device still out)."""
+    broken = [f"NB-B{i}" for i in range(RACES)]
+    spares = [f"NB-S{i}" for i in range(RACES)]
+    stock(app, *broken, *spares)
+    it, it2 = _headers(server, "it1"), _headers(server, "it2")
+    loans = []
+    for tag in broken:
+        response = requests.post(f"{server.url}/api/v1/loans", json={"asset_tag": tag, "assignee": "emp1"},
+                                 headers=it, timeout=30)
+        assert response.status_code == 201, response.text
+        loans.append(response.json())
+
+    def attempt(job: tuple[int, str]) -> int:
+        i, what = job
+        if what == "swap":
+            return requests.post(f"{server.url}/api/v1/loans/{loans[i]['id']}/swap", headers=it, timeout=60, json={
+                "asset_tag": spares[i], "condition": "damaged", "damage_notes": "화면 깨짐",
+                "accessories_returned": ["charger", "bag"], "data_wiped": False}).status_code
+        return requests.post(f"{server.url}/api/v1/loans", json={"asset_tag": spares[i], "assignee": "emp2"},
+                             headers=it2, timeout=60).status_code
+
+    jobs = [(i, what) for i in range(RACES) for what in (("swap", "hand_over") if i % 2 else ("hand_over", "swap"))]
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        codes = dict(zip(jobs, pool.map(attempt, jobs), strict=True))
+    print(f"\n[{database_url.split(':')[0]}] {RACES} swaps racing hand-overs: swaps "
+          f"{[codes[(i, 'swap')] for i in range(RACES)]}, hand-overs {[codes[(i, 'hand_over')] for i in range(RACES)]}")
+    with app.app_context():
+        for i in range(RACES):
+            pair = {codes[(i, "swap")], codes[(i, "hand_over")]}
+            assert pair == {201, 409}, codes
+            old = db.session.get(Loan, loans[i]["id"])
+            holder = db.session.execute(db.select(Loan.assignee_uid).join(Asset, Asset.id == Loan.asset_id).where(
+                Loan.status == "active", Asset.asset_tag == spares[i])).scalar_one()
+            if codes[(i, "swap")] == 201:
+                assert old.status == "returned" and holder == "emp1"
+            else:
+                assert old.status == "active" and old.asset.status == "on_loan" and holder == "emp2"
         assert verify_chain().valid
