@@ -21,6 +21,7 @@ from fleet.extensions import db
 from fleet.security import get_directory
 from fleet.services import backup, demo_data, directory_sync, mailer, reminders
 from fleet.services import events as event_service
+from fleet.services import extensions as extension_service
 from fleet.services import requests as request_service
 from fleet.services import reservations as reservation_service
 from fleet.services.auth import Principal
@@ -67,7 +68,8 @@ def sync_directory_command(actor: str) -> None:
 @fleet_cli.command("seed-demo")
 @click.option("--actor", default="kimit", show_default=True, help="The IT staff member the demo data is made by.")
 def seed_demo_command(actor: str) -> None:
-    """Load the demo centers, devices, requests, loans and bookings (once; a second run changes nothing)."""
+    """Load the demo centers, devices, requests, loans, bookings, a pending extension and an open damage report
+    (once; a second run changes nothing)."""
     with writing():
         try:
             person = get_directory().get_person(actor)
@@ -211,9 +213,9 @@ def retention_cutoff(older_than: str, today: date) -> date:
 @click.option("--dry-run", is_flag=True, help="Only count what would be purged.")
 @click.option("--actor", default=CLI_ACTOR, show_default=True, help="Who the event log names as purging.")
 def purge_personal_data_command(older_than: str, dry_run: bool, actor: str) -> None:
-    """Blank the reasons and notes of closed requests decided before the retention period.
+    """Blank the reasons and notes of closed requests (and decided extensions) from before the retention period.
 
-    Open requests keep theirs. The event log never held them, so it still verifies.
+    Open requests and pending extensions keep theirs. The event log never held them, so it still verifies.
     """
     cutoff = retention_cutoff(older_than, local_today())
     before = datetime.combine(cutoff, time.min, tzinfo=local_zone())
@@ -226,6 +228,7 @@ def purge_personal_data_command(older_than: str, dry_run: bool, actor: str) -> N
 
             try:
                 purged, kept_open = request_service.purge_personal_data(before, actor, progress=progress)
+                extensions_purged = extension_service.purge_personal_data(before, actor)
             except FleetError as exc:
                 _fail(exc)
         if dry_run:
@@ -234,6 +237,8 @@ def purge_personal_data_command(older_than: str, dry_run: bool, actor: str) -> N
             db.session.commit()
     verb = "would purge" if dry_run else "purged"
     click.echo(f"{purged} closed request(s) {verb}: reason, notes and queue priority blanked.")
+    if extensions_purged:
+        click.echo(f"{extensions_purged} decided extension(s) {verb}: reason and note blanked.")
     if kept_open:
         click.echo(f"{kept_open} open request(s) from before {cutoff} keep theirs until they are closed.")
 

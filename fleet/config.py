@@ -41,6 +41,7 @@ DEFAULTS: dict[str, str] = {
     "FLEET_ORG_NAME": "Fleet",
     "FLEET_TIMEZONE": "Asia/Seoul",
     "FLEET_LOAN_DAYS": "90",
+    "FLEET_MAX_LOAN_DAYS": "365",
     "FLEET_MAX_BOOKING_DAYS": "14",
     "FLEET_NO_SHOW_HOURS": "24",
     "FLEET_TOKEN_HOURS": "12",
@@ -101,6 +102,9 @@ def load_settings(instance_path: str, overrides: dict | None = None) -> dict:
     settings["SECRET_KEY"] = secret
 
     settings["FLEET_LOAN_DAYS"] = int(settings["FLEET_LOAN_DAYS"])
+    settings["FLEET_MAX_LOAN_DAYS"] = int(settings["FLEET_MAX_LOAN_DAYS"])
+    if settings["FLEET_MAX_LOAN_DAYS"] < 1:
+        raise RuntimeError("FLEET_MAX_LOAN_DAYS must be 1 or more")
     settings["FLEET_MAX_BOOKING_DAYS"] = int(settings["FLEET_MAX_BOOKING_DAYS"])
     settings["FLEET_NO_SHOW_HOURS"] = float(settings["FLEET_NO_SHOW_HOURS"])
     settings["FLEET_TOKEN_HOURS"] = float(settings["FLEET_TOKEN_HOURS"])

@@ -35,6 +35,11 @@ VALUES = {
     "leavers": N_("Leavers found"), "weekly_summary": N_("Weekly summary"),
     "booking_reminder": N_("Booking reminder"), "booking_released": N_("Booking released"),
     "inspection_due": N_("Inspection due"),
+    "extension_approved": N_("Extension approved"), "extension_rejected": N_("Extension rejected"),
+    "incident_reported": N_("Incident reported"), "swap_receipt": N_("Swap receipt"),
+    "stolen": N_("Stolen"),
+    "marked_lost": N_("Marked lost"), "taken_back": N_("Taken back"), "swapped": N_("Swapped"),
+    "resolved": N_("Resolved"),
     "queued": N_("Queued"), "sending": N_("Sending"), "sent": N_("Sent"), "failed": N_("Failed"),
 }
 
@@ -69,6 +74,14 @@ ACTIONS = {
     "repair.closed": N_("Back from repair"),
     "disposal.decided": N_("Disposal list decided"),
     "asset.inspected": N_("Inspected"),
+    "extension.requested": N_("Extension asked for"),
+    "extension.rejected": N_("Extension rejected"),
+    "extension.cancelled": N_("Extension cancelled"),
+    "loan.extended": N_("Due date extended"),
+    "loan.swapped": N_("Device swapped"),
+    "incident.reported": N_("Incident reported"),
+    "incident.closed": N_("Incident closed"),
+    "document.issued": N_("Document issued"),
 }
 
 

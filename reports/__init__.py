@@ -16,6 +16,7 @@ from reports.forms import (
     render_handover,
     render_return,
 )
+from reports.incidents import TheftReport, render_theft_report
 from reports.labels import Label, render_labels
 from reports.stocktake import StocktakeItem, StocktakeReport, render_stocktake
 from reports.tables import Column, TableReport, iter_csv, render_csv, render_table_report
@@ -30,6 +31,8 @@ __all__ = [
     "render_batch_handover",
     "render_handover",
     "render_return",
+    "TheftReport",
+    "render_theft_report",
     "Label",
     "render_labels",
     "StocktakeItem",

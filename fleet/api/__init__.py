@@ -17,7 +17,9 @@ from fleet.api import (
     disposals,
     documents,
     events,
+    extensions,
     health,
+    incidents,
     inspections,
     labels,
     loans,
@@ -35,7 +37,7 @@ from fleet.schemas.common import ProblemSchema
 PROBLEM_JSON = "application/problem+json"
 BLUEPRINTS = (health, auth, people, centers, assets, requests, loans, events, directory_sync, documents, reports,
               stocktakes, labels, notifications, reservations, repairs, disposals,
-              inspections)
+              inspections, extensions, incidents)
 
 
 class Api(SmorestApi):

@@ -5,6 +5,8 @@ from fleet.models.center import CENTER_KINDS, Center
 from fleet.models.disposal import Disposal
 from fleet.models.document import DOCUMENT_KINDS, Document
 from fleet.models.event import GENESIS_HASH, Event, EventCheckpoint, EventHead
+from fleet.models.extension import EXTENSION_STATUSES, LoanExtension
+from fleet.models.incident import INCIDENT_KINDS, INCIDENT_RESOLUTIONS, INCIDENT_STATUSES, Incident
 from fleet.models.inspection import INSPECTION_RESULTS, Inspection
 from fleet.models.leaver import LeaverFinding
 from fleet.models.loan import LOAN_STATUSES, Loan, LoanBatch
@@ -22,5 +24,6 @@ __all__ = [
     "StocktakeScan", "ApiToken", "SESSION_KINDS", "NOTIFICATION_KINDS", "NOTIFICATION_STATUSES", "Notification",
     "HOLDING_STATUSES", "RESERVATION_STATUSES", "Reservation", "ReservationUnit",
     "REPAIR_RESULTS", "REPAIR_STATUSES", "Repair", "Disposal",
-    "INSPECTION_RESULTS", "Inspection",
+    "INSPECTION_RESULTS", "Inspection", "EXTENSION_STATUSES",
+    "LoanExtension", "INCIDENT_KINDS", "INCIDENT_RESOLUTIONS", "INCIDENT_STATUSES", "Incident",
 ]

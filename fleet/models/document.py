@@ -9,7 +9,7 @@ from fleet.db import UTCDateTime, utcnow
 from fleet.extensions import db
 
 DOCUMENT_KINDS = ("handover_form", "batch_handover_form", "return_form", "report", "stocktake_report", "labels",
-                  "disposal_list")
+                  "disposal_list", "theft_report")
 
 
 class Document(db.Model):

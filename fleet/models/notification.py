@@ -10,7 +10,8 @@ from fleet.extensions import db
 
 NOTIFICATION_KINDS = ("handover_receipt", "return_receipt", "due_soon", "overdue", "request_approved",
                       "request_rejected", "request_fulfilled", "leavers", "weekly_summary", "booking_reminder",
-                      "booking_released", "inspection_due")
+                      "booking_released", "inspection_due", "extension_approved", "extension_rejected",
+                      "incident_reported", "swap_receipt")
 # queued → sending (claimed by a sender, until lease_until) → sent | queued (retry later) | failed
 NOTIFICATION_STATUSES = ("queued", "sending", "sent", "failed")
 

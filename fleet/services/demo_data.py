@@ -20,6 +20,8 @@ from fleet.extensions import db
 from fleet.models import Center
 from fleet.services import assets as asset_service
 from fleet.services import centers as center_service
+from fleet.services import extensions as extension_service
+from fleet.services import incidents as incident_service
 from fleet.services import loans as loan_service
 from fleet.services import repairs as repair_service
 from fleet.services import requests as request_service
@@ -69,7 +71,8 @@ def seed_demo(directory: Directory, actor: Principal) -> Seeded:
     directory that cannot be reached still stops it (a 503), as it would stop a hand-over.
     """
     if db.session.execute(select(Center).where(Center.code == "JINJAM")).scalar_one_or_none():
-        return Seeded({"centers": 0, "assets": 0, "requests": 0, "loans": 0, "bookings": 0, "repairs": 0})
+        return Seeded({"centers": 0, "assets": 0, "requests": 0, "loans": 0, "bookings": 0, "repairs": 0,
+                       "extensions": 0, "incidents": 0})
     for code, name, kind, address, seats in CENTERS:
         center_service.create_center(actor, code=code, name=name, kind=kind, address=address, seats=seats)
     purchase = date(2026, 3, 2)
@@ -103,8 +106,9 @@ def seed_demo(directory: Directory, actor: Principal) -> Seeded:
                 ("kang", "remote_work", None), ("song", "childcare", "어린이집 하원 시간 조정"),
                 ("seo", "business_trip", "세종 파견 근무")]
     seeded = Seeded({"centers": len(CENTERS), "assets": count, "requests": 0, "loans": 0, "bookings": 0,
-                     "repairs": 0})
-    made = {}
+                     "repairs": 0, "extensions": 0, "incidents": 0})
+    made: dict = {}
+    loans: dict = {}
     for uid, reason, note in requests:
         try:
             with db.session.begin_nested():
@@ -120,7 +124,7 @@ def seed_demo(directory: Directory, actor: Principal) -> Seeded:
                               ("YS-NB-002", "oh", None), ("YS-NB-003", "shin", None), ("YS-NB-004", "lim", None)]:
         try:
             with db.session.begin_nested():
-                loan_service.hand_over(directory, loan_service.HandoverOrder(
+                loans[uid] = loan_service.hand_over(directory, loan_service.HandoverOrder(
                     asset_tag=tag, assignee=uid, request_id=request, condition="새 제품 New",
                     due_date=today + timedelta(days=60 if uid != "lim" else 1)), actor)
         except RuleViolation as exc:
@@ -129,6 +133,7 @@ def seed_demo(directory: Directory, actor: Principal) -> Seeded:
         seeded.counts["loans"] += 1
     _seed_bookings(directory, actor, seeded)
     seeded.counts["repairs"] = _seed_repairs(actor)
+    _seed_between(directory, loans, seeded)
     return seeded
 
 
@@ -143,6 +148,26 @@ def _seed_repairs(actor: Principal) -> int:
     repair_service.close_repair(paid, actor, result="fixed", returned_at=now - timedelta(days=8),
                                 cost=Decimal("185000"), note="배터리 교체", data_wiped=True)
     return 2
+
+
+def _seed_between(directory: Directory, loans: dict, seeded: Seeded) -> None:
+    """Between hand-over and return: 최유진 (choi, pregnant) asks to keep her laptop through her maternity leave
+    (pending, for the desk to decide), and 신 (shin) reports a cracked screen (an open damage report to swap from).
+    Made as the assignees themselves, as they would from their phones."""
+    today = local_today()
+    if "choi" in loans:
+        loan = loans["choi"]
+        extension_service.request_extension(
+            directory, Principal("choi", loan.assignee_name, frozenset({"employee"})), loan,
+            until=today + timedelta(days=150), reason="출산휴가가 연장되어 복직 전까지 재택근무가 필요합니다.")
+        seeded.counts["extensions"] += 1
+    if "shin" in loans:
+        loan = loans["shin"]
+        incident_service.report_incident(
+            Principal("shin", loan.assignee_name, frozenset({"employee"})), loan, kind="damaged",
+            happened_at=loan.checked_out_at, place="자택 (유성구 궁동)",
+            description="노트북을 떨어뜨려 화면 왼쪽에 세로줄이 생겼습니다. 외부 모니터로는 정상입니다.")
+        seeded.counts["incidents"] += 1
 
 
 def _seed_bookings(directory: Directory, actor: Principal, seeded: Seeded) -> None:

@@ -23,7 +23,7 @@ from fleet.clock import format_local
 from fleet.db import MAX_ID, reading, utcnow
 from fleet.errors import NotFound, ValidationFailed
 from fleet.extensions import db
-from fleet.models import Document, Event, Loan, LoanBatch
+from fleet.models import Document, Event, Incident, Loan, LoanBatch
 from fleet.services.auth import Principal
 from fleet.services.events import append_event
 from fleet.services.loans import days_overdue
@@ -153,13 +153,17 @@ def ensure_rendered(document: Document) -> Document:
 
 
 def check_can_read(document: Document, principal: Principal) -> None:
-    """IT staff and auditors read every document; an employee only their own loan's forms."""
+    """IT staff and auditors read every document; an employee only their own loan's forms and incident reports."""
     if principal.has("it", "auditor"):
         return
     kind, _, ref = (document.subject or "").partition(":")
     if kind == "loan" and ref.isdigit():
         loan = db.session.get(Loan, int(ref))
         if loan is not None and loan.assignee_uid == principal.uid:
+            return
+    if kind == "incident" and ref.isdigit():
+        incident = db.session.get(Incident, int(ref))
+        if incident is not None and incident.reported_by == principal.uid:
             return
     raise NotFound(f"There is no document {document.id}.")
 

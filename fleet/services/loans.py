@@ -32,6 +32,7 @@ from fleet.models import (
     LeaverFinding,
     Loan,
     LoanBatch,
+    LoanExtension,
     LoanRequest,
     Reservation,
     ReservationUnit,
@@ -49,7 +50,16 @@ _ASSETS, _LOANS, _DOCUMENTS, _FINDINGS, _REQUESTS = (Asset.__table__, Loan.__tab
 _MOVE_ASSET = (update(_ASSETS).where(_ASSETS.c.id == bindparam("asset_id"), _ASSETS.c.status == bindparam("expected"))
                .values(status=bindparam("new_status", type_=_ASSETS.c.status.type),
                        updated_at=bindparam("now", type_=_ASSETS.c.updated_at.type)))
-_CLOSE_LOAN = update(_LOANS).where(_LOANS.c.id == bindparam("loan_id"), _LOANS.c.status == "active")
+# RETURNING the due date as it is when the row is closed: an extension approved a moment before counts.
+_CLOSE_LOAN = (update(_LOANS).where(_LOANS.c.id == bindparam("loan_id"), _LOANS.c.status == "active")
+               .returning(_LOANS.c.due_date))
+_EXTENSIONS = LoanExtension.__table__
+# A closed loan cannot be extended: its pending extension (at most one) is cancelled with it.
+_CANCEL_PENDING_EXTENSION = (update(_EXTENSIONS).where(_EXTENSIONS.c.loan_id == bindparam("of_loan"),
+                                                       _EXTENSIONS.c.status == "pending")
+                             .values(status="cancelled",
+                                     decided_at=bindparam("now", type_=_EXTENSIONS.c.decided_at.type))
+                             .returning(_EXTENSIONS.c.id))
 _RESERVE_DOCUMENT = insert(_DOCUMENTS).returning(_DOCUMENTS.c.id)
 _NAME_DOCUMENT = (update(_DOCUMENTS).where(_DOCUMENTS.c.id == bindparam("document_id"))
                   .values(subject=bindparam("new_subject", type_=_DOCUMENTS.c.subject.type),
@@ -142,13 +152,19 @@ def _moved(asset: Asset, expected: str, new: str, now: datetime) -> bool:
     return True
 
 
-def _check_not_booked(asset: Asset, assignee_uid: str, due: date, now: datetime) -> None:
-    """Refuse a hand-over that would keep the asset from someone who booked it: a booking for another person
-    running now, or starting before the loan's due day (a loan due on the day a booking starts is fine, as when
-    booking). The pick-up of a booking hands over to its own person, so its own booking is never in the way."""
+def booking_in_the_way(asset_id: int, assignee_uid: str, due: date, now: datetime):
+    """The first booking of the asset for another person that a loan due on `due` would keep it from: running
+    now, or starting before the due day (a loan due on the day a booking starts is fine, as when booking).
+    A row with `starts_at` and `ends_at`, or None."""
     until = max(datetime.combine(due, time(0), tzinfo=local_zone()), now + timedelta(microseconds=1))
-    booked = run(_BOOKED_FOR_SOMEONE_ELSE, {"asset_id": asset.id, "now": now, "until": until,
-                                            "assignee": assignee_uid}).first()
+    return run(_BOOKED_FOR_SOMEONE_ELSE, {"asset_id": asset_id, "now": now, "until": until,
+                                          "assignee": assignee_uid}).first()
+
+
+def _check_not_booked(asset: Asset, assignee_uid: str, due: date, now: datetime) -> None:
+    """Refuse a hand-over that would keep the asset from someone who booked it. The pick-up of a booking hands
+    over to its own person, so its own booking is never in the way."""
+    booked = booking_in_the_way(asset.id, assignee_uid, due, now)
     if booked is not None:
         period = f"{format_local(booked.starts_at)} – {format_local(booked.ends_at)}"
         raise Conflict(f"Asset {asset.asset_tag} is booked for someone else {period}: hand it over due before "
@@ -181,7 +197,7 @@ def _request_to_fulfil(request_id: int | None) -> LoanRequest | None:
 
 
 def _hand_over_one(person: Person, order: HandoverOrder, actor: Principal, now: datetime,
-                   batch: LoanBatch | None = None) -> Loan:
+                   batch: LoanBatch | None = None, notify: bool = True) -> Loan:
     due = _due_date(order, now)
     request = _request_to_fulfil(order.request_id)
     asset = _asset_for_handover(order.asset_tag)
@@ -212,7 +228,7 @@ def _hand_over_one(person: Person, order: HandoverOrder, actor: Principal, now: 
     # The receipt is decided here, in the hand-over's transaction; a batch's form lists other people, so a
     # batch loan's receipt goes without it.
     notification_id = notifications.queue_for_person("handover_receipt", person, now=now, data={"loan_id": loan.id},
-                                                     document_id=document_id)
+                                                     document_id=document_id) if notify else None
     append_event(actor.uid, "loan.handed_over", "loan", loan.id, at=now, after={
         "number": loan.number, "asset_tag": asset.asset_tag, "asset_status": {"before": "in_stock", "after": "on_loan"},
         "assignee": person.uid, "due_date": due, "request_id": order.request_id,
@@ -225,6 +241,13 @@ def hand_over(directory: Directory, order: HandoverOrder, actor: Principal, now:
     """Hand one in-stock asset to a person the directory says is active and eligible, now."""
     person = check_assignee(directory, order.assignee)
     return _hand_over_one(person, order, actor, now or utcnow())
+
+
+def hand_over_checked(person: Person, order: HandoverOrder, actor: Principal, *, now: datetime,
+                      notify: bool = True) -> Loan:
+    """Hand over to a person the caller has just checked in the directory (a swap), in the caller's unit of work;
+    `notify`: mail the handover receipt (a swap sends one mail of its own instead)."""
+    return _hand_over_one(person, order, actor, now, notify=notify)
 
 
 def hand_over_many(directory: Directory, orders: list[HandoverOrder], actor: Principal, note: str | None = None,
@@ -268,6 +291,11 @@ def hand_over_many(directory: Directory, orders: list[HandoverOrder], actor: Pri
     return batch
 
 
+def lock_assets(tags: list[str]) -> None:
+    """Lock these assets' rows in id order (PostgreSQL), before the first event of the unit of work."""
+    run(_LOCK_ASSETS, {"tags": tags})
+
+
 def _lock_rows_of_batch(tags: list[str], request_ids: list[int]) -> None:
     """Lock the batch's assets and requests up front, in id order (PostgreSQL; SQLite has one writer anyway).
 
@@ -281,13 +309,27 @@ def _lock_rows_of_batch(tags: list[str], request_ids: list[int]) -> None:
         run(_LOCK_REQUESTS, {"request_ids": [i for i in request_ids if 0 < i <= MAX_ID]})
 
 
-def _close_loan(loan: Loan, values: dict) -> None:
-    """Close the loan only if it still is active (one winner); the SET clause is `values`' columns."""
-    if run(_CLOSE_LOAN, {"loan_id": loan.id, **values}).rowcount != 1:
+def _close_loan(loan: Loan, values: dict, now: datetime) -> list[int]:
+    """Close the loan only if it still is active (one winner); the SET clause is `values`' columns.
+
+    The loan's row first, then its pending extension, which is cancelled (the order an extension's approval takes
+    them in too); answers the ids of the extensions cancelled, whose events come after the caller's own (the
+    event log's head is taken last, after every row).
+    """
+    closed = run(_CLOSE_LOAN, {"loan_id": loan.id, **values}).first()
+    if closed is None:
         db.session.refresh(loan)
         raise Conflict(f"Loan {loan.number} is already {loan.status}.", code="loan-closed")
     for name, value in values.items():
         set_committed_value(loan, name, value)
+    set_committed_value(loan, "due_date", closed.due_date)
+    return list(run(_CANCEL_PENDING_EXTENSION, {"of_loan": loan.id, "now": now}).scalars())
+
+
+def _record_cancelled_extensions(extension_ids: list[int], loan: Loan, actor: str, now: datetime) -> None:
+    for extension_id in extension_ids:
+        append_event(actor, "extension.cancelled", "extension", extension_id, at=now, before={"status": "pending"},
+                     after={"status": "cancelled", "loan": loan.number, "why": f"loan {loan.status}"})
 
 
 def _move_asset(asset: Asset, expected: str, new: str, now: datetime) -> None:
@@ -305,8 +347,10 @@ def status_after_return(asset: Asset, condition: str, data_wiped: bool) -> str:
 
 
 def take_back(loan: Loan, actor: Principal, *, condition: str, accessories_returned: list[str],
-              data_wiped: bool, damage_notes: str | None = None, now: datetime | None = None) -> Loan:
-    """Close an active loan: record what came back and send the asset where it belongs."""
+              data_wiped: bool, damage_notes: str | None = None, now: datetime | None = None,
+              notify: bool = True) -> Loan:
+    """Close an active loan: record what came back and send the asset where it belongs (`notify`: mail the return
+    receipt; a swap sends one mail of its own instead)."""
     if condition not in ("good", "damaged"):
         raise ValidationFailed("The condition must be good or damaged.", errors={"condition": ["good or damaged"]})
     if condition == "damaged" and not (damage_notes or "").strip():
@@ -319,21 +363,24 @@ def take_back(loan: Loan, actor: Principal, *, condition: str, accessories_retur
     now = now or utcnow()
     new_status = status_after_return(loan.asset, condition, data_wiped)
     document_id = _reserve_document("return_form", f"loan:{loan.id}", f"return-{loan.number}.pdf", actor.uid, now)
-    _close_loan(loan, {"status": "returned", "returned_at": now, "received_by": actor.uid,
-                       "received_by_name": actor.name, "return_condition": condition,
-                       "accessories_returned": list(dict.fromkeys(accessories_returned)),
-                       "damage_notes": damage_notes, "data_wiped": data_wiped, "return_document_id": document_id})
+    cancelled = _close_loan(loan, {"status": "returned", "returned_at": now, "received_by": actor.uid,
+                                   "received_by_name": actor.name, "return_condition": condition,
+                                   "accessories_returned": list(dict.fromkeys(accessories_returned)),
+                                   "damage_notes": damage_notes, "data_wiped": data_wiped,
+                                   "return_document_id": document_id}, now)
     _move_asset(loan.asset, "on_loan", new_status, now)
     _resolve_leaver_findings(loan, now)
     missing = [a for a in handed if a not in accessories_returned]
     notification_id = notifications.queue_for_uid("return_receipt", loan.assignee_uid, now=now,
                                                   data={"loan_id": loan.id}, name=loan.assignee_name,
-                                                  address=loan.assignee_email, document_id=document_id)
+                                                  address=loan.assignee_email,
+                                                  document_id=document_id) if notify else None
     append_event(actor.uid, "loan.returned", "loan", loan.id, at=now, before={"status": "active"}, after={
         "status": "returned", "asset_tag": loan.asset.asset_tag,
         "asset_status": {"before": "on_loan", "after": new_status}, "condition": condition,
         "accessories_missing": missing, "data_wiped": data_wiped, "days_overdue": days_overdue(loan, now),
     }, extra={"notification_id": notification_id})
+    _record_cancelled_extensions(cancelled, loan, actor.uid, now)
     _close_booking_of(loan, actor.uid, now)
     return loan
 
@@ -343,13 +390,15 @@ def mark_lost(loan: Loan, actor: Principal, reason: str, now: datetime | None = 
     if not (reason or "").strip():
         raise ValidationFailed("Say why the device is lost.", errors={"reason": ["Required."]})
     now = now or utcnow()
-    _close_loan(loan, {"status": "lost", "returned_at": now, "received_by": actor.uid, "received_by_name": actor.name})
+    cancelled = _close_loan(loan, {"status": "lost", "returned_at": now, "received_by": actor.uid,
+                                   "received_by_name": actor.name}, now)
     _move_asset(loan.asset, "on_loan", "lost", now)
     _resolve_leaver_findings(loan, now)
     append_event(actor.uid, "loan.lost", "loan", loan.id, at=now, before={"status": "active"}, after={
         "status": "lost", "asset_tag": loan.asset.asset_tag, "asset_status": {"before": "on_loan", "after": "lost"},
         "reason": reason,
     })
+    _record_cancelled_extensions(cancelled, loan, actor.uid, now)
     _close_booking_of(loan, actor.uid, now)
     return loan
 

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from fleet.clock import local_time, local_today
 from fleet.extensions import db
 from fleet.i18n import label
-from fleet.models import Asset, LeaverFinding, Loan, LoanRequest, Notification, Reservation
+from fleet.models import Asset, Incident, LeaverFinding, Loan, LoanExtension, LoanRequest, Notification, Reservation
 from fleet.services.requests import count_pending
 
 MOMENT_FORMATS = {"ko": "y. M. d. aaaa h:mm", "en": "MMM d, y, h:mm a"}
@@ -295,6 +295,82 @@ def _inspection_due(n: Notification, org: str, language: str) -> MailContent:
                        "needs repair is swapped for a working one at once.", due=_day(due))],
         facts=_loan_facts(loan, language) + [(gettext("Inspection due"), _day(due))],
     )
+def _extension(notification: Notification) -> LoanExtension:
+    ext = db.session.get(LoanExtension, int(notification.data.get("extension_id", 0)))
+    if ext is None:
+        raise ContentMissing(f"The extension of notification {notification.id} does not exist.")
+    return ext
+
+
+def _extension_decided(n: Notification, org: str, language: str) -> MailContent:
+    """To the assignee only: the decision note is theirs to read."""
+    ext = _extension(n)
+    loan = ext.loan
+    approved = n.kind == "extension_approved"
+    content = MailContent(
+        subject=(gettext("[%(org)s] Your loan %(number)s is extended to %(until)s", org=org, number=loan.number,
+                         until=_day(ext.until)) if approved else
+                 gettext("[%(org)s] Your extension of %(number)s was rejected", org=org, number=loan.number)),
+        greeting=gettext("Dear %(name)s,", name=loan.assignee_name),
+        lines=[gettext("The IT desk approved the extension: please return the device by %(until)s.",
+                       until=_day(ext.until)) if approved else
+               gettext("The IT desk rejected the extension: the due date stays %(due)s.", due=_day(loan.due_date))],
+        facts=_loan_facts(loan, language) + [(gettext("Due date before"), _day(ext.due_from)),
+                                             (gettext("Extension asked until"), _day(ext.until))],
+    )
+    if ext.decision_note:
+        content.facts.append((gettext("Note from the IT desk"), ext.decision_note))
+    return content
+
+
+def _incident(notification: Notification) -> Incident:
+    incident = db.session.get(Incident, int(notification.data.get("incident_id", 0)))
+    if incident is None:
+        raise ContentMissing(f"The incident of notification {notification.id} does not exist.")
+    return incident
+
+
+def _incident_reported(n: Notification, org: str, language: str) -> MailContent:
+    """To the IT desk: what the assignee reported, as reported."""
+    incident = _incident(n)
+    loan = incident.loan
+    content = MailContent(
+        subject=gettext("[%(org)s] %(kind)s reported: %(tag)s (%(number)s)", org=org, kind=label(incident.kind),
+                        tag=loan.asset.asset_tag, number=loan.number),
+        greeting=gettext("To the IT desk,"),
+        lines=[gettext("%(name)s reported the device below as %(kind)s.", name=loan.assignee_name,
+                       kind=label(incident.kind).lower() if language == "en" else label(incident.kind))],
+        facts=_loan_facts(loan, language) + [
+            (gettext("Assignee"), f"{loan.assignee_name} ({loan.assignee_uid})"),
+            (gettext("Happened"), _when(incident.happened_at, language)),
+            (gettext("Place"), incident.place), (gettext("Description"), incident.description),
+            (gettext("Reported"), _when(incident.reported_at, language)),
+            (gettext("Reported within 24 hours"), gettext("yes") if incident.reported_within_24h else gettext("no")),
+        ],
+    )
+    return content
+
+
+def _swap_receipt(n: Notification, org: str, language: str) -> MailContent:
+    """One mail for a swap: the device taken back and the one handed over in its place."""
+    old = db.session.get(Loan, int(n.data.get("returned_loan_id", 0)))
+    new = _loan(n)
+    if old is None:
+        raise ContentMissing(f"The returned loan of notification {n.id} does not exist.")
+    content = MailContent(
+        subject=gettext("[%(org)s] Device swapped: %(old)s → %(new)s", org=org, old=old.asset.asset_tag,
+                        new=new.asset.asset_tag),
+        greeting=gettext("Dear %(name)s,", name=new.assignee_name),
+        lines=[gettext("The IT desk took back %(old)s and handed over %(new)s in its place. Please return it by "
+                       "%(due)s.", old=old.asset.asset_tag, new=new.asset.asset_tag, due=_day(new.due_date))],
+        facts=_loan_facts(new, language) + [(gettext("Taken back"), f"{old.asset.asset_tag} ({old.number})"),
+                                            (gettext("Condition"), label(old.return_condition))],
+    )
+    if n.document_id is not None:
+        content.lines.append(gettext("The handover form is attached as a PDF; the IT desk keeps the registered "
+                                     "copy."))
+        content.attachment_name = f"handover-{new.number}.pdf"
+    return content
 
 
 GATHER = {
@@ -303,6 +379,8 @@ GATHER = {
     "request_fulfilled": _request_fulfilled, "leavers": _leavers, "weekly_summary": _weekly_summary,
     "booking_reminder": _booking_reminder, "booking_released": _booking_released,
     "inspection_due": _inspection_due,
+    "extension_approved": _extension_decided, "extension_rejected": _extension_decided,
+    "incident_reported": _incident_reported, "swap_receipt": _swap_receipt,
 }
 
 

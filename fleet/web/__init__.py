@@ -12,7 +12,7 @@ from fleet.clock import local_time
 from fleet.errors import FleetError
 from fleet.security import SESSION_COOKIE, current_principal
 from fleet.web import csrf, messages
-from fleet.web.views import audit, auth, bookings, desk, employee, inventory, queue, upkeep
+from fleet.web.views import audit, auth, between, bookings, desk, employee, inventory, queue, upkeep
 from fleet.web.views.common import bp
 
 LANGUAGES = ("ko", "en")
@@ -35,7 +35,7 @@ def init_app(app: Flask) -> None:
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=float(app.config["FLEET_SESSION_HOURS"]))
     app.register_blueprint(bp)
     csrf.init_app(app)
-    _ = (audit, auth, bookings, desk, employee, inventory, queue, upkeep)  # their routes live on `bp`
+    _ = (audit, auth, between, bookings, desk, employee, inventory, queue, upkeep)  # their routes live on `bp`
 
     app.jinja_env.filters.update(say=messages.say, say_all=messages.say_all, label=i18n.label, number=_number,
                                  when=_when, day=_day, action=i18n.action_label, changes=messages.changes)

@@ -27,6 +27,11 @@ ANY_ROLE = {
     ("get", "/api/v1/availability"),
     ("get", "/api/v1/auth/session"), ("get", "/api/v1/auth/sessions"), ("delete", "/api/v1/auth/sessions"),
     ("delete", "/api/v1/auth/sessions/{session_id}"),
+    # between hand-over and return: the assignee asks for more time and reports incidents on their own loans
+    ("get", "/api/v1/loans/{loan_ref}/extensions"), ("post", "/api/v1/loans/{loan_ref}/extensions"),
+    ("get", "/api/v1/extensions/{extension_id}"), ("get", "/api/v1/extensions"),
+    ("post", "/api/v1/loans/{loan_ref}/incidents"), ("get", "/api/v1/incidents"),
+    ("get", "/api/v1/incidents/{incident_id}"), ("get", "/api/v1/incidents/{incident_id}/report.pdf"),
 }
 # Operations that end the caller's own token: the walk would log itself out half-way.
 ENDS_THE_WALK = {("delete", "/api/v1/auth/token"), ("delete", "/api/v1/auth/sessions"),

@@ -12,7 +12,7 @@ from babel.dates import format_date
 from demo.directory import LDIF, SUFFIX, demo_settings
 from demo.slapd import DirectoryServer
 from fleet.extensions import db
-from fleet.models import Asset, Center, Event, LeaverFinding, Loan, Reservation
+from fleet.models import Asset, Center, Event, Incident, LeaverFinding, Loan, LoanExtension, Reservation
 from fleet.services import audit_reports
 from fleet.services import repairs as repair_service
 from fleet.services.events import verify_chain
@@ -35,7 +35,7 @@ def test_seed_demo_loads_the_world_once(make_app, demo_slapd):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["fleet", "seed-demo"])
     assert result.exit_code == 0, result.output
-    assert "7 centers" in result.output and "4 loans, 2 bookings, 2 repairs" in result.output
+    assert "7 centers" in result.output and "4 loans, 2 bookings, 2 repairs, 1 extensions, 1 incidents" in result.output
     with app.app_context():
         loaners = db.session.execute(db.select(db.func.count()).select_from(Asset).where(
             Asset.category == "laptop", Asset.asset_tag.like("YS-NB-0%")))
@@ -51,6 +51,12 @@ def test_seed_demo_loads_the_world_once(make_app, demo_slapd):
         bookings = db.session.execute(db.select(Reservation).order_by(Reservation.id)).scalars().all()
         assert [(b.person_uid, b.asset.asset_tag if b.asset else b.quantity) for b in bookings] == [
             ("kang", "YS-VC-NO01"), ("jung", 3)]
+        # a new user sees one extension to decide and one damage report to act on
+        extension = db.session.execute(db.select(LoanExtension)).scalar_one()
+        assert (extension.status, extension.loan.assignee_uid, extension.loan.asset.asset_tag) == (
+            "pending", "choi", "YS-NB-001")
+        incident = db.session.execute(db.select(Incident)).scalar_one()
+        assert (incident.status, incident.kind, incident.loan.assignee_uid) == ("open", "damaged", "shin")
         assert verify_chain().valid
         events = db.session.execute(db.select(db.func.count()).select_from(Event)).scalar()
     again = runner.invoke(args=["fleet", "seed-demo"])

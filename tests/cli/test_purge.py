@@ -90,3 +90,36 @@ def test_retention_cutoff():
     assert retention_cutoff("1y", date(2028, 2, 29)) == date(2027, 2, 28)
     with pytest.raises(BadParameter):
         retention_cutoff("3 years", today)
+
+
+def test_purge_blanks_the_reasons_of_old_decided_extensions(app, slapd):
+    """Extensions are purged like requests: a decided one past the period loses its reason and note, a pending one
+    keeps them, and the chain still verifies."""
+    from fleet.models import LoanExtension
+    from fleet.services import extensions as extension_service
+    from fleet.services import loans as loan_service
+    from fleet.services.auth import Principal
+    from tests.factories import create_asset
+
+    with app.app_context():
+        directory = app.extensions["fleet_directory"]
+        old_asset, new_asset = create_asset(), create_asset()
+        old = loan_service.hand_over(directory, loan_service.HandoverOrder(
+            old_asset.asset_tag, EMPLOYEE, due_date=LONG_AGO.date() + timedelta(days=30)), IT_PRINCIPAL, now=LONG_AGO)
+        decided = extension_service.request_extension(directory, IT_PRINCIPAL, old, until=LONG_AGO.date() +
+                                                      timedelta(days=60), reason="출산휴가", now=LONG_AGO)
+        recent = loan_service.hand_over(directory, loan_service.HandoverOrder(new_asset.asset_tag, EMPLOYEE2),
+                                        IT_PRINCIPAL)
+        pending = extension_service.request_extension(
+            directory, Principal(EMPLOYEE2, "최준호", frozenset({"employee"})), recent,
+            until=recent.due_date + timedelta(days=10), reason="육아휴직")
+        db.session.commit()
+        ids = decided.id, pending.id
+    result = app.test_cli_runner().invoke(args=["fleet", "purge-personal-data", "--older-than", "1y"])
+    assert result.exit_code == 0, result.output
+    assert "1 decided extension(s) purged" in result.output
+    with app.app_context():
+        rows = {e.id: e for e in db.session.execute(db.select(LoanExtension)).scalars()}
+        assert (rows[ids[0]].reason, rows[ids[0]].status) == (None, "approved")
+        assert rows[ids[1]].reason == "육아휴직"
+        assert verify_chain().valid

@@ -16,6 +16,8 @@ from fleet.models import NOTIFICATION_STATUSES, STATUSES
 from fleet.security import get_directory
 from fleet.services import assets as asset_service
 from fleet.services import dashboard, directory_sync, documents, loans, notifications
+from fleet.services import extensions as extension_service
+from fleet.services import incidents as incident_service
 from fleet.services import labels as label_service
 from fleet.web.messages import say
 from fleet.web.views.common import all_centers, bp, page, refused, rerender
@@ -25,7 +27,10 @@ from fleet.web.views.common import all_centers, bp, page, refused, rerender
 @page("it")
 def dashboard_page(principal):
     return render_template("desk/dashboard.html", summary=dashboard.summarise_desk(), statuses=STATUSES,
-                           failed_mails=notifications.count_by_status()["failed"])
+                           failed_mails=notifications.count_by_status()["failed"],
+                           pending_extensions=extension_service.list_pending(limit=50),
+                           open_incidents=incident_service.list_open(limit=50),
+                           report_number=incident_service.report_number)
 
 
 @bp.route("/desk/preview")
@@ -160,16 +165,25 @@ def return_submit(principal, loan_id: int):
     return redirect(url_for("web.loan_page", loan_id=loan_id, done="return"))
 
 
-def _loan_page(loan, **context):
+def render_loan_page(loan, **context):
+    """The desk's page of a loan: its forms, signatures, the history of its due date and what can be done next."""
+    context.setdefault("form", {})
+    reports = incident_service.list_for_loan(loan)
+    open_reports = [i for i in reports if i.status == "open"]
+    swap_incident = next((i for i in open_reports if i.kind == "damaged"), None)
     return render_template("desk/loan.html", loan=loan, signed=documents.signed_versions(loan),
                            overdue=loans.is_overdue(loan), days_overdue=loans.days_overdue(loan),
-                           done=request.args.get("done"), **context)
+                           done=request.args.get("done"), extensions=extension_service.list_for_loan(loan),
+                           latest_due=extension_service.latest_day(loan), incidents=reports,
+                           report_number=incident_service.report_number, swap_incident=swap_incident,
+                           swap_incident_number=incident_service.report_number(swap_incident) if swap_incident
+                           else None, **context)
 
 
 @bp.route("/desk/loans/<int:loan_id>")
 @page("it")
 def loan_page(principal, loan_id: int):
-    return _loan_page(loans.get_loan(loan_id))
+    return render_loan_page(loans.get_loan(loan_id))
 
 
 def _png(data_url: str | None) -> bytes | None:
@@ -202,7 +216,7 @@ def sign(principal, document_id: int):
             else None
         if loan is None:
             raise
-        return _loan_page(loan, error=exc.detail), status
+        return render_loan_page(loan, error=exc.detail), status
     return redirect(url_for("web.loan_page", loan_id=int(signed.subject.split(":")[1]), signed=signed.id))
 
 

@@ -11,6 +11,8 @@ from fleet.errors import FleetError, ValidationFailed
 from fleet.models import REASONS
 from fleet.security import get_directory
 from fleet.services import documents
+from fleet.services import extensions as extension_service
+from fleet.services import incidents as incident_service
 from fleet.services import loans as loan_service
 from fleet.services import notifications as notification_service
 from fleet.services import requests as request_service
@@ -22,7 +24,14 @@ def _my_page(principal, **context):
     my_loans = [loan for loan in my_loans if loan.assignee_uid == principal.uid]
     my_requests = request_service.list_requests(principal, requester=principal.uid, limit=100).items
     my_requests = [r for r in my_requests if r.requester_uid == principal.uid]
+    open_reports: dict[int, list] = {}
+    for report in incident_service.list_incidents(principal, status="open", limit=100).items:
+        open_reports.setdefault(report.loan_id, []).append(report)
+    last_extension = {loan.id: history[-1] for loan in my_loans if loan.status == "active"
+                      for history in [extension_service.list_for_loan(loan)] if history}
     return render_template("me.html", loans=my_loans, requests=my_requests, is_overdue=loan_service.is_overdue,
+                           last_extension=last_extension, extension_sent=request.args.get("extension"),
+                           reported=request.args.get("reported"), open_reports=open_reports,
                            signed={loan.id: documents.signed_versions(loan) for loan in my_loans},
                            position=request_service.queue_position, sent=request.args.get("sent"),
                            mails=notification_service.list_notifications(principal, limit=20).items, **context)
