@@ -164,7 +164,8 @@ def test_every_form_post_needs_the_csrf_token(app, client, world):
     _log_in_on_the_page(client)
     values = {"tag": "NB-002", "loan_id": 1, "request_id": 1, "document_id": 1, "stocktake_id": 1,
               "batch_id": 1, "notification_id": 1, "reservation_id": 1, "action": "approve", "code": "ko",
-              "session_id": 1, "extension_id": 1, "verdict": "approve", "incident_id": 1, "step": "resolve"}
+              "session_id": 1, "extension_id": 1, "verdict": "approve", "incident_id": 1, "step": "resolve",
+              "repair_id": 1}
     posts = []
     for rule in app.url_map.iter_rules():
         if "POST" in rule.methods and not rule.rule.startswith("/api/"):
