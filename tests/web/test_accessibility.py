@@ -22,6 +22,8 @@ from tests.web.a11y_walk import ROUTES, SKIPPED, Finding, seed_empty, seed_full
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "test-output" / "a11y"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE_SCRIPT = Axe().axe_script  # axe-core as bundled by axe-playwright-python (pinned in requirements-dev.txt)
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
 WIDTHS = {"desktop": (1280, 800), "phone": (375, 740)}
 LANGS = ("ko", "en")
 
@@ -48,6 +50,25 @@ STRUCTURE = """() => {
   if (!document.documentElement.lang) problems.push("no lang on <html>");
   if (!document.title.endsWith(" · Fleet")) problems.push("title does not end with · Fleet: " + document.title);
   return {problems, title: document.title};
+}"""
+
+
+# Reflow (KWCAG 2.2 / WCAG 1.4.10): at 320 CSS px (a 1280-px window at 400 %) and 640 (200 %), no page scrolls
+# sideways, and every control outside a table's own scroll region stays within reach.
+REFLOW_WIDTHS = (320, 640)
+REFLOW = """() => {
+  const root = document.documentElement;
+  const problems = [];
+  if (root.scrollWidth > root.clientWidth) problems.push("scrolls sideways: " + root.scrollWidth + " > " + root.clientWidth);
+  for (const e of document.querySelectorAll(
+      "main a[href], main button, main input:not([type=hidden]), main select, main textarea")) {
+    if (e.closest(".scroll, [hidden]")) continue;
+    const r = e.getBoundingClientRect();
+    if (!r.width && !r.height) continue;
+    if (r.left < -1 || r.right > root.clientWidth + 1)
+      problems.push("out of reach: " + e.tagName + " " + (e.name || e.id || e.textContent.trim().slice(0, 30)));
+  }
+  return problems;
 }"""
 
 
@@ -82,9 +103,9 @@ def log_in(page, site, uid, lang):
 @pytest.mark.parametrize("phase", ["empty", "full"])
 def test_every_page_for_every_role_passes_axe_and_the_structure_checks(site, app, browser, phase):
     sample = seed_full(app) if phase == "full" else seed_empty(app)
-    axe = Axe()
     findings: list[Finding] = []
     structure: list[str] = []
+    reflow: list[str] = []
     visits = checks = 0
     started = time.monotonic()
     roles = sorted({role for visits_ in ROUTES.values() for v in visits_ for role in v.roles}, key=str)
@@ -111,14 +132,18 @@ def test_every_page_for_every_role_passes_axe_and_the_structure_checks(site, app
                         assert response.status == (visit.status or 200), f"{visit.state} ({url}): {response.status}"
                     visits += 1
                     where = f"{visit.state} · {role or 'anonymous'} · {lang} · {phase}"
+                    page.evaluate(AXE_SCRIPT)  # once per page; run at each width below
                     for width, height in WIDTHS.values():
                         page.set_viewport_size({"width": width, "height": height})
                         checks += 1
-                        result = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS},
-                                                        "resultTypes": ["violations"]})
-                        for rule in result.response["violations"]:
+                        violations = page.evaluate("options => axe.run(document, options).then(r => r.violations)",
+                                                   AXE_OPTIONS)
+                        for rule in violations:
                             findings.append(Finding(phase, role, lang, width, visit.state, page.url, rule["id"],
                                                     rule.get("impact"), [n["target"] for n in rule["nodes"]]))
+                    for width in REFLOW_WIDTHS:
+                        page.set_viewport_size({"width": width, "height": 640})
+                        reflow += [f"{where} · {width}px: {p}" for p in page.evaluate(REFLOW)]
                     report = page.evaluate(STRUCTURE)
                     structure += [f"{where}: {p}" for p in report["problems"]]
                     if visit.status is None or visit.status < 400:
@@ -131,10 +156,27 @@ def test_every_page_for_every_role_passes_axe_and_the_structure_checks(site, app
     (OUTPUT / f"walk-{phase}.json").write_text(json.dumps({
         "phase": phase, "page_visits": visits, "axe_checks": checks, "seconds": round(elapsed, 1),
         "violations": [f.__dict__ for f in findings], "by_rule": Counter(f.rule for f in findings),
-        "structure": structure}, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+        "structure": structure, "reflow": reflow}, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     print(f"\naccessibility walk ({phase}): {visits} page states, {checks} axe checks, {len(findings)} violations, "
-          f"{len(structure)} structure problems, {elapsed:.0f} s")
+          f"{len(structure)} structure problems, {len(reflow)} reflow problems, {elapsed:.0f} s")
     assert not findings, "axe-core found WCAG A/AA violations:\n" + "\n".join(f.line() for f in findings[:60])
     assert not structure, "structure problems:\n" + "\n".join(structure[:60])
+    assert not reflow, "reflow problems:\n" + "\n".join(reflow[:60])
     assert visits > (10 if phase == "empty" else 40)
 
+
+
+@pytest.mark.browser
+def test_the_walk_checks_see_what_they_look_for(page):
+    """The walk's checks on a page made to fail them: axe's label rule, the structure, the reflow."""
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.set_content('<html><head><title>Broken</title></head><body><main><h2>Late heading</h2>'
+                     '<input name="q"><div style="width: 600px">wide</div></main></body></html>')
+    page.evaluate(AXE_SCRIPT)
+    rules = {r["id"] for r in page.evaluate("o => axe.run(document, o).then(r => r.violations)", AXE_OPTIONS)}
+    assert {"label", "html-has-lang"} <= rules
+    problems = " | ".join(page.evaluate(STRUCTURE)["problems"])
+    for expected in ("0 h1 elements", "H2 after no heading", "skip link", "no <main id=main>", "no <header>",
+                     "no lang", "title does not end"):
+        assert expected in problems
+    assert any(p.startswith("scrolls sideways") for p in page.evaluate(REFLOW))
