@@ -59,7 +59,8 @@ REFLOW_WIDTHS = (320, 640)
 REFLOW = """() => {
   const root = document.documentElement;
   const problems = [];
-  if (root.scrollWidth > root.clientWidth) problems.push("scrolls sideways: " + root.scrollWidth + " > " + root.clientWidth);
+  if (root.scrollWidth > root.clientWidth)
+    problems.push("scrolls sideways: " + root.scrollWidth + " > " + root.clientWidth);
   for (const e of document.querySelectorAll(
       "main a[href], main button, main input:not([type=hidden]), main select, main textarea")) {
     if (e.closest(".scroll, [hidden]")) continue;
