@@ -253,7 +253,7 @@ def seed_full(app) -> Sample:
         create_request("emp2", reason="childcare", note="어린이집 하원")
         approved = create_request("emp3", reason="pregnancy")
         requests.approve_request(approved, IT_PRINCIPAL, "본관에서 수령")
-        start = local_midnight(today + timedelta(days=1))
+        start = local_midnight(today)  # a whole day may start today: in this week's timeline and the day list
         reservations.book(directory, IT_PRINCIPAL, center="JJ", category="laptop", quantity=1, person="emp1",
                           starts_at=start, ends_at=start + timedelta(days=1), purpose="출장")
         open_take = stocktakes.start_stocktake(IT_PRINCIPAL, "JJ")

@@ -181,3 +181,33 @@ def test_the_walk_checks_see_what_they_look_for(page):
                      "no lang", "title does not end"):
         assert expected in problems
     assert any(p.startswith("scrolls sideways") for p in page.evaluate(REFLOW))
+
+
+@pytest.mark.browser
+def test_the_week_timeline_is_a_real_table_and_titles_name_the_record(site, app, browser):
+    """A screen reader reads the timeline cell by cell (caption, column and row headers); the title of a
+    record's page names the record first (`YS-NB-0001 · 자산 · Fleet`)."""
+    sample = seed_full(app)
+    context = browser.new_context()
+    page = context.new_page()
+    log_in(page, site, "it1", "ko")
+    page.goto(f"{site}/desk/bookings?center=JJ")
+    table = page.locator("#timeline")
+    assert "예약 현황" in table.locator("caption").inner_text()
+    assert table.locator("thead th[scope=col]").count() == 8
+    rows = table.locator("tbody tr")
+    assert rows.count() >= 1 and rows.locator("th[scope=row]").count() == rows.count()
+    header_of_booked_cell = page.evaluate("""() => {
+      const cell = document.querySelector("#timeline td.held");
+      return document.querySelectorAll("#timeline thead th")[cell.cellIndex].textContent.trim();
+    }""")
+    assert header_of_booked_cell  # each held cell has its day as a column header
+    page.goto(f"{site}/assets/{sample.tag}")
+    assert page.title() == "YS-NB-0001 · 자산 · Fleet"
+    page.goto(f"{site}/desk/loans/{sample.loan_id}")
+    assert page.title().startswith("L-") and page.title().endswith(" · 대여 · Fleet")
+    page.goto(f"{site}/assets/new")
+    new_title = page.title()
+    page.goto(f"{site}/assets")
+    assert page.title() != new_title
+    context.close()
