@@ -245,3 +245,29 @@ def test_stocktake_scans_are_announced_and_a_report_downloads_with_the_keyboard_
     with page.expect_download() as download:
         page.keyboard.press("Enter")
     assert open(download.value.path(), "rb").read().startswith(b"%PDF")
+
+
+def test_the_desk_books_for_someone_and_hands_the_booking_over_with_the_keyboard_alone(site, app, keyboard_page):
+    stock(app, "YS-NB-0001", "YS-NB-0002")
+    page = keyboard_page
+    log_in(page, site, "it1")
+    page.goto(f"{site}/desk/bookings?center=JJ")
+    tab_to(page, "#booking-person")
+    page.keyboard.type("emp1")
+    tab_to(page, "#starts_day")
+    type_date(page, fleet_today())  # a whole day from today
+    tab_to(page, "#desk-book")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert focused(page, "#notice")
+    expect(page.locator("#timeline")).to_contain_text("emp1")
+    tab_to(page, "#day-list")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    tab_to(page, "#pick-ups .pick-up-tags")
+    page.keyboard.type("YS-NB-0002")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")  # Enter in the field sends the pick-up
+    expect(page.locator("#notice")).to_contain_text("Handed over")
+    assert focused(page, "#notice")
+    expect(page.locator("main")).to_contain_text("YS-NB-0002")
