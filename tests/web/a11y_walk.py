@@ -23,8 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from fleet.extensions import db
 from fleet.directory import get_directory
+from fleet.extensions import db
 from fleet.services import loans, requests, reservations, stocktakes
 from fleet.services.reservations import local_midnight
 from tests.factories import IT_PRINCIPAL, create_request
