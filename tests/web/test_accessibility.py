@@ -183,6 +183,10 @@ def test_the_walk_checks_see_what_they_look_for(page):
     assert any(p.startswith("scrolls sideways") for p in page.evaluate(REFLOW))
 
 
+def center_region(page) -> str:
+    return page.locator("#timeline").locator("xpath=..").get_attribute("aria-label")
+
+
 @pytest.mark.browser
 def test_the_week_timeline_is_a_real_table_and_titles_name_the_record(site, app, browser):
     """A screen reader reads the timeline cell by cell (caption, column and row headers); the title of a
@@ -193,7 +197,10 @@ def test_the_week_timeline_is_a_real_table_and_titles_name_the_record(site, app,
     log_in(page, site, "it1", "ko")
     page.goto(f"{site}/desk/bookings?center=JJ")
     table = page.locator("#timeline")
-    assert "예약 현황" in table.locator("caption").inner_text()
+    caption = table.locator("caption").inner_text()
+    first_day = page.locator("#timeline thead th[scope=col]").nth(1).inner_text()
+    assert first_day in caption and "~" in caption  # the seven days the table shows (ko: "… ~ …")
+    assert center_region(page) == "예약 · 진잠도서관 스마트워크센터"
     assert table.locator("thead th[scope=col]").count() == 8
     rows = table.locator("tbody tr")
     assert rows.count() >= 1 and rows.locator("th[scope=row]").count() == rows.count()
