@@ -254,10 +254,12 @@ class Signer:
     english: str
     name: str
     png: bytes | None = None
+    typed: str | None = None  # the signer confirmed by typing their name instead of drawing (keyboard, screen reader)
 
 
 class Signatures(Block):
-    """Signature boxes side by side; a given signature image is drawn inside its box."""
+    """Signature boxes side by side; a given signature image is drawn inside its box, a name typed in its stead
+    is printed there and marked as typed."""
 
     def __init__(self, signers: Sequence[Signer], height: float = 24 * mm):
         self.signers = list(signers)
@@ -276,6 +278,11 @@ class Signatures(Block):
             doc.text(x + width - 6, bottom + 6, "(서명 Signature)", 7, color=GREY, align="right")
             if signer.png:
                 doc.image(signer.png, x + 8, bottom + 16, width - 16, self.height - 16 - 22)
+            elif signer.typed:
+                typed = doc.fit(clean(signer.typed), width - 20, 14, bold=True)
+                doc.text(x + 10, bottom + self.height / 2, typed, 14, bold=True)
+                doc.text(x + 10, bottom + self.height / 2 - 10, "이름 입력으로 확인 Confirmed by typing the name", 7,
+                         color=GREY)
 
 
 class Header(Block):

@@ -83,6 +83,8 @@ class HandoverForm:
     created_at: str
     signature_assignee_png: bytes | None = None
     signature_staff_png: bytes | None = None
+    signature_assignee_typed: str | None = None  # a name typed instead of a drawn signature
+    signature_staff_typed: str | None = None
     signed_line: str | None = None  # printed on every page when the PDF is to be signed
 
 
@@ -138,6 +140,8 @@ class ReturnForm:
     created_at: str
     signature_assignee_png: bytes | None = None
     signature_staff_png: bytes | None = None
+    signature_assignee_typed: str | None = None  # a name typed instead of a drawn signature
+    signature_staff_typed: str | None = None
     signed_line: str | None = None  # printed on every page when the PDF is to be signed
 
 
@@ -222,8 +226,10 @@ def render_handover(form: HandoverForm) -> bytes:
     )
     signatures = Signatures(
         [
-            Signer("인수자 서명", "Assignee signature", form.assignee.name, form.signature_assignee_png),
-            Signer("담당자 서명", "IT staff signature", form.issued_by, form.signature_staff_png),
+            Signer("인수자 서명", "Assignee signature", form.assignee.name, form.signature_assignee_png,
+                   form.signature_assignee_typed),
+            Signer("담당자 서명", "IT staff signature", form.issued_by, form.signature_staff_png,
+                   form.signature_staff_typed),
         ]
     )
 
@@ -347,8 +353,10 @@ def render_return(form: ReturnForm) -> bytes:
     declaration = Lines(doc, "위 장비의 반납을 확인합니다.", "The return of the equipment above is confirmed.")
     signatures = Signatures(
         [
-            Signer("반납자 서명", "Returned by (signature)", form.assignee.name, form.signature_assignee_png),
-            Signer("접수자 서명", "Received by (signature)", form.received_by, form.signature_staff_png),
+            Signer("반납자 서명", "Returned by (signature)", form.assignee.name, form.signature_assignee_png,
+                   form.signature_assignee_typed),
+            Signer("접수자 서명", "Received by (signature)", form.received_by, form.signature_staff_png,
+                   form.signature_staff_typed),
         ]
     )
 

@@ -223,37 +223,56 @@ def signed_versions(loan: Loan) -> list[Document]:
                                    .order_by(Document.id.desc())).scalars())
 
 
+def _same_name(typed: str, name: str) -> bool:
+    return " ".join(typed.split()).casefold() == " ".join((name or "").split()).casefold()
+
+
 def sign_form(document: Document, principal: Principal, *, assignee_png: bytes | None,
-              staff_png: bytes | None) -> Document:
+              staff_png: bytes | None, assignee_typed: str | None = None, staff_typed: str | None = None) -> Document:
     """Place signatures drawn on screen into a handover or return form, registered as a new document.
 
+    Who cannot draw (keyboard alone, a screen reader) confirms by typing their name instead: it must be the name
+    printed on the form (the assignee's from the loan's snapshot, the IT staff's own), and the form says that it
+    was typed. A drawn signature takes precedence over a typed name for the same signer.
+
     The unsigned form stays in the register; the signed copy names it as the one it supersedes. The event log
-    records the signing (`document.signed`: the loan, the new document's id and SHA-256, who signed as IT staff)
-    in the same transaction; never the drawn images.
+    records the signing (`document.signed`: the loan, the new document's id and SHA-256, who signed as IT staff,
+    whether each signature was drawn or typed) in the same transaction; never the drawn images.
     """
     if document.kind not in ("handover_form", "return_form"):
         raise ValidationFailed("Only handover and return forms are signed.", errors={"document": ["Not a form."]})
-    if not assignee_png and not staff_png:
+    assignee_typed = None if assignee_png else (assignee_typed or "").strip() or None
+    staff_typed = None if staff_png else (staff_typed or "").strip() or None
+    if not assignee_png and not staff_png and not assignee_typed and not staff_typed:
         raise ValidationFailed("Draw at least one signature.", errors={"signature": ["Empty."]})
     original = document
     while original.supersedes_id is not None:
         original = db.session.get(Document, original.supersedes_id)
-    ensure_rendered(original)
     loan = db.session.get(Loan, int(original.subject.split(":")[1]))
+    wrong = {}
+    if assignee_typed and not _same_name(assignee_typed, loan.assignee_name):
+        wrong["assignee_typed_name"] = ["Type the name as printed on the form."]
+    if staff_typed and not _same_name(staff_typed, principal.name):
+        wrong["staff_typed_name"] = ["Type the name as printed on the form."]
+    if wrong:
+        raise ValidationFailed("A typed name is not the name on the form.", errors=wrong)
+    ensure_rendered(original)
     now = utcnow()
+    signatures = {"signature_assignee_png": assignee_png, "signature_staff_png": staff_png,
+                  "signature_assignee_typed": assignee_typed, "signature_staff_typed": staff_typed,
+                  "created_at": now.isoformat()}
     if original.kind == "handover_form":
         form = gather_handover_form(loan, original)
-        content = reports.render_handover(replace(form, signature_assignee_png=assignee_png,
-                                                  signature_staff_png=staff_png, created_at=now.isoformat()))
+        content = reports.render_handover(replace(form, **signatures))
     else:
         form = gather_return_form(loan, original)
-        content = reports.render_return(replace(form, signature_assignee_png=assignee_png,
-                                                signature_staff_png=staff_png, created_at=now.isoformat()))
+        content = reports.render_return(replace(form, **signatures))
     filename = original.filename.replace(".pdf", "-signed.pdf")
     signed = register_pdf(original.kind, original.subject, f"{original.kind} (signed)", filename, content,
                           principal.uid, now=now, supersedes=original)
     append_event(principal.uid, "document.signed", "loan", loan.id, at=now, after={
         "number": loan.number, "kind": original.kind, "document_id": signed.id, "sha256": signed.sha256,
-        "supersedes": original.id, "signed_by": {"assignee": bool(assignee_png),
-                                                 "it_staff": principal.uid if staff_png else None}})
+        "supersedes": original.id, "signed_by": {"assignee": bool(assignee_png or assignee_typed),
+                                                 "it_staff": principal.uid if staff_png or staff_typed else None},
+        "typed": [who for who, typed in (("assignee", assignee_typed), ("it_staff", staff_typed)) if typed]})
     return signed

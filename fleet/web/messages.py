@@ -187,6 +187,8 @@ TEMPLATES = (
     N_("Too many log-in attempts. Wait a moment (see Retry-After) and try again."),
     N_("Only handover and return forms are signed."),
     N_("Draw at least one signature."),
+    N_("A typed name is not the name on the form."),
+    N_("Type the name as printed on the form."),
     N_("The signature is not a PNG image."),
     N_("The signature could not be read."),
     N_("There is no document %(id)s."),

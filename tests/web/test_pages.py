@@ -19,6 +19,7 @@ from fleet.extensions import db
 from fleet.models import LoanRequest
 from fleet.services.requests import REASONS
 from tests.fixtures_data import AUDITOR, DISABLED, EMPLOYEE, EMPLOYEE2, IT, NOT_ELIGIBLE
+from tests.support import pdf
 from tests.web.helpers import hand_over, stock
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -291,6 +292,38 @@ def test_a_signature_that_is_not_a_png_is_refused_on_the_loan_page(app, client):
     response = post(client, f"/desk/documents/{document_id}/sign", {})
     assert response.status_code == 422 and "Draw at least one signature." in text(response)
     assert f"/desk/loans/{loan_id}" in text(response) or "L-" in text(response)
+
+
+def test_the_session_end_reaches_the_page_only_when_the_server_says_it(app):
+    """The hook for server-side sessions: `session_expires` in the context renders the meta tag that
+    static/app.js's warning waits for; without it the page has none (and the warning never runs)."""
+    from flask import render_template
+
+    with app.test_request_context("/login"):
+        with_end = render_template("login.html", form={}, session_expires="2026-12-06T10:00:00+09:00")
+        without = render_template("login.html", form={})
+    assert '<meta name="fleet-session-expires" content="2026-12-06T10:00:00+09:00">' in with_end
+    assert "fleet-session-expires" not in without
+
+
+def test_a_typed_name_signs_a_form_instead_of_a_drawing_and_must_be_the_name_on_it(app, client, it_headers):
+    """The keyboard's alternative to the pads: the name as printed on the form; the form and the log say typed."""
+    stock(app, "NB-001")
+    loan_id, document_id = hand_over(app, "NB-001", EMPLOYEE)
+    log_in(client, IT)
+    client.get("/lang/en")
+    wrong = post(client, f"/desk/documents/{document_id}/sign", {"assignee_typed_name": "이지", "staff_typed_name": ""})
+    assert wrong.status_code == 422 and 'id="error-assignee_typed_name"' in text(wrong)
+    assert 'value="이지"' in text(wrong)  # what was typed is kept
+    assert client.get("/api/v1/events?action=document.signed", headers=it_headers).get_json()["items"] == []
+    response = post(client, f"/desk/documents/{document_id}/sign", {"assignee_typed_name": " 이지은 "})
+    assert response.status_code == 302
+    signed = client.get("/api/v1/events?action=document.signed", headers=it_headers).get_json()["items"][0]
+    assert signed["data"]["after"]["signed_by"] == {"assignee": True, "it_staff": None}
+    assert signed["data"]["after"]["typed"] == ["assignee"]
+    pdf_bytes = client.get(f"/api/v1/documents/{signed['data']['after']['document_id']}.pdf", headers=it_headers).data
+    flat = pdf.flat_text(pdf_bytes)
+    assert "이지은" in flat and "이름입력으로확인" in flat and pdf.image_count(pdf_bytes) == 0
 
 
 def test_signing_a_form_on_screen_appends_document_signed(app, client, it_headers):

@@ -149,8 +149,189 @@ function setupScanner() {
         method: "POST", body, credentials: "same-origin", headers: { "X-Fleet-Partial": "1" },
       });
       live.innerHTML = await response.text();
+      announce(document.getElementById("scan-announce"), live.querySelector("#last-scan"));
     }).catch(() => { window.location.reload(); });
   });
 }
 
-document.addEventListener("DOMContentLoaded", () => { setupHandover(); setupPads(); setupScanner(); });
+// Say a result through a live region; the same words twice in a row are said twice (cleared, then set).
+function announce(region, source) {
+  if (!region || !source) return;
+  region.textContent = "";
+  setTimeout(() => { region.textContent = source.textContent.trim(); }, 50);
+}
+
+// The text of a field's label without the field itself (a label wraps its input here).
+function labelText(control) {
+  const label = control.labels && control.labels[0];
+  if (label) {
+    return [...label.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE).map((n) => n.textContent).join(" ").trim();
+  }
+  const legend = control.closest("fieldset") && control.closest("fieldset").querySelector("legend");
+  return legend ? legend.textContent.trim() : "";
+}
+
+// A refused form: each error is tied to its field (aria-invalid, aria-describedby), the summary's items link to
+// the fields and say which, and the focus moves to the summary so that it is read first.
+function setupErrors() {
+  const summary = document.getElementById("error-summary");
+  document.querySelectorAll(".field-error[data-field]").forEach((message) => {
+    const scope = message.closest("form") || document;
+    const found = scope.querySelector(`[name="${CSS.escape(message.dataset.field)}"]:not([type=hidden])`);
+    if (!found) return;
+    const control = found.type === "radio" || found.type === "checkbox"
+      ? (scope.querySelector(`[name="${CSS.escape(found.name)}"]:checked`) || found) : found;
+    if (!control.id) control.id = "field-" + found.name;
+    control.setAttribute("aria-invalid", "true");
+    const described = new Set((control.getAttribute("aria-describedby") || "").split(/\s+/).filter(Boolean));
+    described.add(message.id);
+    control.setAttribute("aria-describedby", [...described].join(" "));
+    const link = summary && summary.querySelector(`a[href="#${CSS.escape(message.id)}"]`);
+    if (link) {
+      link.setAttribute("href", "#" + control.id);
+      const name = labelText(control);
+      if (name && !link.textContent.startsWith(name)) link.textContent = `${name}: ${link.textContent}`;
+    }
+  });
+  if (!summary) return;
+  summary.querySelectorAll("a[href^='#']").forEach((link) => {
+    if (!document.getElementById(link.hash.slice(1))) link.replaceWith(document.createTextNode(link.textContent));
+  });
+  summary.addEventListener("click", (event) => {
+    const link = event.target.closest("a[href^='#']");
+    const target = link && document.getElementById(link.hash.slice(1));
+    if (!target) return;
+    event.preventDefault();
+    target.focus();
+    target.scrollIntoView({ block: "center" });
+  });
+  summary.focus();
+}
+
+// The outcome of what was just done (handed over, booked, taken back…) is read first on the page that follows.
+function setupNotice() {
+  const notice = document.getElementById("notice");
+  if (!notice || document.getElementById("error-summary") || document.querySelector("input.keep-focus")) return;
+  notice.setAttribute("tabindex", "-1");
+  notice.focus();
+}
+
+// KWCAG 2.2 응답시간 조절: when the page says when the session ends (<meta name="fleet-session-expires">), warn two
+// minutes before in a dialog that lets the person stay; after the end, a form sent is kept in sessionStorage
+// across the new log-in and filled in again. Without the meta tag nothing of this runs.
+const SESSION_WARN_MS = 2 * 60 * 1000;
+const PENDING_FORM = "fleet-pending-form";
+
+function sessionMeta(name) {
+  const meta = document.querySelector(`meta[name="${name}"]`);
+  return meta ? meta.content : null;
+}
+
+function keptForms() {
+  return [...document.querySelectorAll("main form[method=post], main form[method=POST]")]
+    .filter((form) => form.enctype !== "multipart/form-data" && !form.querySelector("input[type=password]"));
+}
+
+function formValues(form) {
+  const values = [];
+  for (const [name, value] of new FormData(form)) {
+    if (name !== "csrf_token" && typeof value === "string" && !name.endsWith("_signature")) values.push([name, value]);
+  }
+  return values;
+}
+
+function keepForm(form) {
+  sessionStorage.setItem(PENDING_FORM, JSON.stringify({
+    action: new URL(form.action || window.location.href, window.location.href).pathname,
+    page: window.location.pathname + window.location.search, values: formValues(form), at: Date.now(),
+  }));
+}
+
+function restoreForm() {
+  let kept;
+  try { kept = JSON.parse(sessionStorage.getItem(PENDING_FORM) || "null"); } catch (err) { kept = null; }
+  if (!kept) return;
+  if (document.querySelector("main input[type=password]")) return;  // the log-in page: keep it for after
+  sessionStorage.removeItem(PENDING_FORM);
+  const form = keptForms().find((f) => new URL(f.action || window.location.href, window.location.href).pathname
+                                       === kept.action);
+  if (!form || Date.now() - kept.at > 60 * 60 * 1000) return;
+  const checkable = new Set();
+  for (const [name, value] of kept.values) {
+    const fields = [...form.elements].filter((e) => e.name === name);
+    fields.forEach((field) => {
+      if (field.type === "checkbox" || field.type === "radio") {
+        if (!checkable.has(name)) { fields.forEach((f) => { f.checked = false; }); checkable.add(name); }
+        if (field.value === value) field.checked = true;
+      } else if (field.type !== "hidden" && field.type !== "file") {
+        field.value = value;
+      }
+    });
+  }
+  const note = document.getElementById("form-restored");
+  if (note) { note.hidden = false; note.setAttribute("tabindex", "-1"); note.focus(); }
+}
+
+function setupSessionTimer() {
+  const expiresText = sessionMeta("fleet-session-expires");
+  const dialog = document.getElementById("session-warning");
+  if (!expiresText || !dialog) return;
+  let expires = Date.parse(expiresText);
+  if (Number.isNaN(expires)) return;
+  const clockEnd = dialog.querySelector(".session-end");
+  const stay = dialog.querySelector(".session-stay");
+  const expiredBox = dialog.querySelector(".session-expired");
+  const activeBox = dialog.querySelector(".session-active");
+  let timer = null;
+
+  const show = () => {
+    const ended = Date.now() >= expires;
+    clockEnd.textContent = new Date(expires).toLocaleTimeString(document.documentElement.lang,
+                                                                { hour: "numeric", minute: "2-digit" });
+    activeBox.hidden = ended;
+    expiredBox.hidden = !ended;
+    if (!dialog.open) dialog.showModal();
+    (ended ? expiredBox.querySelector("a") : stay).focus();
+    if (!ended) schedule();
+  };
+  function schedule() {
+    clearTimeout(timer);
+    const untilWarn = expires - SESSION_WARN_MS - Date.now();
+    timer = setTimeout(show, untilWarn > 0 ? untilWarn : Math.max(expires - Date.now(), 0) + 500);
+  }
+
+  stay.addEventListener("click", async () => {
+    const extend = sessionMeta("fleet-session-extend");
+    const token = document.querySelector("input[name=csrf_token]");
+    try {
+      await fetch(extend || window.location.href, {
+        method: extend ? "POST" : "HEAD", credentials: "same-origin",
+        headers: token ? { "X-CSRF-Token": token.value } : {},
+      });
+      const answer = await fetch(sessionMeta("fleet-session-status") || "/api/v1/auth/session",
+                                 { credentials: "same-origin", headers: { Accept: "application/json" } });
+      const state = answer.ok ? await answer.json() : null;
+      const next = state && Date.parse(state.expires_at || state.expires);
+      if (next && !Number.isNaN(next)) expires = next;
+    } catch (err) { /* the warning comes back at the old time */ }
+    dialog.close();
+    schedule();
+  });
+  dialog.querySelector(".session-close").addEventListener("click", () => dialog.close());
+  // After the end a form is not sent to be refused: it is kept, and the person logs in again and finds it filled.
+  keptForms().forEach((form) => form.addEventListener("submit", (event) => {
+    if (Date.now() < expires) return;
+    event.preventDefault();
+    keepForm(form);
+    show();
+  }, true));
+  expiredBox.querySelector("a").addEventListener("click", () => {
+    const form = keptForms().find((f) => formValues(f).some(([, v]) => v));
+    if (form && !sessionStorage.getItem(PENDING_FORM)) keepForm(form);
+  });
+  schedule();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  setupHandover(); setupPads(); setupScanner(); restoreForm(); setupNotice(); setupErrors(); setupSessionTimer();
+});

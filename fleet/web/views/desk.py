@@ -209,14 +209,16 @@ def sign(principal, document_id: int):
     document = documents.get_document(document_id)
     try:
         signed = documents.sign_form(document, principal, assignee_png=_png(request.form.get("assignee_signature")),
-                                     staff_png=_png(request.form.get("staff_signature")))
+                                     staff_png=_png(request.form.get("staff_signature")),
+                                     assignee_typed=request.form.get("assignee_typed_name"),
+                                     staff_typed=request.form.get("staff_typed_name"))
     except FleetError as exc:
         status = refused(exc)
         loan = loans.get_loan(int(document.subject.split(":")[1])) if (document.subject or "").startswith("loan:") \
             else None
         if loan is None:
             raise
-        return render_loan_page(loan, error=exc.detail), status
+        return render_loan_page(loan, error=exc.detail, field_errors=exc.errors or {}, form=request.form), status
     return redirect(url_for("web.loan_page", loan_id=int(signed.subject.split(":")[1]), signed=signed.id))
 
 
