@@ -223,6 +223,30 @@ ROUTES: dict[str, list[Visit]] = {
     ],
 }
 
+# Between hand-over and return (issue 22), an asset's life after the desk (issue 23), sessions (issue 25).
+ROUTES.update({
+    "web.my_extension": [
+        Visit("ask for more time", lambda s: f"/me/loans/{s.loan_id}/extend", EMPLOYEE_ONLY, phases=FULL),
+        Visit("refused extension", lambda s: f"/me/loans/{s.loan_id}/extend", EMPLOYEE_ONLY, phases=FULL,
+              status=422, act=submit_form("#extension-form", until="2000-01-01", reason="")),
+    ],
+    "web.my_incident": [
+        Visit("report an incident", lambda s: f"/me/loans/{s.loan_id}/incident", EMPLOYEE_ONLY, phases=FULL),
+        Visit("refused incident", lambda s: f"/me/loans/{s.loan_id}/incident", EMPLOYEE_ONLY, phases=FULL,
+              status=422, act=submit_form("#incident-form", kind="stolen", happened_day="2000-01-01", happened_time="10:00",
+                                          place="", description="")),
+    ],
+    "web.repair_list": [Visit("repairs", "/desk/repairs", IT_ONLY)],
+    "web.inspection_list": [Visit("inspections due", "/desk/inspections", IT_ONLY)],
+    "web.disposal_page": [
+        Visit("disposal", "/desk/disposal", IT_ONLY),
+        Visit("refused disposal", "/desk/disposal", IT_ONLY, status=404,
+              act=submit_form("#disposal-form", asset_tags="ZZ-404", reason="내용연수 경과")),
+    ],
+    "web.my_sessions": [Visit("my sessions", "/me/sessions", EVERYONE)],
+    "web.person_sessions": [Visit("a person's sessions", "/desk/sessions?uid=emp1", IT_ONLY)],
+})
+
 SKIPPED: dict[str, str] = {
     "web.index": "redirects to the person's home page",
     "web.switch_language": "redirects back to the page it came from",

@@ -53,13 +53,25 @@ def phone(browser):
     context.close()
 
 
-def test_without_the_meta_tag_no_warning_ever_opens(site, app, phone):
+def test_without_a_session_no_warning_ever_opens(site, app, phone):
+    """The log-in page has no session, so no meta tag: nothing to warn about, however long it stays open."""
     page = phone
-    log_in(page, site, "emp1")
     page.clock.install(time=datetime.now(UTC))
-    page.goto(f"{site}/me/request")
+    page.goto(f"{site}/login")
+    assert page.locator('meta[name="fleet-session-expires"]').count() == 0
     page.clock.fast_forward(24 * 60 * 60 * 1000)
     expect(page.locator("#session-warning")).not_to_be_visible()
+
+
+def test_a_logged_in_page_says_when_its_session_ends(site, app, phone):
+    """The server-side session's end (the idle limit, FLEET_IDLE_MINUTES) is in every logged-in page."""
+    page = phone
+    log_in(page, site, "emp1")
+    page.goto(f"{site}/me/request")
+    ends = datetime.fromisoformat(page.locator('meta[name="fleet-session-expires"]').get_attribute("content"))
+    left = ends - datetime.now(UTC)
+    assert timedelta(minutes=25) < left <= timedelta(minutes=app.config["FLEET_IDLE_MINUTES"]), left
+    assert page.locator('meta[name="fleet-session-extend"]').get_attribute("content") == "/session/extend"
 
 
 def test_two_minutes_before_the_end_a_dialog_warns_and_staying_extends_the_session(site, app, phone):
