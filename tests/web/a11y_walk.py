@@ -233,8 +233,8 @@ ROUTES.update({
     "web.my_incident": [
         Visit("report an incident", lambda s: f"/me/loans/{s.loan_id}/incident", EMPLOYEE_ONLY, phases=FULL),
         Visit("refused incident", lambda s: f"/me/loans/{s.loan_id}/incident", EMPLOYEE_ONLY, phases=FULL,
-              status=422, act=submit_form("#incident-form", kind="stolen", happened_day="2000-01-01", happened_time="10:00",
-                                          place="", description="")),
+              status=422, act=submit_form("#incident-form", kind="stolen", happened_day="2000-01-01",
+                                          happened_time="10:00", place="", description="")),
     ],
     "web.repair_list": [Visit("repairs", "/desk/repairs", IT_ONLY)],
     "web.inspection_list": [Visit("inspections due", "/desk/inspections", IT_ONLY)],
