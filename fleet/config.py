@@ -25,6 +25,7 @@ DEFAULTS: dict[str, str] = {
     "FLEET_LDAP_EMPLOYEE_NUMBER_ATTR": "",
     "FLEET_LDAP_IT_GROUP": "",
     "FLEET_LDAP_AUDITOR_GROUP": "",
+    "FLEET_LDAP_PRIVACY_GROUP": "",
     "FLEET_LDAP_ELIGIBLE_GROUP": "",
     "FLEET_LDAP_NAME_ATTR": "",
     "FLEET_LDAP_DEPARTMENT_ATTR": "",
@@ -51,6 +52,10 @@ DEFAULTS: dict[str, str] = {
     "FLEET_SIGNING_CERT": "",
     "FLEET_SIGNING_PASSWORD": "",
     "FLEET_CHECKPOINT_EVENTS": "1000",
+    # The access log (docs/access-log.md)
+    "FLEET_ACCESS_LOG_YEARS": "2",
+    "FLEET_ACCESS_ALERT_PEOPLE_PER_DAY": "50",
+    "FLEET_WORKING_HOURS": "Mon-Fri 08:00-19:00",
     # Notifications (README, "Notifications by e-mail")
     "FLEET_SMTP_URL": "",
     "FLEET_SMTP_CA_FILE": "",
@@ -99,6 +104,7 @@ def load_settings(instance_path: str, overrides: dict | None = None) -> dict:
     if settings["FLEET_CHECKPOINT_EVENTS"] < 1:
         raise RuntimeError("FLEET_CHECKPOINT_EVENTS must be 1 or more")
     _mail_settings(settings)
+    _access_log_settings(settings)
     settings.update(
         API_TITLE="Fleet",
         API_VERSION="v1",
@@ -163,6 +169,20 @@ def _mail_settings(settings: dict) -> None:
         raise RuntimeError(f"A notification setting is not valid: {exc}") from exc
     if settings["FLEET_OVERDUE_EVERY_DAYS"] < 1 or not 1 <= settings["FLEET_SUMMARY_WEEKDAY"] <= 7:
         raise RuntimeError("FLEET_OVERDUE_EVERY_DAYS must be at least 1 and FLEET_SUMMARY_WEEKDAY 1 (Monday) to 7")
+
+
+def _access_log_settings(settings: dict) -> None:
+    """The access log's numbers and working hours; a bad value stops the start with its name."""
+    from fleet.access_log.rules import parse_working_hours
+
+    try:
+        settings["FLEET_ACCESS_LOG_YEARS"] = float(settings["FLEET_ACCESS_LOG_YEARS"])
+        settings["FLEET_ACCESS_ALERT_PEOPLE_PER_DAY"] = int(settings["FLEET_ACCESS_ALERT_PEOPLE_PER_DAY"])
+        parse_working_hours(str(settings["FLEET_WORKING_HOURS"]))
+    except ValueError as exc:
+        raise RuntimeError(f"An access-log setting is not valid: {exc}") from exc
+    if settings["FLEET_ACCESS_LOG_YEARS"] < 1:
+        raise RuntimeError("FLEET_ACCESS_LOG_YEARS must be 1 or more: the law keeps access records a year at least")
 
 
 def _engine_options(url: str) -> dict:

@@ -3,6 +3,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from fleet.access_log.recording import note_access
+from fleet.access_log.rules import PERSONAL_REPORTS, REASON_MAX, require_reason
 from fleet.api.common import SECURITY, documented_errors
 from fleet.api.documents import send_pdf
 from fleet.db import write_intent
@@ -15,8 +17,9 @@ NAMES = list(audit_reports.REPORTS)
 PDF = {"description": "The report; registered as a document (its id is in X-Fleet-Document-Id)",
        "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
        "headers": {"X-Fleet-Document-Id": {"schema": {"type": "integer"}}}}
-CSV = {"description": "The report as CSV (UTF-8 with a BOM)",
-       "content": {"text/csv": {"schema": {"type": "string"}}}}
+CSV = {"description": "The report as CSV (UTF-8 with a BOM); registered as a document",
+       "content": {"text/csv": {"schema": {"type": "string"}}},
+       "headers": {"X-Fleet-Document-Id": {"schema": {"type": "integer"}}}}
 
 
 class ReportArgsSchema(Schema):
@@ -27,6 +30,9 @@ class ReportArgsSchema(Schema):
                             metadata={"description": "loans, requests, events, utilisation"})
     to_date = fields.Date(load_default=None, data_key="to",
                           metadata={"description": "loans, requests, events, utilisation"})
+    reason = fields.String(load_default=None, validate=validate.Length(max=REASON_MAX), metadata={
+        "description": "why: required for the reports with personal data (loans, overdue, leavers, requests, "
+                       "events); kept in the access log"})
 
     @validates_schema
     def _period(self, data, **kwargs):
@@ -46,6 +52,17 @@ def _params(name: str, args: dict) -> dict:
 REPORT_ERRORS = (401, 403, 404, 422)
 
 
+def _reason(name: str, args: dict) -> str | None:
+    """A report with personal data needs a reason (422 naming `reason`), checked before anything is gathered."""
+    return require_reason(args.get("reason")) if name in PERSONAL_REPORTS else None
+
+
+def _note(name: str, args: dict, reason: str | None, fmt: str) -> None:
+    if name in PERSONAL_REPORTS:
+        params = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in _params(name, args).items()}
+        note_access("download", f"report:{name}", listing=True, reason=reason, params={**params, "format": fmt})
+
+
 @blp.route("/reports/<any(inventory, loans, overdue, leavers, requests, events, utilisation):name>.pdf")
 class ReportPdf(MethodView):
     @write_intent
@@ -57,7 +74,9 @@ class ReportPdf(MethodView):
         """A report as PDF: inventory (as_of, center), loans (from, to), overdue, leavers, requests (from, to),
         events (from, to), utilisation of bookings per center and category (from, to). Every PDF is registered
         as a document."""
+        reason = _reason(name, args)
         document = audit_reports.issue_pdf(name, require_principal(), **_params(name, args))
+        _note(name, args, reason, "pdf")
         response = send_pdf(document.content, document.filename)
         response.headers["X-Fleet-Document-Id"] = str(document.id)
         return response
@@ -65,12 +84,16 @@ class ReportPdf(MethodView):
 
 @blp.route("/reports/<any(inventory, loans, overdue, leavers, requests, events, utilisation):name>.csv")
 class ReportCsv(MethodView):
+    @write_intent
     @roles_required("it", "auditor")
     @blp.arguments(ReportArgsSchema(), location="query")
     @blp.doc(security=SECURITY, responses={"200": CSV})
-    @errors(*REPORT_ERRORS)
+    @errors(*REPORT_ERRORS, 503)
     def get(self, args, name):
-        """The same report as CSV."""
-        data = audit_reports.gather(name, **_params(name, args))
-        return Response(audit_reports.render_csv(data), mimetype="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+        """The same report as CSV, registered as a document like the PDF (its id is in X-Fleet-Document-Id)."""
+        reason = _reason(name, args)
+        document = audit_reports.issue_csv(audit_reports.gather(name, **_params(name, args)), require_principal())
+        _note(name, args, reason, "csv")
+        return Response(document.content, mimetype="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"',
+                                 "X-Fleet-Document-Id": str(document.id)})

@@ -3,6 +3,8 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from fleet.access_log.recording import filters_of, note_access
+from fleet.access_log.rules import SENSITIVE_REASONS
 from fleet.api.common import SECURITY, documented_errors
 from fleet.schemas.requests import (
     DecisionSchema,
@@ -26,6 +28,15 @@ def request_view(req, principal, position: int | None = None) -> dict:
     if request_service.can_see_personal_data(req, principal):
         view.update(reason=req.reason, note=req.note, decision_note=req.decision_note, position=position)
     return view
+
+
+def note_requests(action: str, target: str, requests, principal, **kwargs) -> None:
+    """Note the requests shown; the sensitive reasons (health: pregnancy) that were shown are named for the
+    privacy officer's review."""
+    shown = [r for r in requests if request_service.can_see_personal_data(r, principal)]
+    sensitive = sorted({r.reason for r in shown if r.reason in SENSITIVE_REASONS and r.requester_uid != principal.uid})
+    params = {**(kwargs.pop("params", None) or {}), "sensitive_reasons": sensitive}
+    note_access(action, target, [r.requester_uid for r in requests], params=params, **kwargs)
 
 
 def _one(request_id: int):
@@ -53,6 +64,7 @@ class Requests(MethodView):
         """
         principal = require_principal()
         page = request_service.list_requests(principal, **args)
+        note_requests("search", "requests", page.items, principal, listing=True, params=filters_of(args))
         return {"items": [request_view(r, principal, page.positions.get(r.id)) for r in page.items],
                 "next_cursor": page.next_cursor}
 
@@ -70,6 +82,7 @@ class Requests(MethodView):
         """
         principal = require_principal()
         req = request_service.create_request(get_directory(), principal, **body)
+        note_requests("create", f"request:{req.id}", [req], principal)
         return request_view(req, principal, request_service.queue_position(req))
 
 
@@ -85,6 +98,7 @@ class RequestById(MethodView):
         Auditors get it without `reason`, `note`, `decision_note` and `position` (personal data).
         """
         req, principal = _one(request_id)
+        note_requests("view", f"request:{req.id}", [req], principal)
         return request_view(req, principal, request_service.queue_position(req))
 
 
@@ -96,6 +110,7 @@ def _decision_view(action, doc: str):
     @blp.doc(security=SECURITY)
     def post(self, body, request_id):
         req, principal = _one(request_id)
+        note_requests("change", f"request:{req.id}", [req], principal)
         return request_view(action(req, principal, body.get("note")), principal)
 
     post.__doc__ = doc
@@ -132,4 +147,5 @@ class RequestCancel(MethodView):
         status when the request is no longer open.
         """
         req, principal = _one(request_id)
+        note_requests("change", f"request:{req.id}", [req], principal)
         return request_view(request_service.cancel_request(req, principal, body.get("note")), principal)

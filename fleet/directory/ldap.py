@@ -35,7 +35,7 @@ from ldap.controls import SimplePagedResultsControl
 from ldap.ldapobject import LDAPObject
 
 from fleet.directory import tls
-from fleet.directory.base import ROLE_AUDITOR, ROLE_EMPLOYEE, ROLE_IT, Person
+from fleet.directory.base import ROLE_AUDITOR, ROLE_EMPLOYEE, ROLE_IT, ROLE_PRIVACY, Person
 from fleet.errors import DirectoryUnavailable
 
 T = TypeVar("T")
@@ -174,6 +174,7 @@ class LdapDirectory:
         active_filter: str = "(!(employeeType=inactive))",
         it_group: str | None = None,
         auditor_group: str | None = None,
+        privacy_group: str | None = None,
         eligible_group: str | None = None,
         name_attr: str = "cn",
         department_attr: str = "ou",
@@ -227,6 +228,7 @@ class LdapDirectory:
         self.person_filter = _parenthesised(person_filter, "(objectClass=*)")
         self.it_group = it_group or None
         self.auditor_group = auditor_group or None
+        self.privacy_group = privacy_group or None
         self.eligible_group = eligible_group or None
         self.name_attr = name_attr
         self.department_attr = department_attr
@@ -578,7 +580,8 @@ class LdapDirectory:
         One search per level under the groups' naming context; cycles are cut by
         remembering each group seen, and the walk stops after `nesting_depth` levels.
         """
-        bases = {_naming_context(g) for g in (self.it_group, self.auditor_group, self.eligible_group) if g}
+        groups = (self.it_group, self.auditor_group, self.privacy_group, self.eligible_group)
+        bases = {_naming_context(g) for g in groups if g}
         seen: set[str] = set()
         frontier = set(dns)
         for _ in range(self.nesting_depth):
@@ -708,7 +711,7 @@ class LdapDirectory:
         dn, entry = found[0]
         wanted = [g for g in ([self.eligible_group] if active else []) if g]
         if with_roles and active:
-            wanted += [g for g in (self.it_group, self.auditor_group) if g]
+            wanted += [g for g in (self.it_group, self.auditor_group, self.privacy_group) if g]
         groups = self._groups_of(dn, entry, list(dict.fromkeys(wanted))) if wanted else set()
         eligible = active and (self.eligible_group is None or self.eligible_group in groups)
         roles: set[str] = set()
@@ -718,6 +721,8 @@ class LdapDirectory:
                 roles.add(ROLE_IT)
             if self.auditor_group and self.auditor_group in groups:
                 roles.add(ROLE_AUDITOR)
+            if self.privacy_group and self.privacy_group in groups:
+                roles.add(ROLE_PRIVACY)
         return self._person(dn, entry, uid=uid, active=active, eligible=eligible, roles=frozenset(roles))
 
     def get_person(self, uid: str, *, with_roles: bool = False) -> Person | None:

@@ -1,4 +1,7 @@
-"""Models, one file per aggregate. Importing this package registers every table."""
+"""Models, one file per aggregate. Importing this package registers every table (the access log's too: its
+model lives in its own package, fleet/access_log)."""
+
+from fleet.access_log.model import AccessCheckpoint, AccessEntry, AccessHead
 
 from fleet.models.asset import CATEGORIES, MAX_COST, STATUSES, Asset
 from fleet.models.center import CENTER_KINDS, Center
@@ -18,4 +21,5 @@ __all__ = [
     "OPEN_REQUEST_STATUSES", "REASONS", "REQUEST_STATUSES", "LoanRequest", "Stocktake",
     "StocktakeScan", "ApiToken", "NOTIFICATION_KINDS", "NOTIFICATION_STATUSES", "Notification",
     "HOLDING_STATUSES", "RESERVATION_STATUSES", "Reservation", "ReservationUnit",
+    "AccessCheckpoint", "AccessEntry", "AccessHead",
 ]

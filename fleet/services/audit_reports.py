@@ -23,6 +23,7 @@ from fleet.services.auth import Principal
 from fleet.services.centers import CODE_PATTERN
 from fleet.clock import check_days, format_local, local_today, local_zone
 from fleet.services.documents import CATEGORY_LABELS, STATUS_LABELS, register_pdf, rendering_without_the_write_lock
+from fleet.services.documents import register_csv as register_csv_document
 from fleet.services.events import describe_latest_checkpoint, head_hash, verify_chain
 from fleet.services.loans import days_overdue
 from fleet.services.requests import request_statistics
@@ -361,3 +362,12 @@ def issue_pdf(name: str, principal: Principal, now: datetime | None = None, **pa
 def render_csv(data: ReportData) -> bytes:
     """The report as CSV (UTF-8 with a BOM, so that spreadsheet programs read Korean); not registered."""
     return reports.render_csv(data.columns, data.rows())
+
+
+def issue_csv(data: ReportData, principal: Principal, now: datetime | None = None) -> Document:
+    """Render the report as CSV and register it like a PDF (its SHA-256, who, when), in the caller's
+    transaction."""
+    now = now or utcnow()
+    stamp = format_local(now).replace(" ", "_").replace(":", "")
+    return register_csv_document("report", f"report:{data.name}", f"{data.title} {data.title_en}",
+                                 f"{data.name}-{stamp}.csv", render_csv(data), principal.uid, now=now)
