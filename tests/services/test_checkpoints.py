@@ -99,7 +99,7 @@ def test_the_api_lists_checkpoints_and_reports_print_the_latest(make_app, signin
     assert client.get("/api/v1/events/checkpoints", headers=login(EMPLOYEE)).status_code == 403
     assert client.get("/api/v1/events/checkpoints?after=-1", headers=auditor).status_code == 422
 
-    report = client.get("/api/v1/reports/events.pdf", headers=auditor)
+    report = client.get("/api/v1/reports/events.pdf?reason=audit", headers=auditor)
     assert report.status_code == 200
     flat = pdf.flat_text(report.data)
     head = rest["items"][0]["head_hash"]
