@@ -14,6 +14,7 @@ from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
 from fleet import signing
+from fleet.access_log import chain as access_chain
 from fleet.db import utcnow, writing
 from fleet.errors import FleetError
 from fleet.extensions import db
@@ -236,6 +237,28 @@ def purge_personal_data_command(older_than: str, dry_run: bool, actor: str) -> N
     click.echo(f"{purged} closed request(s) {verb}: reason, notes and queue priority blanked.")
     if kept_open:
         click.echo(f"{kept_open} open request(s) from before {cutoff} keep theirs until they are closed.")
+
+
+@fleet_cli.command("purge-access-log")
+@click.option("--actor", default=CLI_ACTOR, show_default=True, help="Who the event log names as purging.")
+def purge_access_log_command(actor: str) -> None:
+    """Remove the access-log entries older than FLEET_ACCESS_LOG_YEARS (default 2), from the front of the chain.
+
+    The purge is recorded as an event; the kept entries stay verifiable (access-log/verify, python -m fleet.verify).
+    """
+    years = current_app.config["FLEET_ACCESS_LOG_YEARS"]
+    today = local_today()
+    try:
+        cutoff = today.replace(year=today.year - int(years)) if float(years).is_integer() \
+            else today - timedelta(days=round(365.25 * years))
+    except ValueError:  # 29 February
+        cutoff = today.replace(year=today.year - int(years), day=28)
+    before = datetime.combine(cutoff, time.min, tzinfo=local_zone())
+    with writing():
+        purge = access_chain.purge_access_log(actor, before)
+        db.session.commit()
+    click.echo(f"{purge.removed} access-log entr{'y' if purge.removed == 1 else 'ies'} from before {cutoff} removed; "
+               f"the kept chain starts at entry {purge.start_seq}.")
 
 
 keys_cli = AppGroup("keys", help="The organisation's signing key (signed PDFs and event-log checkpoints).")

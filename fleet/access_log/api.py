@@ -86,7 +86,7 @@ class AccessLogExport(MethodView):
     def get(self, args):
         """The access log for offline verification, streamed (needs `reason`): the kept entries from `from` to `to`
         and every signed checkpoint."""
-        reason = require_reason(args.get("reason"), "the access log")
+        reason = require_reason(args.get("reason"))
         scope = chain.export_range(args["since"], args["until"])
         note_access("export", "access-log", listing=True, subject_count=max(scope.to_seq - scope.from_seq + 1, 0),
                     reason=reason, params={"from_seq": scope.from_seq, "to_seq": scope.to_seq})
@@ -109,7 +109,7 @@ class AccessReviews(MethodView):
 
 def _review_download(args: dict, fmt: str):
     principal = require_principal()
-    reason = require_reason(args.get("reason"), "the access review")
+    reason = require_reason(args.get("reason"))
     data = review.review_report(args["month"])
     if fmt == "pdf":
         document = audit_reports.render_pdf(data, principal)

@@ -119,7 +119,7 @@ def checkpoint_message(seq: int, head_hash: str, at: datetime) -> bytes:
     return json.dumps([CHECKPOINT_FORMAT, seq, head_hash, format_at(at)], separators=(",", ":")).encode("utf-8")
 
 
-def _checkpoint(connection, seq: int, head_hash: str, at: datetime) -> bool:
+def _checkpoint(connection, seq: int, head_hash: str, at: datetime, *, of_head: bool = True) -> bool:
     key = current_app.extensions.get("fleet_signing_key")
     try:
         key.check_valid_at(utcnow())
@@ -131,7 +131,8 @@ def _checkpoint(connection, seq: int, head_hash: str, at: datetime) -> bool:
     connection.execute(insert(_CHECKPOINTS).values(
         seq=seq, head_hash=head_hash, at=at, fingerprint=key.fingerprint, certificate=key.certificate_pem(),
         signature=base64.b64encode(key.sign_bytes(checkpoint_message(seq, head_hash, at))).decode("ascii")))
-    connection.execute(update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(checkpoint_at=at))
+    if of_head:
+        connection.execute(update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(checkpoint_at=at))
     return True
 
 
@@ -266,6 +267,7 @@ class ExportRange:
     head_seq: int
     head_hash: str
     start_prev_hash: str
+    last_checkpoint: int = 0  # the newest checkpoint when the export began
 
 
 def export_range(since: datetime | None = None, until: datetime | None = None) -> ExportRange:
@@ -281,7 +283,8 @@ def export_range(since: datetime | None = None, until: datetime | None = None) -
     if until is not None:
         last = db.session.execute(select(func.max(AccessEntry.seq)).where(AccessEntry.at < until)).scalar()
         to_seq = min(last if last is not None else 0, head_seq)
-    return ExportRange(from_seq, max(to_seq, from_seq - 1), head_seq, head_hash, start_prev)
+    last_checkpoint = db.session.execute(select(func.max(AccessCheckpoint.seq))).scalar() or 0
+    return ExportRange(from_seq, max(to_seq, from_seq - 1), head_seq, head_hash, start_prev, last_checkpoint)
 
 
 def _line(value: dict) -> str:
@@ -311,7 +314,11 @@ def export_lines(scope: ExportRange, batch_size: int = BATCH) -> Iterator[str]:
         chunk.append("")
         yield "\n".join(chunk)
         after = rows[-1][0] + 1
-    for checkpoint in db.session.execute(select(AccessCheckpoint).order_by(AccessCheckpoint.seq)).scalars():
+    # Those there were when the export began: the export's own access entry (written before the answer leaves) may
+    # have made one past the exported head, which would read as a log cut short.
+    checkpoints = (select(AccessCheckpoint).where(AccessCheckpoint.seq <= scope.last_checkpoint)
+                   .order_by(AccessCheckpoint.seq))
+    for checkpoint in db.session.execute(checkpoints).scalars():
         yield _line({"type": "checkpoint", "seq": checkpoint.seq, "head_hash": checkpoint.head_hash,
                      "at": format_at(checkpoint.at), "signature": checkpoint.signature,
                      "fingerprint": checkpoint.fingerprint, "certificate": checkpoint.certificate})
@@ -339,7 +346,7 @@ def purge_access_log(actor: str, before: datetime) -> Purge:
         return Purge(0, head.start_seq, head.start_prev_hash, before)
     last_hash, last_at = connection.execute(select(_ENTRIES.c.hash, _ENTRIES.c.at).where(_ENTRIES.c.seq == last)).one()
     if current_app.extensions.get("fleet_signing_key") is not None:
-        _checkpoint(connection, last, last_hash, last_at.replace(tzinfo=UTC) if last_at.tzinfo is None else last_at)
+        _checkpoint(connection, last, last_hash, last_at, of_head=False)
     removed = connection.execute(delete(_ENTRIES).where(_ENTRIES.c.seq <= last)).rowcount
     connection.execute(update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(start_seq=last + 1,
                                                                          start_prev_hash=last_hash))

@@ -25,12 +25,12 @@ def handler_role(roles) -> str | None:
     return ",".join(held) or None
 
 
-def require_reason(reason: str | None, what: str = "this report") -> str:
+def require_reason(reason: str | None) -> str:
     """A download of personal data states why (article 8 of the safety-measures standard asks the privacy officer
     to check the reason of every download): a 422 naming `reason` without one."""
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed(f"Give a reason for downloading {what}: it holds personal data.",
+        raise ValidationFailed("Give a reason for the download: it holds personal data.",
                                errors={"reason": ["Required for a report or export with personal data."]})
     if len(reason) > REASON_MAX:
         raise ValidationFailed("The reason is too long.", errors={"reason": [f"At most {REASON_MAX} characters."]})

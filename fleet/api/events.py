@@ -93,7 +93,7 @@ class EventsExport(MethodView):
     def get(self, args):
         """The event log for offline verification, streamed: the events from `from` to `to` (times; the whole log
         without them) and the signed checkpoints. Needs `reason` (it names people): 422 without it."""
-        reason = require_reason(args.get("reason"), "the event log")
+        reason = require_reason(args.get("reason"))
         scope = event_export.export_range(args["since"], args["until"])
         note_access("export", "events", listing=True, reason=reason,
                     params={"from_seq": scope.from_seq, "to_seq": scope.to_seq})

@@ -8,6 +8,7 @@ from flask import Flask, request, session
 from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
 
 from fleet import i18n
+from fleet.access_log import pages as access_log_pages
 from fleet.clock import local_time
 from fleet.web import csrf, messages
 from fleet.web.views import audit, auth, bookings, desk, employee, inventory, queue
@@ -32,6 +33,7 @@ def init_app(app: Flask) -> None:
     # A desk session lasts a working day, like an API token.
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=float(app.config.get("FLEET_TOKEN_HOURS", 12)))
     app.register_blueprint(bp)
+    app.register_blueprint(access_log_pages.bp)
     csrf.init_app(app)
     _ = (audit, auth, bookings, desk, employee, inventory, queue)  # their routes live on `bp`
 

@@ -11,6 +11,7 @@ from fleet.errors import FleetError, ValidationFailed
 from fleet.models import CATEGORIES, STATUSES
 from fleet.services import asset_import, events, lifecycle
 from fleet.services import assets as asset_service
+from fleet.access_log.recording import note_access, people_in_events
 from fleet.web.views.common import all_centers as _centers
 from fleet.web.views.common import bp, page, refused, rerender
 
@@ -34,8 +35,10 @@ def assets(principal):
 def _detail_context(asset) -> dict:
     """The asset, its history, its open loan, and the moves the life cycle lets IT staff make by hand."""
     allowed = lifecycle.MANUAL_TRANSITIONS.get(asset.status, frozenset())
-    return {"asset": asset, "history": events.list_asset_history(asset, limit=200).items,
-            "loan": asset_service.active_loan(asset), "moves": [s for s in STATUSES if s in allowed]}
+    history, loan = events.list_asset_history(asset, limit=200).items, asset_service.active_loan(asset)
+    # The page names the holder and everyone in the asset's history.
+    note_access("view", f"asset:{asset.asset_tag}", [*people_in_events(history), loan.assignee_uid if loan else None])
+    return {"asset": asset, "history": history, "loan": loan, "moves": [s for s in STATUSES if s in allowed]}
 
 
 @bp.route("/assets/<tag>")
