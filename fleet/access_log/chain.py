@@ -50,7 +50,8 @@ _TAKE_SEQ = (update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(seq=_HEAD.c.seq +
              .returning(_HEAD.c.seq, _HEAD.c.hash, _HEAD.c.checkpoint_at))
 _INSERT_ENTRY = insert(_ENTRIES)
 _SET_HEAD_HASH = update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(hash=bindparam("digest", type_=String))
-_COLUMNS = ("seq", "at", "actor", "action", "target_type", "target_id", "subjects", "data", "prev_hash", "hash")
+_COLUMNS = ("seq", "at", "actor", "role", "action", "target_type", "target_id", "subjects", "data", "prev_hash",
+            "hash")
 _INSERT_ENTRY_SET_HEAD = _SET_HEAD_HASH.add_cte(insert(_ENTRIES).values(
     {name: bindparam(f"entry_{name}", type_=_ENTRIES.c[name].type) for name in _COLUMNS}).cte("appended"))
 
@@ -84,7 +85,8 @@ def entry_data(role: str, ip: str | None, subjects: Iterable[str], subject_count
     return data, ("," + ",".join(shown) + ",") if shown else ""
 
 
-def append_access(actor: str, role: str, ip: str | None, access: Access, *, at: datetime | None = None) -> dict:
+def append_access(actor: str, role: str | None, ip: str | None, access: Access, *,
+                  at: datetime | None = None) -> dict:
     """Append one access entry in the caller's transaction: one head UPDATE and one INSERT (plus the head's hash on
     SQLite). A failure here is the caller's to refuse the read or the change with (fail closed)."""
     connection = db.session.connection()
@@ -98,8 +100,9 @@ def append_access(actor: str, role: str, ip: str | None, access: Access, *, at: 
     data, subjects = entry_data(role, ip, access.subjects, count, access.reason, access.params)
     target_type, _, target_id = access.target.partition(":")
     digest = compute_hash(seq, at, actor, access.action, target_type, target_id, data, prev_hash)
-    values = {"seq": seq, "at": at, "actor": actor, "action": access.action, "target_type": target_type,
-              "target_id": target_id, "subjects": subjects, "data": data, "prev_hash": prev_hash, "hash": digest}
+    values = {"seq": seq, "at": at, "actor": actor, "role": role or "", "action": access.action,
+              "target_type": target_type, "target_id": target_id, "subjects": subjects, "data": data,
+              "prev_hash": prev_hash, "hash": digest}
     if connection.dialect.name == "postgresql":
         connection.execute(_INSERT_ENTRY_SET_HEAD, {"digest": digest, **{f"entry_{k}": v for k, v in values.items()}})
     else:

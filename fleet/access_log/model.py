@@ -19,8 +19,9 @@ class AccessEntry(db.Model):
     """One access of a handler (IT staff, auditor, privacy officer) to other people's personal data.
 
     Hashed like an event (docs/access-log.md): `[seq, at, actor, action, target_type, target_id, data, prev_hash]`,
-    where `data` is the canonical JSON text of role, ip, subjects, subject_count, reason and parameters. `subjects`
-    repeats the uids for filtering (`,uid1,uid2,`); what counts is `data`, which the hash covers.
+    where `data` is the canonical JSON text of role, ip, subjects, subject_count, reason and parameters. `role` and
+    `subjects` (`,uid1,uid2,`) repeat what `data` says for filtering and the monthly review's counts; what counts
+    is `data`, which the hash covers.
     """
 
     __tablename__ = "access_entries"
@@ -32,6 +33,7 @@ class AccessEntry(db.Model):
     seq: Mapped[int] = mapped_column(_SEQ, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     actor: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(16))
     target_type: Mapped[str] = mapped_column(String(32))
     target_id: Mapped[str] = mapped_column(String(128))

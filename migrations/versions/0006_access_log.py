@@ -21,6 +21,7 @@ def upgrade():
         sa.Column('seq', SEQ, autoincrement=False, nullable=False),
         sa.Column('at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('actor', sa.String(length=256), nullable=False),
+        sa.Column('role', sa.String(length=64), nullable=False),
         sa.Column('action', sa.String(length=16), nullable=False),
         sa.Column('target_type', sa.String(length=32), nullable=False),
         sa.Column('target_id', sa.String(length=128), nullable=False),
