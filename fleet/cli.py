@@ -298,12 +298,16 @@ def keys_init_command(directory: Path | None, name: str | None) -> None:
 @fleet_cli.command("checkpoint")
 def checkpoint_command() -> None:
     """Sign the event log's current head now (Fleet also does it every FLEET_CHECKPOINT_EVENTS events and at the
-    first event of each day); run it from cron at the end of the day so that the day's last events are covered."""
+    first event of each day); run it from cron at the end of the day so that the day's last events are covered.
+    The access log's head is signed too."""
     if current_app.extensions.get("fleet_signing_key") is None:
         raise click.ClickException("No FLEET_SIGNING_KEY is configured: Fleet makes no signed checkpoints.")
     with writing():
         checkpoint = event_service.checkpoint_head()
+        access = access_chain.checkpoint_head()
         db.session.commit()
+        if access is not None:
+            click.echo(f"Signed checkpoint of the access log at entry {access.seq}: {access.head_hash}.")
         if checkpoint is None:
             click.echo("The head is signed already (or the log is empty); nothing to do.")
             return

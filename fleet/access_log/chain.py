@@ -139,6 +139,17 @@ def _checkpoint(connection, seq: int, head_hash: str, at: datetime, *, of_head: 
     return True
 
 
+def checkpoint_head(now: datetime | None = None) -> AccessCheckpoint | None:
+    """Sign the access chain's head now, unless it is signed already or the log is empty (`fleet checkpoint`)."""
+    if current_app.extensions.get("fleet_signing_key") is None:
+        return None
+    connection = db.session.connection()
+    head = connection.execute(select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == HEAD_ID).with_for_update()).one()
+    if head.seq == 0 or not _checkpoint(connection, head.seq, head.hash, now or utcnow()):
+        return None
+    return db.session.get(AccessCheckpoint, head.seq)
+
+
 def _good_checkpoints() -> tuple[dict[int, str], int | None]:
     """{seq: head_hash} of the stored checkpoints, and the first whose signature is not the organisation's."""
     key = current_app.extensions.get("fleet_signing_key")

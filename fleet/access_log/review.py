@@ -39,7 +39,7 @@ DOWNLOADS = ("download", "export")
 def month_bounds(month: str) -> tuple[date, datetime, datetime]:
     """The first day of `YYYY-MM` and the month's start and end in FLEET_TIMEZONE; a 422 naming `month`."""
     match = re.fullmatch(r"(\d{4})-(\d{2})", month or "")
-    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1900:
+    if not match or not 1 <= int(match.group(2)) <= 12 or not 1900 <= int(match.group(1)) <= 9998:
         raise ValidationFailed("Give the month as YYYY-MM.", errors={"month": ["Not a month (YYYY-MM)."]})
     first = date(int(match.group(1)), int(match.group(2)), 1)
     following = date(first.year + first.month // 12, first.month % 12 + 1, 1)

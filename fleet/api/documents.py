@@ -17,8 +17,9 @@ from fleet.services.signatures import check_pdf_signature
 
 blp = Blueprint("documents", __name__, url_prefix="/api/v1", description="The register of issued documents")
 errors = documented_errors(blp)
-PDF_RESPONSE = {"description": "The registered PDF, byte for byte",
-                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}
+PDF_RESPONSE = {"description": "The registered PDF, byte for byte (a registered report CSV: the CSV, as text/csv)",
+                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}},
+                            "text/csv": {"schema": {"type": "string"}}}}
 
 
 def signature_view(check) -> dict:

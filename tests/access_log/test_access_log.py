@@ -155,6 +155,11 @@ def test_an_untouched_log_verifies_online_and_offline(signed, login, signing_key
     assert answer["valid"] and answer["count"] == 25 and answer["first_bad_seq"] is None and answer["checkpoints"] >= 3
     result = _offline(_export(client, headers, tmp_path / "access.jsonl"), signing_keys.ca_path)
     assert result["valid"] and result["events"] == 25 and result["signed_up_to"] == 20, result
+    # `fleet checkpoint` signs the access log's head too; then the export is signed up to its end.
+    result = signed.test_cli_runner().invoke(args=["fleet", "checkpoint"])
+    assert "Signed checkpoint of the access log at entry 26" in result.output, result.output
+    result = _offline(_export(client, headers, tmp_path / "again.jsonl"), signing_keys.ca_path)
+    assert result["valid"] and result["signed_up_to"] == 26, result
     # An event-log checkpoint cannot stand for the access log's: another tag is signed.
     assert chain.checkpoint_message(1, "0" * 64, datetime(2026, 1, 1, tzinfo=UTC)).startswith(
         b'["fleet-access-checkpoint-v1"')
@@ -244,8 +249,9 @@ def test_the_monthly_review_figures_and_flags(app, client, login):
     assert ["점검 Flag", IT, "2026-11-03 · 하루 다수 열람 Many people in a day", "61", "> 50"] in rows
     assert any(row[0] == "내려받기 Download" and "감사 준비" in row[4] for row in rows)
     assert response.headers["X-Fleet-Document-Id"].isdigit()
-    bad = client.get("/api/v1/reports/access-review.csv?month=2026-13&reason=x", headers=headers)
-    assert bad.status_code == 422 and "month" in bad.get_json()["errors"]
+    for month in ("2026-13", "9999-12", "1899-12", "26-11"):
+        bad = client.get(f"/api/v1/reports/access-review.csv?month={month}&reason=x", headers=headers)
+        assert bad.status_code == 422 and "month" in bad.get_json()["errors"], month
 
 
 def test_sign_off_is_an_event_and_the_dashboard_says_when_it_is_due(app, client, login):
