@@ -60,7 +60,9 @@ def _reason(name: str, args: dict) -> str | None:
 def _note(name: str, args: dict, reason: str | None, fmt: str) -> None:
     if name in PERSONAL_REPORTS:
         params = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in _params(name, args).items()}
-        note_access("download", f"report:{name}", listing=True, reason=reason, params={**params, "format": fmt})
+        people = audit_reports.report_people(name, **_params(name, args))
+        note_access("download", f"report:{name}", people, listing=True, subject_count=len(people), reason=reason,
+                    params={**params, "format": fmt})
 
 
 @blp.route("/reports/<any(inventory, loans, overdue, leavers, requests, events, utilisation):name>.pdf")

@@ -316,6 +316,30 @@ REPORTS: dict[str, Callable[..., ReportData]] = {
 }
 
 
+def _period(from_date: date | None, to_date: date | None) -> tuple[datetime, datetime]:
+    to_date = to_date or local_today()
+    from_date = from_date or to_date - timedelta(days=30)
+    return _day_start(from_date), _day_start(to_date + timedelta(days=1))
+
+
+def report_people(name: str, from_date: date | None = None, to_date: date | None = None, **_params) -> list[str]:
+    """The uids a report names (for its access entry): the loans' assignees, the leavers, the event log's actors;
+    none for the reports that count without names."""
+    if name == "loans":
+        start, end = _period(from_date, to_date)
+        query = select(Loan.assignee_uid).where(Loan.checked_out_at >= start, Loan.checked_out_at < end)
+    elif name == "overdue":
+        query = select(Loan.assignee_uid).where(Loan.status == "active", Loan.due_date < local_today())
+    elif name == "leavers":
+        query = select(LeaverFinding.uid).where(LeaverFinding.resolved_at.is_(None))
+    elif name == "events":
+        start, end = _period(from_date, to_date)
+        query = select(Event.actor).where(Event.at >= start, Event.at < end)
+    else:
+        return []
+    return list(db.session.execute(query.distinct()).scalars())
+
+
 def gather(name: str, **params) -> ReportData:
     """The named report's data; an unknown name is NotFound, bad parameters ValidationFailed."""
     if name not in REPORTS:

@@ -86,9 +86,9 @@ PERSONAL: dict[tuple[str, str], dict] = {
     ("post", "/api/v1/documents/verify"): {"url": "/api/v1/documents/verify", "pdf": "{document}",
                                            "action": "view", "target": "document:{document}"},
     ("get", "/api/v1/reports/{name}.pdf"): {"url": "/api/v1/reports/loans.pdf?reason=점검", "action": "download",
-                                            "target": "report:loans", "reason": "점검", "subjects": []},
+                                            "target": "report:loans", "reason": "점검"},
     ("get", "/api/v1/reports/{name}.csv"): {"url": "/api/v1/reports/overdue.csv?reason=점검", "action": "download",
-                                            "target": "report:overdue", "reason": "점검", "subjects": []},
+                                            "target": "report:overdue", "reason": "점검", "subjects": []},  # none late
     ("get", "/api/v1/notifications"): {"url": "/api/v1/notifications", "action": "search",
                                        "target": "notifications", "subjects": []},  # auditors: their own
     ("post", "/api/v1/notifications/{notification_id}/retry"): {

@@ -42,7 +42,7 @@ PERSONAL: dict[tuple[str, str], dict] = {
     ("GET", "/audit/events"): {"url": "/audit/events", "action": "search", "target": "events"},
     ("GET", "/audit/reports/<any(inventory, loans, overdue, leavers, requests, events, utilisation):name>."
             "<any(pdf, csv):fmt>"): {"url": "/audit/reports/loans.csv?reason=점검", "action": "download",
-                                     "target": "report:loans", "subjects": [], "reason": "점검"},
+                                     "target": "report:loans", "reason": "점검"},
     ("POST", "/audit/verify"): {"url": "/audit/verify", "pdf": "{document}", "action": "view",
                                 "target": "document:{document}"},
     ("GET", "/desk/batches/<int:batch_id>"): {"url": "/desk/batches/{batch}", "action": "view",

@@ -67,7 +67,8 @@ def report(principal, name: str, fmt: str):
         status = refused(exc)
         return _reports_page(error=exc.detail, failed=name, field_errors=exc.errors or {}), status
     if name in PERSONAL_REPORTS:
-        note_access("download", f"report:{name}", listing=True, reason=reason,
+        people = audit_reports.report_people(name, **params)
+        note_access("download", f"report:{name}", people, listing=True, subject_count=len(people), reason=reason,
                     params={**{k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in params.items()},
                             "format": fmt})
     if fmt == "csv":
