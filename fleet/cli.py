@@ -184,10 +184,14 @@ def restore_command(source: Path, yes: bool) -> None:
 
 @fleet_cli.command("verify")
 def verify_command() -> None:
-    """Verify the event chain and every registered document's SHA-256; exit 1 if anything is wrong."""
+    """Verify the event chain, the access log's chain and every registered document's SHA-256; exit 1 if anything
+    is wrong."""
     verification = backup.verify_database()
     _report(verification)
-    if not verification.valid:
+    access = access_chain.verify_access_log()
+    click.echo(f"  access log: {access.count:,} entries from entry {access.start_seq}, "
+               + ("verified" if access.valid else f"BROKEN at entry {access.first_bad_seq}"))
+    if not verification.valid or not access.valid:
         raise click.ClickException("The database does not verify.")
 
 
@@ -247,12 +251,8 @@ def purge_access_log_command(actor: str) -> None:
     The purge is recorded as an event; the kept entries stay verifiable (access-log/verify, python -m fleet.verify).
     """
     years = current_app.config["FLEET_ACCESS_LOG_YEARS"]
-    today = local_today()
-    try:
-        cutoff = today.replace(year=today.year - int(years)) if float(years).is_integer() \
-            else today - timedelta(days=round(365.25 * years))
-    except ValueError:  # 29 February
-        cutoff = today.replace(year=today.year - int(years), day=28)
+    cutoff = retention_cutoff(f"{int(years)}y" if float(years).is_integer() else f"{round(365.25 * years)}d",
+                              local_today())
     before = datetime.combine(cutoff, time.min, tzinfo=local_zone())
     with writing():
         purge = access_chain.purge_access_log(actor, before)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from json.encoder import encode_basestring
 
+from cryptography import x509
 from flask import current_app
 from sqlalchemy import String, bindparam, delete, func, insert, select, text, update
 
@@ -154,8 +155,6 @@ def _good_checkpoints() -> tuple[dict[int, str], int | None]:
     """{seq: head_hash} of the stored checkpoints, and the first whose signature is not the organisation's."""
     key = current_app.extensions.get("fleet_signing_key")
     anchor = key.chain[-1] if key and key.chain else (key.certificate if key else None)
-    from cryptography import x509
-
     heads: dict[int, str] = {}
     trusted_certificates: dict[str, bool] = {}
     for checkpoint in db.session.execute(select(AccessCheckpoint).order_by(AccessCheckpoint.seq)).scalars():

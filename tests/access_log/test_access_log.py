@@ -199,11 +199,16 @@ def test_the_purge_keeps_the_rest_verifiable(signed, login, signing_keys, tmp_pa
     path = _export(client, headers, tmp_path / "kept.jsonl")
     result = _offline(path, signing_keys.ca_path)
     assert result["valid"] and result["first_seq"] == 6, result["problems"]
+    # 25 kept, and the export's own entry
+    verified = signed.test_cli_runner().invoke(args=["fleet", "verify"])
+    assert verified.exit_code == 0 and "access log: 26 entries from entry 6, verified" in verified.output
     # Removing the oldest kept entries without a purge moves the start: found.
     _sql(signed, "DELETE FROM access_entries WHERE seq = 6",
          "UPDATE access_head SET start_seq = 7, start_prev_hash = (SELECT prev_hash FROM access_entries "
          "WHERE seq = 7)")
     assert not client.get("/api/v1/access-log/verify", headers=headers).get_json()["valid"]
+    broken = signed.test_cli_runner().invoke(args=["fleet", "verify"])
+    assert broken.exit_code == 1 and "access log: 0 entries from entry 7, BROKEN at entry 7" in broken.output
     # A second run removes nothing more.
     assert "0 access-log entries" in signed.test_cli_runner().invoke(args=["fleet", "purge-access-log"]).output
 
