@@ -1,4 +1,4 @@
-"""`python -m bench.access_log [sqlite|postgresql] [rounds] [entries]`: what the access log costs.
+"""`python -m bench.access_log [sqlite|postgresql] [rounds] [entries] [desk,review]`: what the access log costs.
 
 Three figures, each against a baseline measured in the same run (the machines are shared and noisy):
 
@@ -9,24 +9,29 @@ Three figures, each against a baseline measured in the same run (the machines ar
    request on and off; the throughput bench's hand-over ratio is bound by the workers' CPU, so it moves by
    CPU off / CPU on. Target: down by ≤ 0.03 from 0.40.
 3. **The monthly review over many entries**: `entries` (default 1,000,000) entries of one month written straight
-   into the chain (hashes computed as Fleet computes them), then `gather_review` timed, with its peak of traced
-   Python memory at a tenth of the entries and at all of them (flat: about the same). Target: ≤ 10 s.
+   into the chain (hashes computed as Fleet computes them), then `gather_review` timed in a process of its own,
+   with that process's peak RSS, at a tenth of the entries and at all of them (flat: about the same). Target:
+   ≤ 10 s.
 """
 
 from __future__ import annotations
 
+import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import event, text
 
 from bench import directory as bench_directory
 from bench import scale
 from fleet.access_log import recording
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _p95(values: list[float]) -> float:
@@ -150,36 +155,37 @@ def _fill(app, count: int, month_start: datetime) -> None:
 
 
 def review(kind: str, entries: int) -> None:
-    from fleet.access_log.review import gather_review
-    from fleet.extensions import db
-
+    """The review over a tenth of `entries` and over all of them, each in its own process (bench.review_worker):
+    the time and the peak RSS; flat memory means about the same peak at both sizes."""
     for count in (entries // 10, entries):
         cluster, url = _database(kind, f"review_{count}")
         try:
             app = scale.make_app(url)
-            month_start = datetime(2026, 10, 31, 15, tzinfo=UTC)  # 1 November 2026, 00:00 in Seoul
             started = time.perf_counter()
-            _fill(app, count, month_start)
+            _fill(app, count, datetime(2026, 10, 31, 15, tzinfo=UTC))  # 1 November 2026, 00:00 in Seoul
             filled = time.perf_counter() - started
+            from fleet.extensions import db
+
             with app.app_context():
-                tracemalloc.start()
-                started = time.perf_counter()
-                result = gather_review("2026-11")
-                elapsed = time.perf_counter() - started
-                peak = tracemalloc.get_traced_memory()[1] / 2**20
-                tracemalloc.stop()
                 db.engine.dispose()
-            print(f"  review of {count:,} entries ({kind}): {elapsed:.1f} s, peak traced {peak:.1f} MB; "
-                  f"{len(result.flags):,} flags, {len(result.downloads):,} downloads (fill {filled:.0f} s)")
+            worker = subprocess.run([sys.executable, "-m", "bench.review_worker", url, "2026-11"], cwd=ROOT,
+                                    capture_output=True, text=True, timeout=1200)
+            assert worker.returncode == 0, worker.stderr[-2000:]
+            result = json.loads(worker.stdout.strip().splitlines()[-1])
+            print(f"  review of {result['entries']:,} entries ({kind}): {result['seconds']:.1f} s, peak RSS "
+                  f"{result['peak_rss_mb']:.0f} MB (after start-up {result['rss_before_mb']:.0f} MB); "
+                  f"{result['flags']:,} flags, {result['downloads']:,} downloads (fill {filled:.0f} s)")
         finally:
             if cluster:
                 cluster.stop()
 
 
-def main(kind: str = "sqlite", rounds: str = "6", entries: str = "1000000") -> None:
-    desk(kind, int(rounds), cycles=100, lists=50)
-    review(kind, int(entries))
+def main(kind: str = "sqlite", rounds: str = "6", entries: str = "1000000", parts: str = "desk,review") -> None:
+    if "desk" in parts:
+        desk(kind, int(rounds), cycles=100, lists=50)
+    if "review" in parts:
+        review(kind, int(entries))
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:5])
