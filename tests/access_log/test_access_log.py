@@ -294,3 +294,22 @@ def test_the_privacy_page_in_korean_and_english(app, client, login):
     assert post(client, "/privacy/reviews", {"month": "bad"}).status_code == 422
     log_in(client, AUDITOR)
     assert client.get("/privacy").status_code == 403
+
+
+@pytest.mark.parametrize("setting, value", [("FLEET_WORKING_HOURS", "weekdays 9 to 6"),
+                                            ("FLEET_WORKING_HOURS", "Mon-Fri 08:00-25:00"),
+                                            ("FLEET_ACCESS_LOG_YEARS", "0.5"),
+                                            ("FLEET_ACCESS_ALERT_PEOPLE_PER_DAY", "many")])
+def test_a_bad_setting_stops_the_start_with_its_name(make_app, setting, value):
+    with pytest.raises(RuntimeError, match="access-log setting|FLEET_ACCESS_LOG_YEARS"):
+        make_app(**{setting: value})
+
+
+def test_working_hours_take_ranges_and_lists():
+    from fleet.access_log.rules import parse_working_hours
+
+    hours = parse_working_hours("Sat,Mon-Wed 09:30-18:00")
+    assert hours.weekdays == {0, 1, 2, 5}
+    assert hours.covers(datetime(2026, 12, 5, 9, 30)) and not hours.covers(datetime(2026, 12, 5, 18, 0))
+    assert not hours.covers(datetime(2026, 12, 3, 12, 0))  # a Thursday
+    assert parse_working_hours("Fri-Mon 08:00-19:00").weekdays == {4, 5, 6, 0}
