@@ -134,9 +134,10 @@ def gather_review(month: str) -> Review:
     cursor = connection.connection.driver_connection.cursor()
     # The details only of an entry that names nobody (a list of more than 100 people, an export: its count) or
     # that showed a sensitive request reason. In order of time, as the index on (at, seq) gives them: no sort.
-    cursor.execute("SELECT at, actor, subjects, CASE WHEN subjects = '' OR data LIKE '%\"sensitive_reasons\":[%' "
-                   "THEN data END, target_type, target_id FROM access_entries "
-                   f"WHERE at >= {mark} AND at < {mark} ORDER BY at, seq", (stored(start), stored(end)))
+    cursor.execute(f"SELECT at, actor, subjects, CASE WHEN subjects = '' OR data LIKE {mark} THEN data END, "
+                   "target_type, target_id FROM access_entries "
+                   f"WHERE at >= {mark} AND at < {mark} ORDER BY at, seq",
+                   ('%"sensitive_reasons":[%', stored(start), stored(end)))
     current = -1
     while rows := cursor.fetchmany(10_000):
         for at, actor, subjects, data, target_type, target_id in rows:
