@@ -172,7 +172,8 @@ def review(kind: str, entries: int) -> None:
                                     capture_output=True, text=True, timeout=1200)
             assert worker.returncode == 0, worker.stderr[-2000:]
             result = json.loads(worker.stdout.strip().splitlines()[-1])
-            print(f"  review of {result['entries']:,} entries ({kind}): {result['seconds']:.1f} s, peak RSS "
+            print(f"  review of {result['entries']:,} entries ({kind}): {result['seconds']:.1f} s "
+                  f"({result['cpu_seconds']:.1f} s CPU in the process), peak RSS "
                   f"{result['peak_rss_mb']:.0f} MB (after start-up {result['rss_before_mb']:.0f} MB); "
                   f"{result['flags']:,} flags, {result['downloads']:,} downloads (fill {filled:.0f} s)")
         finally:
