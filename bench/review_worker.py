@@ -1,5 +1,6 @@
 """The monthly review in its own process: `python -m bench.review_worker URL MONTH` prints one JSON line with the
-seconds `gather_review` took (wall and this process's CPU: the database is SQLite in process, or PostgreSQL's own) and the process's own peak RSS (VmHWM), so that the bench's fill does not count."""
+seconds `gather_review` took (wall, and this process's CPU: with SQLite the database works in process too) and the
+process's own peak RSS (VmHWM), so that the bench's fill does not count."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ def main(url: str, month: str) -> None:
         result = gather_review(month)
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         db.engine.dispose()
-    print(json.dumps({"seconds": round(elapsed, 2), "cpu_seconds": round(cpu, 2), "peak_rss_mb": peak_rss_mb(), "rss_before_mb": before,
+    print(json.dumps({"seconds": round(elapsed, 2), "cpu_seconds": round(cpu, 2), "peak_rss_mb": peak_rss_mb(),
+                      "rss_before_mb": before,
                       "entries": result.entries, "flags": len(result.flags), "downloads": len(result.downloads)}))
 
 
