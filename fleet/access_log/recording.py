@@ -20,10 +20,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from fleet import problems
 from fleet.access_log.chain import Access, append_access
-from fleet.access_log.rules import handler_role
+from fleet.access_log.rules import SENSITIVE_REASONS, handler_role
 from fleet.db import write_intended, writing
 from fleet.extensions import db
 from fleet.security import current_principal
+from fleet.services.requests import can_see_personal_data
 
 _PENDING = "fleet_access_pending"
 
@@ -65,6 +66,15 @@ def people_in_events(events) -> set[str]:
             if isinstance(part, dict):
                 people.update(str(part[k]) for k in PEOPLE_KEYS if isinstance(part.get(k), str))
     return people
+
+
+def note_requests(action: str, target: str, requests, principal, **kwargs) -> None:
+    """Note the requests shown; the sensitive reasons (health: pregnancy) that were shown are named for the
+    privacy officer's review."""
+    shown = [r for r in requests if can_see_personal_data(r, principal)]
+    sensitive = sorted({r.reason for r in shown if r.reason in SENSITIVE_REASONS and r.requester_uid != principal.uid})
+    params = {**(kwargs.pop("params", None) or {}), "sensitive_reasons": sensitive}
+    note_access(action, target, [r.requester_uid for r in requests], params=params, **kwargs)
 
 
 def pending() -> list[Access]:

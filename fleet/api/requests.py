@@ -3,8 +3,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from fleet.access_log.recording import filters_of, note_access
-from fleet.access_log.rules import SENSITIVE_REASONS
+from fleet.access_log.recording import filters_of, note_requests
 from fleet.api.common import SECURITY, documented_errors
 from fleet.schemas.requests import (
     DecisionSchema,
@@ -28,15 +27,6 @@ def request_view(req, principal, position: int | None = None) -> dict:
     if request_service.can_see_personal_data(req, principal):
         view.update(reason=req.reason, note=req.note, decision_note=req.decision_note, position=position)
     return view
-
-
-def note_requests(action: str, target: str, requests, principal, **kwargs) -> None:
-    """Note the requests shown; the sensitive reasons (health: pregnancy) that were shown are named for the
-    privacy officer's review."""
-    shown = [r for r in requests if request_service.can_see_personal_data(r, principal)]
-    sensitive = sorted({r.reason for r in shown if r.reason in SENSITIVE_REASONS and r.requester_uid != principal.uid})
-    params = {**(kwargs.pop("params", None) or {}), "sensitive_reasons": sensitive}
-    note_access(action, target, [r.requester_uid for r in requests], params=params, **kwargs)
 
 
 def _one(request_id: int):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
 
+from fleet.access_log.recording import note_requests
 from fleet.errors import FleetError
 from fleet.services import dashboard, stocktakes
 from fleet.services import requests as request_service
-from fleet.api.requests import note_requests
 from fleet.web.views.common import all_centers, bp, page, refused, rerender
 
 QUEUE_PAGE = 50
