@@ -51,10 +51,18 @@ _TAKE_SEQ = (update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(seq=_HEAD.c.seq +
              .returning(_HEAD.c.seq, _HEAD.c.hash, _HEAD.c.checkpoint_at))
 _INSERT_ENTRY = insert(_ENTRIES)
 _SET_HEAD_HASH = update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(hash=bindparam("digest", type_=String))
-_COLUMNS = ("seq", "at", "actor", "role", "action", "target_type", "target_id", "subjects", "data", "prev_hash",
-            "hash")
-_INSERT_ENTRY_SET_HEAD = _SET_HEAD_HASH.add_cte(insert(_ENTRIES).values(
-    {name: bindparam(f"entry_{name}", type_=_ENTRIES.c[name].type) for name in _COLUMNS}).cte("appended"))
+# PostgreSQL: the whole append in one statement, one round trip. The head's UPDATE hashes the entry itself:
+# Fleet sends the canonical JSON text of the entry's middle fields, and the database puts the seq and the previous
+# hash (the old row's, as SET sees it) around it and hashes those very bytes (sha256, PostgreSQL 11+): the same
+# hash as compute_hash, which verify_access_log recomputes in Python.
+_APPEND_PG = text(
+    "WITH head AS (UPDATE access_head SET seq = seq + 1, prev_hash = hash, hash = encode(sha256(convert_to("
+    "'[' || (seq + 1) || ',' || CAST(:middle AS text) || ',\"' || hash || '\"]', 'UTF8')), 'hex') WHERE id = 1 "
+    "RETURNING seq, prev_hash, hash, checkpoint_at), "
+    "appended AS (INSERT INTO access_entries (seq, at, actor, role, action, target_type, target_id, subjects, data, "
+    "prev_hash, hash) SELECT seq, :at, :actor, :role, :action, :target_type, :target_id, :subjects, :data, "
+    "prev_hash, hash FROM head) "
+    "SELECT seq, prev_hash, hash, checkpoint_at FROM head").bindparams(bindparam("at", type_=_ENTRIES.c.at.type))
 
 
 @dataclass(frozen=True)
@@ -88,27 +96,34 @@ def entry_data(role: str, ip: str | None, subjects: Iterable[str], subject_count
 
 def append_access(actor: str, role: str | None, ip: str | None, access: Access, *,
                   at: datetime | None = None) -> dict:
-    """Append one access entry in the caller's transaction: one head UPDATE and one INSERT (plus the head's hash on
-    SQLite). A failure here is the caller's to refuse the read or the change with (fail closed)."""
+    """Append one access entry in the caller's transaction: on PostgreSQL one statement (the head's UPDATE, which
+    hashes the entry, and the INSERT); on SQLite the head's UPDATE, the INSERT and the head's hash. No SELECT. A
+    failure here is the caller's to refuse the read or the change with (fail closed)."""
     connection = db.session.connection()
-    result = connection.execute(_TAKE_SEQ).one_or_none()
-    if result is None:
-        ensure_head()
-        return append_access(actor, role, ip, access, at=at)
-    seq, prev_hash, checkpoint_at = result
     at = (at or utcnow()).astimezone(UTC)
     count = access.subject_count if access.subject_count is not None else len(set(access.subjects))
     data, subjects = entry_data(role, ip, access.subjects, count, access.reason, access.params)
     target_type, _, target_id = access.target.partition(":")
-    digest = compute_hash(seq, at, actor, access.action, target_type, target_id, data, prev_hash)
-    values = {"seq": seq, "at": at, "actor": actor, "role": role or "", "action": access.action,
-              "target_type": target_type, "target_id": target_id, "subjects": subjects, "data": data,
-              "prev_hash": prev_hash, "hash": digest}
+    values = {"at": at, "actor": actor, "role": role or "", "action": access.action, "target_type": target_type,
+              "target_id": target_id, "subjects": subjects, "data": data}
     if connection.dialect.name == "postgresql":
-        connection.execute(_INSERT_ENTRY_SET_HEAD, {"digest": digest, **{f"entry_{k}": v for k, v in values.items()}})
+        middle = json.dumps([format_at(at), actor, access.action, target_type, target_id, data],
+                            separators=(",", ":"), ensure_ascii=False)[1:-1]
+        result = connection.execute(_APPEND_PG, {"middle": middle, **values}).one_or_none()
+        if result is None:
+            ensure_head()
+            return append_access(actor, role, ip, access, at=at)
+        seq, prev_hash, digest, checkpoint_at = result
     else:
-        connection.execute(_INSERT_ENTRY, values)
+        result = connection.execute(_TAKE_SEQ).one_or_none()
+        if result is None:
+            ensure_head()
+            return append_access(actor, role, ip, access, at=at)
+        seq, prev_hash, checkpoint_at = result
+        digest = compute_hash(seq, at, actor, access.action, target_type, target_id, data, prev_hash)
+        connection.execute(_INSERT_ENTRY, {"seq": seq, **values, "prev_hash": prev_hash, "hash": digest})
         connection.execute(_SET_HEAD_HASH, {"digest": digest})
+    values.update(seq=seq, prev_hash=prev_hash, hash=digest)
     key = current_app.extensions.get("fleet_signing_key")
     if key is not None and _checkpoint_due(seq, at, checkpoint_at):
         _checkpoint(connection, seq, digest, at)

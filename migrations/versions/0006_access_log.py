@@ -38,6 +38,7 @@ def upgrade():
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('seq', SEQ, nullable=False),
         sa.Column('hash', sa.String(length=64), nullable=False),
+        sa.Column('prev_hash', sa.String(length=64), nullable=True),
         sa.Column('checkpoint_at', sa.DateTime(timezone=True), nullable=True),
         sa.Column('start_seq', SEQ, nullable=False),
         sa.Column('start_prev_hash', sa.String(length=64), nullable=False),
