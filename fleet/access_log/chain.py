@@ -26,7 +26,7 @@ from fleet.clock import check_days
 from fleet.db import utcnow
 from fleet.errors import ValidationFailed
 from fleet.extensions import db
-from fleet.models import GENESIS_HASH, Event
+from fleet.models import GENESIS_HASH, Event, EventHead
 from fleet.services.events import (
     _checkpoint_due,
     _issued_by,
@@ -368,6 +368,9 @@ def purge_access_log(actor: str, before: datetime) -> Purge:
     which hash), and with a signing key the last removed entry's hash is signed as a checkpoint, so an export of
     the rest is still proved from its first entry."""
     connection = db.session.connection()
+    # The event log's head first, as a change request takes them (its event, then its access entry): two
+    # transactions never wait for each other the other way round.
+    connection.execute(select(EventHead.seq).where(EventHead.id == 1).with_for_update())
     head = connection.execute(select(_HEAD).where(_HEAD.c.id == HEAD_ID).with_for_update()).one()
     last = connection.execute(select(func.max(_ENTRIES.c.seq)).where(_ENTRIES.c.at < before)).scalar()
     if last is None or last < head.start_seq:
