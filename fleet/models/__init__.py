@@ -2,7 +2,6 @@
 model lives in its own package, fleet/access_log)."""
 
 from fleet.access_log.model import AccessCheckpoint, AccessEntry, AccessHead
-
 from fleet.models.asset import CATEGORIES, MAX_COST, STATUSES, Asset
 from fleet.models.center import CENTER_KINDS, Center
 from fleet.models.document import DOCUMENT_KINDS, Document

@@ -7,11 +7,11 @@ from decimal import Decimal, InvalidOperation
 
 from flask import redirect, render_template, request, url_for
 
+from fleet.access_log.recording import note_access, people_in_events
 from fleet.errors import FleetError, ValidationFailed
 from fleet.models import CATEGORIES, STATUSES
 from fleet.services import asset_import, events, lifecycle
 from fleet.services import assets as asset_service
-from fleet.access_log.recording import note_access, people_in_events
 from fleet.web.views.common import all_centers as _centers
 from fleet.web.views.common import bp, page, refused, rerender
 
