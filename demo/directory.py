@@ -45,6 +45,7 @@ def demo_settings(uri: str) -> dict[str, str]:
         "FLEET_LDAP_ACTIVE_FILTER": "(!(employeeType=inactive))",
         "FLEET_LDAP_IT_GROUP": f"cn=fleet-it,ou=groups,{SUFFIX}",
         "FLEET_LDAP_AUDITOR_GROUP": f"cn=fleet-auditors,ou=groups,{SUFFIX}",
+        "FLEET_LDAP_PRIVACY_GROUP": f"cn=fleet-privacy,ou=groups,{SUFFIX}",
         "FLEET_LDAP_ELIGIBLE_GROUP": f"cn=fleet-eligible,ou=groups,{SUFFIX}",
         "FLEET_LDAP_NAME_ATTR": "cn",
         "FLEET_LDAP_DEPARTMENT_ATTR": "ou",

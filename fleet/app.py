@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from fleet import api as api_package
 from fleet import cli, limits, problems, signing, web
+from fleet.access_log import recording as access_recording
 from fleet.config import load_settings
 from fleet.db import declare_write_intent
 from fleet.directory import directory_from_config
@@ -52,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     web.init_app(app)
     limits.init_app(app)
     _init_request_cycle(app)
+    access_recording.init_app(app)  # after the commit hook, so that it runs before it
     return app
 
 

@@ -14,6 +14,7 @@ from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
 from fleet import signing
+from fleet.access_log import chain as access_chain
 from fleet.clock import format_local, local_time, local_today, local_zone
 from fleet.db import utcnow, writing
 from fleet.errors import FleetError
@@ -185,10 +186,14 @@ def restore_command(source: Path, yes: bool) -> None:
 
 @fleet_cli.command("verify")
 def verify_command() -> None:
-    """Verify the event chain and every registered document's SHA-256; exit 1 if anything is wrong."""
+    """Verify the event chain, the access log's chain and every registered document's SHA-256; exit 1 if anything
+    is wrong."""
     verification = backup.verify_database()
     _report(verification)
-    if not verification.valid:
+    access = access_chain.verify_access_log()
+    click.echo(f"  access log: {access.count:,} entries from entry {access.start_seq}, "
+               + ("verified" if access.valid else f"BROKEN at entry {access.first_bad_seq}"))
+    if not verification.valid or not access.valid:
         raise click.ClickException("The database does not verify.")
 
 
@@ -243,6 +248,24 @@ def purge_personal_data_command(older_than: str, dry_run: bool, actor: str) -> N
         click.echo(f"{kept_open} open request(s) from before {cutoff} keep theirs until they are closed.")
 
 
+@fleet_cli.command("purge-access-log")
+@click.option("--actor", default=CLI_ACTOR, show_default=True, help="Who the event log names as purging.")
+def purge_access_log_command(actor: str) -> None:
+    """Remove the access-log entries older than FLEET_ACCESS_LOG_YEARS (default 2), from the front of the chain.
+
+    The purge is recorded as an event; the kept entries stay verifiable (access-log/verify, python -m fleet.verify).
+    """
+    years = current_app.config["FLEET_ACCESS_LOG_YEARS"]
+    cutoff = retention_cutoff(f"{int(years)}y" if float(years).is_integer() else f"{round(365.25 * years)}d",
+                              local_today())
+    before = datetime.combine(cutoff, time.min, tzinfo=local_zone())
+    with writing():
+        purge = access_chain.purge_access_log(actor, before)
+        db.session.commit()
+    click.echo(f"{purge.removed} access-log entr{'y' if purge.removed == 1 else 'ies'} from before {cutoff} removed; "
+               f"the kept chain starts at entry {purge.start_seq}.")
+
+
 keys_cli = AppGroup("keys", help="The organisation's signing key (signed PDFs and event-log checkpoints).")
 fleet_cli.add_command(keys_cli)
 
@@ -280,12 +303,16 @@ def keys_init_command(directory: Path | None, name: str | None) -> None:
 @fleet_cli.command("checkpoint")
 def checkpoint_command() -> None:
     """Sign the event log's current head now (Fleet also does it every FLEET_CHECKPOINT_EVENTS events and at the
-    first event of each day); run it from cron at the end of the day so that the day's last events are covered."""
+    first event of each day); run it from cron at the end of the day so that the day's last events are covered.
+    The access log's head is signed too."""
     if current_app.extensions.get("fleet_signing_key") is None:
         raise click.ClickException("No FLEET_SIGNING_KEY is configured: Fleet makes no signed checkpoints.")
     with writing():
         checkpoint = event_service.checkpoint_head()
+        access = access_chain.checkpoint_head()
         db.session.commit()
+        if access is not None:
+            click.echo(f"Signed checkpoint of the access log at entry {access.seq}: {access.head_hash}.")
         if checkpoint is None:
             click.echo("The head is signed already (or the log is empty); nothing to do.")
             return

@@ -27,6 +27,7 @@ DEFAULTS: dict[str, str] = {
     "FLEET_LDAP_EMPLOYEE_NUMBER_ATTR": "",
     "FLEET_LDAP_IT_GROUP": "",
     "FLEET_LDAP_AUDITOR_GROUP": "",
+    "FLEET_LDAP_PRIVACY_GROUP": "",
     "FLEET_LDAP_ELIGIBLE_GROUP": "",
     "FLEET_LDAP_NAME_ATTR": "",
     "FLEET_LDAP_DEPARTMENT_ATTR": "",
@@ -58,6 +59,10 @@ DEFAULTS: dict[str, str] = {
     "FLEET_SIGNING_CERT": "",
     "FLEET_SIGNING_PASSWORD": "",
     "FLEET_CHECKPOINT_EVENTS": "1000",
+    # The access log (docs/access-log.md)
+    "FLEET_ACCESS_LOG_YEARS": "2",
+    "FLEET_ACCESS_ALERT_PEOPLE_PER_DAY": "50",
+    "FLEET_WORKING_HOURS": "Mon-Fri 08:00-19:00",
     # Notifications (README, "Notifications by e-mail")
     "FLEET_SMTP_URL": "",
     "FLEET_SMTP_CA_FILE": "",
@@ -115,6 +120,7 @@ def load_settings(instance_path: str, overrides: dict | None = None) -> dict:
         raise RuntimeError("FLEET_CHECKPOINT_EVENTS must be 1 or more")
     _mail_settings(settings)
     _upkeep_settings(settings)
+    _access_log_settings(settings)
     settings.update(
         API_TITLE="Fleet",
         API_VERSION="v1",
@@ -223,6 +229,20 @@ def _session_settings(settings: dict) -> None:
         raise RuntimeError("FLEET_SESSION_HOURS and FLEET_IDLE_MINUTES must be positive")
     if settings["FLEET_ROLE_RECHECK_SECONDS"] < 0:
         raise RuntimeError("FLEET_ROLE_RECHECK_SECONDS must be 0 (every request) or more")
+
+
+def _access_log_settings(settings: dict) -> None:
+    """The access log's numbers and working hours; a bad value stops the start with its name."""
+    from fleet.access_log.rules import parse_working_hours
+
+    try:
+        settings["FLEET_ACCESS_LOG_YEARS"] = float(settings["FLEET_ACCESS_LOG_YEARS"])
+        settings["FLEET_ACCESS_ALERT_PEOPLE_PER_DAY"] = int(settings["FLEET_ACCESS_ALERT_PEOPLE_PER_DAY"])
+        parse_working_hours(str(settings["FLEET_WORKING_HOURS"]))
+    except ValueError as exc:
+        raise RuntimeError(f"An access-log setting is not valid: {exc}") from exc
+    if settings["FLEET_ACCESS_LOG_YEARS"] < 1:
+        raise RuntimeError("FLEET_ACCESS_LOG_YEARS must be 1 or more: the law keeps access records a year at least")
 
 
 def _engine_options(url: str) -> dict:

@@ -33,6 +33,11 @@ def declare_write_intent(value: bool = True) -> contextvars.Token:
     return _write_intent.set(value)
 
 
+def write_intended() -> bool:
+    """Whether the current unit of work declared that it will write."""
+    return _write_intent.get()
+
+
 def write_intent(view):
     """Mark a read-method view that writes (e.g. renders and registers a PDF on first download)."""
     @functools.wraps(view)

@@ -29,6 +29,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 EXPORT_FORMAT = "fleet-event-export-v1"
 CHECKPOINT_FORMAT = "fleet-checkpoint-v1"
+# The access log (docs/access-log.md) is exported and chained the same way; its checkpoints sign another tag.
+ACCESS_EXPORT_FORMAT = "fleet-access-export-v1"
+CHECKPOINT_FORMATS = {EXPORT_FORMAT: CHECKPOINT_FORMAT, ACCESS_EXPORT_FORMAT: "fleet-access-checkpoint-v1"}
 GENESIS_HASH = "0" * 64
 MAX_PROBLEMS = 50
 # An event line as Fleet writes it: {"type":"event","hash":"<64 hex>","fields":[…the hashed array…]}
@@ -49,9 +52,19 @@ def event_hash(seq: int, at: str, actor: str, action: str, subject_type: str, su
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
 
-def checkpoint_message(seq: int, head_hash: str, at: str) -> bytes:
-    """The bytes a checkpoint signs (docs/event-log.md, "Checkpoints")."""
-    return json.dumps([CHECKPOINT_FORMAT, seq, head_hash, at], separators=(",", ":")).encode("utf-8")
+def checkpoint_message(seq: int, head_hash: str, at: str, tag: str = CHECKPOINT_FORMAT) -> bytes:
+    """The bytes a checkpoint signs (docs/event-log.md, "Checkpoints"; the access log's use its own tag)."""
+    return json.dumps([tag, seq, head_hash, at], separators=(",", ":")).encode("utf-8")
+
+
+def _export_format(path: Path) -> str:
+    """The format the export's header names (the event log's when it cannot be read: the second pass says why)."""
+    for _number, line in _lines(path):
+        try:
+            return str(json.loads(line).get("format"))
+        except (ValueError, AttributeError):
+            return EXPORT_FORMAT
+    return EXPORT_FORMAT
 
 
 def _fingerprint(certificate: x509.Certificate) -> str:
@@ -132,7 +145,7 @@ def _lines(path: Path):
 
 
 def _read_checkpoints(path: Path, trusted: list[x509.Certificate] | None, result: Result,
-                      found: dict[int, _Checkpoint]) -> None:
+                      found: dict[int, _Checkpoint], tag: str = CHECKPOINT_FORMAT) -> None:
     """Pass 1: every checkpoint line of `path`, its certificate and signature checked."""
     certificates: dict[str, x509.Certificate] = {}
     for number, line in _lines(path):
@@ -161,7 +174,7 @@ def _read_checkpoints(path: Path, trusted: list[x509.Certificate] | None, result
                 result.problem(f"{where}: checkpoint {seq} is signed by a certificate that the given --cert did not "
                                f"issue (SHA-256 {_fingerprint(certificate)}).")
                 continue
-            if not _signature_ok(certificate, checkpoint_message(seq, head, at), signature):
+            if not _signature_ok(certificate, checkpoint_message(seq, head, at, tag), signature):
                 result.problem(f"{where}: checkpoint {seq}'s signature does not match its content: the checkpoint was "
                                "altered.")
                 continue
@@ -181,8 +194,10 @@ def verify_export(path: Path, trusted: list[x509.Certificate] | None = None,
     whose checkpoint lines are checked and held against this export too."""
     result = Result()
     checkpoints: dict[int, _Checkpoint] = {}
+    export_format = _export_format(path)
+    tag = CHECKPOINT_FORMATS.get(export_format, CHECKPOINT_FORMAT)
     for source in (*more_checkpoints, path):
-        _read_checkpoints(source, trusted, result, checkpoints)
+        _read_checkpoints(source, trusted, result, checkpoints, tag)
 
     header = None
     expected_seq = None
@@ -193,8 +208,8 @@ def verify_export(path: Path, trusted: list[x509.Certificate] | None = None,
         if header is None:
             try:
                 header = json.loads(raw)
-                if header.get("type") != "header" or header.get("format") != EXPORT_FORMAT:
-                    raise ValueError(f"not a {EXPORT_FORMAT} header")
+                if header.get("type") != "header" or header.get("format") not in CHECKPOINT_FORMATS:
+                    raise ValueError(f"not a {EXPORT_FORMAT} (or {ACCESS_EXPORT_FORMAT}) header")
                 expected_seq = int(header["from_seq"])
                 to_seq, head_seq = int(header["to_seq"]), int(header["head_seq"])
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -239,8 +254,16 @@ def verify_export(path: Path, trusted: list[x509.Certificate] | None = None,
             result.first_seq = seq
             if prev_hash is None:
                 prev_hash = stated_prev
-                result.notes.append(f"The export starts at event {seq}: its link to event {seq - 1} "
-                                    f"({stated_prev}) is taken as given.")
+                before = checkpoints.get(seq - 1)
+                if before is not None:
+                    # A signed checkpoint of the entry before (an earlier export's, or the one a purge of the
+                    # access log signs where the kept chain starts) proves the link.
+                    if before.head_hash != stated_prev:
+                        result.problem(f"event {seq} does not follow the signed checkpoint {seq - 1} "
+                                       f"({before.source}): prev_hash {stated_prev}, signed {before.head_hash}.")
+                else:
+                    result.notes.append(f"The export starts at event {seq}: its link to event {seq - 1} "
+                                        f"({stated_prev}) is taken as given.")
         if seq != expected_seq:
             if seq > expected_seq:
                 result.problem(f"event {expected_seq}" + (f" to {seq - 1}" if seq - 1 > expected_seq else "")

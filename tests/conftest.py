@@ -79,6 +79,8 @@ def _empty_tables(app) -> None:
             for name in reversed(tables):
                 db.session.execute(text(f"DELETE FROM {name}"))
         db.session.execute(text("INSERT INTO event_head (id, seq, hash) VALUES (1, 0, :h)"), {"h": "0" * 64})
+        db.session.execute(text("INSERT INTO access_head (id, seq, hash, start_seq, start_prev_hash) "
+                                "VALUES (1, 0, :h, 1, :h)"), {"h": "0" * 64})
         db.session.commit()
         db.session.remove()
 

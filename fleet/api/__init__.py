@@ -9,6 +9,7 @@ from flask import Flask
 from flask_smorest import Api as SmorestApi
 from flask_smorest.utils import prepare_response
 
+from fleet.access_log import api as access_log
 from fleet.api import (
     assets,
     auth,
@@ -37,7 +38,7 @@ from fleet.schemas.common import ProblemSchema
 PROBLEM_JSON = "application/problem+json"
 BLUEPRINTS = (health, auth, people, centers, assets, requests, loans, events, directory_sync, documents, reports,
               stocktakes, labels, notifications, reservations, repairs, disposals,
-              inspections, extensions, incidents)
+              inspections, extensions, incidents, access_log)
 
 
 class Api(SmorestApi):

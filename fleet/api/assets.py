@@ -2,6 +2,7 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from fleet.access_log.recording import note_access, people_in_events
 from fleet.api.common import SECURITY, documented_errors
 from fleet.api.events import event_view
 from fleet.errors import ValidationFailed
@@ -110,4 +111,5 @@ class AssetHistory(MethodView):
         """The asset's own events and those of its loans, oldest first."""
         asset = asset_service.get_asset(tag)
         page = event_service.list_asset_history(asset, **args)
+        note_access("search", f"asset:{asset.asset_tag}", people_in_events(page.items), listing=True)
         return {"items": [event_view(e) for e in page.items], "next_cursor": page.next_cursor}

@@ -1,6 +1,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from fleet.access_log.recording import note_access
 from fleet.api.common import documented_errors
 from fleet.schemas.directory_sync import SyncResultSchema
 from fleet.security import get_directory, require_principal, roles_required
@@ -26,6 +27,7 @@ class DirectorySync(MethodView):
     def post(self):
         """Check every open loan's assignee against the directory; answers the leavers holding devices."""
         findings = directory_sync.sync_directory(get_directory(), require_principal().uid)
+        note_access("search", "directory:leavers", [f.uid for f in findings], listing=True)
         return {"leavers": [leaver_view(f) for f in findings]}
 
 
@@ -37,4 +39,6 @@ class Leavers(MethodView):
     @blp.doc(security=[{"bearerAuth": []}])
     def get(self):
         """Leavers found by earlier syncs who still hold a device."""
-        return {"leavers": [leaver_view(f) for f in directory_sync.list_open_leavers()]}
+        findings = directory_sync.list_open_leavers()
+        note_access("search", "directory:leavers", [f.uid for f in findings], listing=True)
+        return {"leavers": [leaver_view(f) for f in findings]}

@@ -1,10 +1,12 @@
 import hashlib
 from dataclasses import asdict
+from io import BytesIO
 
-from flask import request, url_for
+from flask import request, send_file, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from fleet.access_log.recording import note_access
 from fleet.api.common import SECURITY, documented_errors
 from fleet.db import write_intent
 from fleet.downloads import send_pdf
@@ -16,8 +18,9 @@ from fleet.services.signatures import check_pdf_signature
 
 blp = Blueprint("documents", __name__, url_prefix="/api/v1", description="The register of issued documents")
 errors = documented_errors(blp)
-PDF_RESPONSE = {"description": "The registered PDF, byte for byte",
-                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}
+PDF_RESPONSE = {"description": "The registered PDF, byte for byte (a registered report CSV: the CSV, as text/csv)",
+                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}},
+                            "text/csv": {"schema": {"type": "string"}}}}
 
 
 def signature_view(check) -> dict:
@@ -30,6 +33,12 @@ def document_view(document) -> dict:
             "created_at": document.created_at, "created_by": document.created_by,
             "supersedes": document.supersedes_id,
             "url": url_for("documents.DocumentPdf", document_id=document.id)}
+
+
+def note_document(action: str, document) -> None:
+    """A form names its assignee(s); a report names whoever it lists: its download is an access too."""
+    note_access(action, f"document:{document.id}", document_service.people_of(document),
+                listing=document.kind == "report", params={"kind": document.kind, "subject": document.subject})
 
 
 def _readable_document(document_id: int):
@@ -48,7 +57,9 @@ class DocumentById(MethodView):
     @blp.doc(security=SECURITY)
     def get(self, document_id):
         """A registered document: kind, sha256, who and when. The loan's assignee, IT staff and auditors."""
-        return document_view(_readable_document(document_id))
+        document = _readable_document(document_id)
+        note_document("view", document)
+        return document_view(document)
 
 
 @blp.route("/documents/<int:document_id>.pdf")
@@ -61,6 +72,10 @@ class DocumentPdf(MethodView):
     def get(self, document_id):
         """The PDF's bytes; the same bytes every time."""
         document = _readable_document(document_id)
+        note_document("print" if document.kind != "report" else "download", document)
+        if document.media_type != "application/pdf":
+            return send_file(BytesIO(document.content), mimetype=document.media_type, as_attachment=True,
+                             download_name=document.filename, max_age=0)
         return send_pdf(document.content, document.filename)
 
 
@@ -83,6 +98,8 @@ class DocumentVerify(MethodView):
         else:
             content = request.get_data()
         document = document_service.verify_pdf(content)
+        if document is not None:
+            note_document("view", document)
         return {"registered": document is not None, "sha256": hashlib.sha256(content).hexdigest(),
                 "document": document_view(document) if document else None,
                 "signature": signature_view(check_pdf_signature(content))}

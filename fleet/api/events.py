@@ -5,6 +5,8 @@ from flask import Response, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from fleet.access_log.recording import filters_of, note_access, people_in_events
+from fleet.access_log.rules import require_reason
 from fleet.api.common import SECURITY, documented_errors
 from fleet.schemas.events import (
     ChainVerificationSchema,
@@ -39,6 +41,7 @@ class Events(MethodView):
     def get(self, args):
         """The event log in order of `seq`, filtered by subject, actor, action and time."""
         page = event_service.list_events(**args)
+        note_access("search", "events", people_in_events(page.items), listing=True, params=filters_of(args))
         return {"items": [event_view(e) for e in page.items], "next_cursor": page.next_cursor}
 
 
@@ -89,8 +92,11 @@ class EventsExport(MethodView):
     @errors(401, 403, 422)
     def get(self, args):
         """The event log for offline verification, streamed: the events from `from` to `to` (times; the whole log
-        without them) and the signed checkpoints."""
+        without them) and the signed checkpoints. Needs `reason` (it names people): 422 without it."""
+        reason = require_reason(args.get("reason"))
         scope = event_export.export_range(args["since"], args["until"])
+        note_access("export", "events", listing=True, reason=reason,
+                    params={"from_seq": scope.from_seq, "to_seq": scope.to_seq})
         return Response(stream_with_context(event_export.export_lines(scope)), mimetype="application/x-ndjson",
                         headers={"Content-Disposition": f'attachment; filename="events-{scope.from_seq}-'
                                                         f'{scope.to_seq}.jsonl"'})

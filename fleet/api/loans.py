@@ -2,6 +2,7 @@ from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from fleet.access_log.recording import filters_of, note_access
 from fleet.api.common import SECURITY, documented_errors
 from fleet.schemas.loans import (
     BatchSchema,
@@ -63,6 +64,8 @@ class Loans(MethodView):
     def get(self, args):
         """Loans, newest first. Employees see their own only."""
         page = loan_service.list_loans(require_principal(), **args)
+        note_access("search", "loans", [loan.assignee_uid for loan in page.items], listing=True,
+                    params=filters_of(args))
         return {"items": [loan_view(loan) for loan in page.items], "next_cursor": page.next_cursor}
 
     @roles_required("it")
@@ -76,6 +79,7 @@ class Loans(MethodView):
         for someone else for a period the loan would overlap (running now, or starting before the due
         day) → 409 naming the booked period."""
         loan = loan_service.hand_over(get_directory(), _order(body), require_principal())
+        note_access("create", f"loan:{loan.id}", [loan.assignee_uid])
         return loan_view(loan)
 
 
@@ -91,8 +95,10 @@ class BulkLoans(MethodView):
         Errors name their row as `loans.<index>.<field>`."""
         batch = loan_service.hand_over_many(get_directory(), [_order(o) for o in body["loans"]],
                                             require_principal(), note=body.get("note"))
+        loans = loan_service.loans_of_batch(batch)
+        note_access("create", f"batch:{batch.id}", [loan.assignee_uid for loan in loans])
         return {"id": batch.id, "number": batch.number, "issued_by": batch.issued_by, "created_at": batch.created_at,
-                "note": batch.note, "loans": [loan_view(loan) for loan in loan_service.loans_of_batch(batch)],
+                "note": batch.note, "loans": [loan_view(loan) for loan in loans],
                 "batch_document": document_ref(batch.document_id)}
 
 
@@ -107,6 +113,7 @@ class LoanById(MethodView):
         principal = require_principal()
         loan = loan_service.get_loan_by_ref(loan_ref)
         loan_service.check_can_read(loan, principal)
+        note_access("view", f"loan:{loan.id}", [loan.assignee_uid])
         return loan_view(loan)
 
 
@@ -121,6 +128,7 @@ class LoanReturn(MethodView):
         """Take a device back: condition, accessories returned, damage notes, data wiped.
         The asset goes to in_stock, quarantine (laptop not wiped) or in_repair (damaged)."""
         loan = loan_service.get_loan_by_ref(loan_ref)
+        note_access("change", f"loan:{loan.id}", [loan.assignee_uid])
         return loan_view(loan_service.take_back(loan, require_principal(), **body))
 
 
@@ -134,4 +142,5 @@ class LoanLost(MethodView):
     def post(self, body, loan_ref):
         """Close an active loan as lost; the asset becomes lost."""
         loan = loan_service.get_loan_by_ref(loan_ref)
+        note_access("change", f"loan:{loan.id}", [loan.assignee_uid])
         return loan_view(loan_service.mark_lost(loan, require_principal(), body["reason"]))

@@ -3,6 +3,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from fleet.access_log.recording import filters_of, note_access
 from fleet.api.common import SECURITY, documented_errors
 from fleet.schemas.notifications import NotificationPageSchema, NotificationQueryArgsSchema, NotificationSchema
 from fleet.security import require_principal, roles_required
@@ -32,6 +33,8 @@ class Notifications(MethodView):
         """The outbox, newest first: IT staff see every message (`?recipient=` for one person's), anyone else
         the ones sent to them. `status`: `queued`, `sending`, `sent` or `failed`."""
         page = notification_service.list_notifications(require_principal(), **args)
+        note_access("search", "notifications", [n.recipient_uid for n in page.items], listing=True,
+                    params=filters_of(args))
         return {"items": [notification_view(n) for n in page.items], "next_cursor": page.next_cursor}
 
 
@@ -44,4 +47,5 @@ class NotificationRetry(MethodView):
     def post(self, notification_id: int):
         """Queue a failed message again (after fixing the address in the directory, say); 409 unless it failed."""
         notification = notification_service.get_notification(notification_id)
+        note_access("change", f"notification:{notification.id}", [notification.recipient_uid])
         return notification_view(notification_service.retry(notification, require_principal()))

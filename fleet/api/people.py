@@ -1,6 +1,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from fleet.access_log.recording import note_access
 from fleet.api.common import documented_errors
 from fleet.schemas.auth import PersonSchema
 from fleet.security import get_directory, require_principal
@@ -17,4 +18,6 @@ class PersonByUid(MethodView):
     @blp.doc(security=[{"bearerAuth": []}])
     def get(self, uid):
         """A directory entry with `active`, `eligible` and open loans. Employees may read only themselves."""
-        return people_service.get_person_view(get_directory(), require_principal(), uid)
+        view = people_service.get_person_view(get_directory(), require_principal(), uid)
+        note_access("view", f"person:{uid}", [uid])
+        return view

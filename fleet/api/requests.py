@@ -3,6 +3,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from fleet.access_log.recording import filters_of, note_requests
 from fleet.api.common import SECURITY, documented_errors
 from fleet.schemas.requests import (
     DecisionSchema,
@@ -53,6 +54,7 @@ class Requests(MethodView):
         """
         principal = require_principal()
         page = request_service.list_requests(principal, **args)
+        note_requests("search", "requests", page.items, principal, listing=True, params=filters_of(args))
         return {"items": [request_view(r, principal, page.positions.get(r.id)) for r in page.items],
                 "next_cursor": page.next_cursor}
 
@@ -70,6 +72,7 @@ class Requests(MethodView):
         """
         principal = require_principal()
         req = request_service.create_request(get_directory(), principal, **body)
+        note_requests("create", f"request:{req.id}", [req], principal)
         return request_view(req, principal, request_service.queue_position(req))
 
 
@@ -85,6 +88,7 @@ class RequestById(MethodView):
         Auditors get it without `reason`, `note`, `decision_note` and `position` (personal data).
         """
         req, principal = _one(request_id)
+        note_requests("view", f"request:{req.id}", [req], principal)
         return request_view(req, principal, request_service.queue_position(req))
 
 
@@ -96,6 +100,7 @@ def _decision_view(action, doc: str):
     @blp.doc(security=SECURITY)
     def post(self, body, request_id):
         req, principal = _one(request_id)
+        note_requests("change", f"request:{req.id}", [req], principal)
         return request_view(action(req, principal, body.get("note")), principal)
 
     post.__doc__ = doc
@@ -132,4 +137,5 @@ class RequestCancel(MethodView):
         status when the request is no longer open.
         """
         req, principal = _one(request_id)
+        note_requests("change", f"request:{req.id}", [req], principal)
         return request_view(request_service.cancel_request(req, principal, body.get("note")), principal)

@@ -3,6 +3,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from fleet.access_log.recording import filters_of, note_access
 from fleet.api.common import SECURITY, documented_errors
 from fleet.api.loans import loan_view
 from fleet.clock import local_time
@@ -62,6 +63,8 @@ class Reservations(MethodView):
         """Bookings, newest first: employees see their own, IT staff and auditors all."""
         principal = require_principal()
         page = reservation_service.list_reservations(principal, **args)
+        note_access("search", "reservations", [r.person_uid for r in page.items], listing=True,
+                    params=filters_of(args))
         return {"items": [reservation_view(r, principal) for r in page.items], "next_cursor": page.next_cursor}
 
     @roles_required()
@@ -81,6 +84,7 @@ class Reservations(MethodView):
         """
         principal = require_principal()
         reservation = reservation_service.book(get_directory(), principal, **body)
+        note_access("create", f"reservation:{reservation.id}", [reservation.person_uid])
         return reservation_view(reservation, principal)
 
 
@@ -93,6 +97,7 @@ class ReservationById(MethodView):
     def get(self, reservation_id):
         """One booking. An employee sees only their own: anyone else's answers 404."""
         reservation, principal = _one(reservation_id)
+        note_access("view", f"reservation:{reservation.id}", [reservation.person_uid])
         return reservation_view(reservation, principal)
 
 
@@ -106,6 +111,7 @@ class ReservationCancel(MethodView):
         """Cancel a booking not yet picked up: IT staff, or the person themself (auditors 403, other
         employees 404); 409 naming its status when it is no longer booked."""
         reservation, principal = _one(reservation_id)
+        note_access("change", f"reservation:{reservation.id}", [reservation.person_uid])
         return reservation_view(reservation_service.cancel(reservation, principal), principal)
 
 
@@ -122,6 +128,7 @@ class ReservationPickUp(MethodView):
         of units needs `asset_tags`: the units the desk scanned, exactly `quantity` (several: one batch form).
         409 when the booking is not `booked`, starts on a later day or has ended, or an asset is not in stock."""
         reservation, principal = _one(reservation_id)
+        note_access("create", f"reservation:{reservation.id}", [reservation.person_uid])
         loans = reservation_service.pick_up(get_directory(), reservation, principal, **body)
         return [loan_view(loan) for loan in loans]
 

@@ -9,6 +9,7 @@ from typing import Protocol
 ROLE_IT = "it"
 ROLE_AUDITOR = "auditor"
 ROLE_EMPLOYEE = "employee"
+ROLE_PRIVACY = "privacy"  # the privacy officer (개인정보 보호책임자): reads and reviews the access log
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from ldap.controls import SimplePagedResultsControl
 from ldap.ldapobject import LDAPObject
 
 from fleet.directory import tls
-from fleet.directory.base import ROLE_AUDITOR, ROLE_EMPLOYEE, ROLE_IT, Person
+from fleet.directory.base import ROLE_AUDITOR, ROLE_EMPLOYEE, ROLE_IT, ROLE_PRIVACY, Person
 from fleet.errors import DirectoryUnavailable
 
 T = TypeVar("T")
@@ -198,6 +198,7 @@ class LdapDirectory:
         active_filter: str = "(!(employeeType=inactive))",
         it_group: str | None = None,
         auditor_group: str | None = None,
+        privacy_group: str | None = None,
         eligible_group: str | None = None,
         name_attr: str = "cn",
         department_attr: str = "ou",
@@ -251,6 +252,7 @@ class LdapDirectory:
         self.person_filter = _parenthesised(person_filter, "(objectClass=*)")
         self.it_group = it_group or None
         self.auditor_group = auditor_group or None
+        self.privacy_group = privacy_group or None
         self.eligible_group = eligible_group or None
         self.name_attr = name_attr
         self.department_attr = department_attr
@@ -602,7 +604,8 @@ class LdapDirectory:
         One search per level under the groups' naming context; cycles are cut by
         remembering each group seen, and the walk stops after `nesting_depth` levels.
         """
-        bases = {_naming_context(g) for g in (self.it_group, self.auditor_group, self.eligible_group) if g}
+        groups = (self.it_group, self.auditor_group, self.privacy_group, self.eligible_group)
+        bases = {_naming_context(g) for g in groups if g}
         seen: set[str] = set()
         frontier = set(dns)
         for _ in range(self.nesting_depth):
@@ -779,7 +782,8 @@ class LdapDirectory:
 
     def _role_groups(self) -> dict[str, str]:
         """The configured groups that grant a role, by role: the log-in and the re-check read the same."""
-        return {role: group for role, group in ((ROLE_IT, self.it_group), (ROLE_AUDITOR, self.auditor_group)) if group}
+        return {role: group for role, group in ((ROLE_IT, self.it_group), (ROLE_AUDITOR, self.auditor_group),
+                                                (ROLE_PRIVACY, self.privacy_group)) if group}
 
     def check_actor(self, uid: str, dn: str | None = None) -> Person | None:
         """The caller as the directory has them now: active or not, and their roles (the actor re-check).

@@ -84,6 +84,7 @@ def directory_from_config(config: Mapping[str, Any]) -> LdapDirectory:
         active_filter=setting("FLEET_LDAP_ACTIVE_FILTER"),
         it_group=get("FLEET_LDAP_IT_GROUP") or None,
         auditor_group=get("FLEET_LDAP_AUDITOR_GROUP") or None,
+        privacy_group=get("FLEET_LDAP_PRIVACY_GROUP") or None,
         eligible_group=get("FLEET_LDAP_ELIGIBLE_GROUP") or None,
         name_attr=setting("FLEET_LDAP_NAME_ATTR"),
         department_attr=setting("FLEET_LDAP_DEPARTMENT_ATTR"),

@@ -1,5 +1,7 @@
-"""Models, one file per aggregate. Importing this package registers every table."""
+"""Models, one file per aggregate. Importing this package registers every table (the access log's too: its
+model lives in its own package, fleet/access_log)."""
 
+from fleet.access_log.model import AccessCheckpoint, AccessEntry, AccessHead
 from fleet.models.asset import CATEGORIES, MAX_COST, STATUSES, Asset
 from fleet.models.center import CENTER_KINDS, Center
 from fleet.models.disposal import Disposal
@@ -26,4 +28,5 @@ __all__ = [
     "REPAIR_RESULTS", "REPAIR_STATUSES", "Repair", "Disposal",
     "INSPECTION_RESULTS", "Inspection", "EXTENSION_STATUSES",
     "LoanExtension", "INCIDENT_KINDS", "INCIDENT_RESOLUTIONS", "INCIDENT_STATUSES", "Incident",
+    "AccessCheckpoint", "AccessEntry", "AccessHead",
 ]

@@ -68,6 +68,8 @@ class ExportArgsSchema(Schema):
                                  metadata={"description": "first event at or after this time (default: the first)"})
     until = fields.AwareDateTime(load_default=None, data_key="to",
                                  metadata={"description": "last event before this time (default: the head)"})
+    reason = fields.String(load_default=None, validate=validate.Length(max=500), metadata={
+        "description": "why the event log (which names people) is exported: required, kept in the access log"})
 
     @validates_schema
     def _order(self, data, **kwargs):

@@ -22,6 +22,7 @@ from fleet.models import Asset, Center, Document, Event, LeaverFinding, Loan, Re
 from fleet.services import upkeep_reports
 from fleet.services.auth import Principal
 from fleet.services.documents import CATEGORY_LABELS, STATUS_LABELS, register_pdf, rendering_without_the_write_lock
+from fleet.services.documents import register_csv as register_csv_document
 from fleet.services.events import describe_latest_checkpoint, head_hash, verify_chain
 from fleet.services.extensions import approved_by_loan
 from fleet.services.loans import days_overdue
@@ -307,6 +308,30 @@ REPORTS: dict[str, Callable[..., ReportData]] = {
 }
 
 
+def _period(from_date: date | None, to_date: date | None) -> tuple[datetime, datetime]:
+    to_date = to_date or local_today()
+    from_date = from_date or to_date - timedelta(days=30)
+    return _day_start(from_date), _day_start(to_date + timedelta(days=1))
+
+
+def report_people(name: str, from_date: date | None = None, to_date: date | None = None, **_params) -> list[str]:
+    """The uids a report names (for its access entry): the loans' assignees, the leavers, the event log's actors;
+    none for the reports that count without names."""
+    if name == "loans":
+        start, end = _period(from_date, to_date)
+        query = select(Loan.assignee_uid).where(Loan.checked_out_at >= start, Loan.checked_out_at < end)
+    elif name == "overdue":
+        query = select(Loan.assignee_uid).where(Loan.status == "active", Loan.due_date < local_today())
+    elif name == "leavers":
+        query = select(LeaverFinding.uid).where(LeaverFinding.resolved_at.is_(None))
+    elif name == "events":
+        start, end = _period(from_date, to_date)
+        query = select(Event.actor).where(Event.at >= start, Event.at < end)
+    else:
+        return []
+    return list(db.session.execute(query.distinct()).scalars())
+
+
 def gather(name: str, **params) -> ReportData:
     """The named report's data; an unknown name is NotFound, bad parameters ValidationFailed."""
     if name not in REPORTS:
@@ -354,3 +379,12 @@ def issue_pdf(name: str, principal: Principal, now: datetime | None = None, **pa
 def render_csv(data: ReportData) -> bytes:
     """The report as CSV (UTF-8 with a BOM, so that spreadsheet programs read Korean); not registered."""
     return reports.render_csv(data.columns, data.rows())
+
+
+def issue_csv(data: ReportData, principal: Principal, now: datetime | None = None) -> Document:
+    """Render the report as CSV and register it like a PDF (its SHA-256, who, when), in the caller's
+    transaction."""
+    now = now or utcnow()
+    stamp = format_local(now).replace(" ", "_").replace(":", "")
+    return register_csv_document("report", f"report:{data.name}", f"{data.title} {data.title_en}",
+                                 f"{data.name}-{stamp}.csv", render_csv(data), principal.uid, now=now)

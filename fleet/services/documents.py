@@ -152,6 +152,18 @@ def ensure_rendered(document: Document) -> Document:
     return document
 
 
+def people_of(document: Document) -> list[str]:
+    """The people a form names (its loan's assignee, a batch's assignees); none for other documents."""
+    kind, _, ref = (document.subject or "").partition(":")
+    if not ref.isdigit() or int(ref) > MAX_ID:
+        return []
+    if kind == "loan":
+        return list(db.session.execute(select(Loan.assignee_uid).where(Loan.id == int(ref))).scalars())
+    if kind == "batch":
+        return list(db.session.execute(select(Loan.assignee_uid).where(Loan.batch_id == int(ref))).scalars())
+    return []
+
+
 def check_can_read(document: Document, principal: Principal) -> None:
     """IT staff and auditors read every document; an employee only their own loan's forms and incident reports."""
     if principal.has("it", "auditor"):
@@ -178,6 +190,18 @@ def register_pdf(kind: str, subject: str | None, title: str, filename: str, cont
     document = Document(kind=kind, subject=subject, title=title, filename=filename, content=content,
                         sha256=hashlib.sha256(content).hexdigest(), size=len(content), created_at=now or utcnow(),
                         created_by=actor, supersedes_id=supersedes.id if supersedes else None)
+    db.session.add(document)
+    db.session.flush()
+    return document
+
+
+def register_csv(kind: str, subject: str | None, title: str, filename: str, content: bytes, actor: str,
+                 now: datetime | None = None) -> Document:
+    """Register a CSV Fleet issued (a report with personal data): like a PDF, with its SHA-256, so that a
+    download can be traced and the file checked later; a CSV carries no signature."""
+    document = Document(kind=kind, subject=subject, title=title, filename=filename, content=content,
+                        media_type="text/csv", sha256=hashlib.sha256(content).hexdigest(), size=len(content),
+                        created_at=now or utcnow(), created_by=actor)
     db.session.add(document)
     db.session.flush()
     return document

@@ -8,6 +8,7 @@ from flask import Flask, current_app, g, request, session
 from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
 
 from fleet import i18n
+from fleet.access_log import pages as access_log_pages
 from fleet.clock import local_time
 from fleet.errors import FleetError
 from fleet.security import SESSION_COOKIE, current_principal
@@ -34,6 +35,7 @@ def init_app(app: Flask) -> None:
     # Flask's own cookie keeps only the language and the form token; it lasts as long as a session may.
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=float(app.config["FLEET_SESSION_HOURS"]))
     app.register_blueprint(bp)
+    app.register_blueprint(access_log_pages.bp)
     csrf.init_app(app)
     _ = (audit, auth, between, bookings, desk, employee, inventory, queue, upkeep)  # their routes live on `bp`
 

@@ -58,6 +58,12 @@ TEMPLATES = (
     N_("The asset is already %(status)s."),
     N_("Unknown status %(status)s."),
     N_("Give a reason for the move."),
+    # the access log
+    N_("Give a reason for the download: it holds personal data."),
+    N_("The reason is too long."),
+    N_("Give the month as YYYY-MM."),
+    N_("Only a month that is over can be signed off."),
+    N_("The review of %(month)s was signed off already (event %(seq)s)."),
     N_("Say how the data was wiped before releasing the laptop."),
     N_("There is no center %(code)s."),
     N_("A center with the code %(code)s exists already."),

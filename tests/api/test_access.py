@@ -39,6 +39,10 @@ ENDS_THE_WALK = {("delete", "/api/v1/auth/token"), ("delete", "/api/v1/auth/sess
 # The inspections due name each assignee: the IT desk works that list (auditors read the events and reports).
 IT_ONLY_READS = {("get", "/api/v1/labels.pdf"), ("get", "/api/v1/people/{uid}/sessions"),
                  ("get", "/api/v1/inspections/due")}
+# The access log and its review: the privacy officer only (tests/access_log).
+PRIVACY_ONLY = {("get", "/api/v1/access-log"), ("get", "/api/v1/access-log/verify"),
+                ("get", "/api/v1/access-log/export"), ("post", "/api/v1/access-log/reviews"),
+                ("get", "/api/v1/reports/access-review.pdf"), ("get", "/api/v1/reports/access-review.csv")}
 
 
 SAMPLES: dict[tuple[str, str], str] = {}
@@ -100,6 +104,8 @@ def test_roles(client, login, uid):
             allowed = (method, path) in ANY_ROLE
         else:
             allowed = True
+        if (method, path) in PRIVACY_ONLY:
+            allowed = False
         if not allowed:
             assert code == 403, (uid, method, path, code)
         else:

@@ -59,7 +59,7 @@ def test_the_auditor_holds_only_the_auditor_role(client, auditor_headers):
 def test_an_auditor_downloads_every_report_in_both_formats(app, client, login, name):
     _loan(app, client, login(IT))
     auditor = login(AUDITOR)
-    response = client.get(f"/api/v1/reports/{name}.pdf", headers=auditor)
+    response = client.get(f"/api/v1/reports/{name}.pdf?reason=audit", headers=auditor)
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     assert response.mimetype == "application/pdf"
     body = response.data
@@ -80,7 +80,7 @@ def test_an_auditor_downloads_every_report_in_both_formats(app, client, login, n
     verified = client.post("/api/v1/documents/verify", data=body, content_type="application/pdf",
                            headers=auditor).get_json()
     assert verified["registered"] and verified["document"]["id"] == document_id
-    response = client.get(f"/api/v1/reports/{name}.csv", headers=auditor)
+    response = client.get(f"/api/v1/reports/{name}.csv?reason=audit", headers=auditor)
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert response.data.startswith("\ufeff".encode())
     assert "attachment" in response.headers["Content-Disposition"]
@@ -93,7 +93,7 @@ def test_an_auditor_verifies_a_form_and_a_report(app, client, login):
     loan = _loan(app, client, login(IT))
     auditor = login(AUDITOR)
     form = client.get(loan["handover_document"]["url"], headers=auditor).data
-    report = client.get("/api/v1/reports/loans.pdf", headers=auditor).data
+    report = client.get("/api/v1/reports/loans.pdf?reason=audit", headers=auditor).data
     for body in (form, report):
         answer = client.post("/api/v1/documents/verify", data=body, content_type="application/pdf",
                              headers=auditor).get_json()
@@ -105,17 +105,30 @@ def test_an_auditor_verifies_a_form_and_a_report(app, client, login):
 
 
 def test_every_download_of_a_report_is_registered_anew(app, client, auditor_headers):
-    first = client.get("/api/v1/reports/events.pdf", headers=auditor_headers)
-    second = client.get("/api/v1/reports/events.pdf", headers=auditor_headers)
+    first = client.get("/api/v1/reports/events.pdf?reason=audit", headers=auditor_headers)
+    second = client.get("/api/v1/reports/events.pdf?reason=audit", headers=auditor_headers)
     assert first.headers["X-Fleet-Document-Id"] != second.headers["X-Fleet-Document-Id"]
     assert _register(app, int(second.headers["X-Fleet-Document-Id"])).sha256 == hashlib.sha256(
         second.data).hexdigest()
 
 
-def test_csv_is_not_registered_and_changes_nothing(app, client, auditor_headers):
-    client.get("/api/v1/reports/inventory.csv", headers=auditor_headers)
-    with app.app_context():
-        assert db.session.execute(db.select(db.func.count()).select_from(Document)).scalar() == 0
+def test_a_csv_is_registered_like_a_pdf(app, client, auditor_headers):
+    """Issue 20: a CSV download of a report is registered too (its SHA-256, who, when), so it leaves a trace."""
+    response = client.get("/api/v1/reports/inventory.csv", headers=auditor_headers)
+    document = _register(app, int(response.headers["X-Fleet-Document-Id"]))
+    assert document.media_type == "text/csv" and document.created_by == "audit1"
+    assert document.sha256 == hashlib.sha256(response.data).hexdigest()
+    again = client.get(f"/api/v1/documents/{document.id}.pdf", headers=auditor_headers)
+    assert again.data == response.data and again.mimetype == "text/csv"
+
+
+def test_a_report_with_personal_data_needs_a_reason(client, auditor_headers):
+    for url in ("/api/v1/reports/loans.pdf", "/api/v1/reports/overdue.csv", "/api/v1/reports/leavers.pdf",
+                "/api/v1/reports/requests.csv", "/api/v1/reports/events.pdf", "/api/v1/events/export",
+                "/api/v1/reports/loans.pdf?reason=%20%20"):
+        response = client.get(url, headers=auditor_headers)
+        assert response.status_code == 422 and "reason" in response.get_json()["errors"], url
+    assert client.get("/api/v1/reports/inventory.pdf", headers=auditor_headers).status_code == 200
 
 
 def test_inventory_lists_every_asset_with_korean_text(app, client, it_headers, auditor_headers):
@@ -199,14 +212,14 @@ def test_inventory_as_of_today_is_the_current_status(app, client, it_headers, au
 
 def test_loans_report_covers_a_period(app, client, it_headers, auditor_headers):
     loan = _loan(app, client, it_headers)
-    rows = _csv(client.get("/api/v1/reports/loans.csv", headers=auditor_headers))
+    rows = _csv(client.get("/api/v1/reports/loans.csv?reason=audit", headers=auditor_headers))
     assert rows[1][:4] == [loan["number"], "NB-001", "이지은", EMPLOYEE]
     before = (fleet_today() - timedelta(days=10)).isoformat()
     yesterday = (fleet_today() - timedelta(days=1)).isoformat()
-    assert _csv(client.get(f"/api/v1/reports/loans.csv?from={before}&to={yesterday}",
+    assert _csv(client.get(f"/api/v1/reports/loans.csv?from={before}&to={yesterday}&reason=audit",
                            headers=auditor_headers))[1:] == []
-    flat = pdf.flat_text(client.get(f"/api/v1/reports/loans.pdf?from={before}&to={fleet_today().isoformat()}",
-                                    headers=auditor_headers).data)
+    flat = pdf.flat_text(client.get(f"/api/v1/reports/loans.pdf?from={before}&to={fleet_today().isoformat()}"
+                                    "&reason=audit", headers=auditor_headers).data)
     assert loan["number"] in flat and "이지은" in flat and before in flat
 
 
@@ -222,13 +235,14 @@ def test_overdue_and_leavers_reports(app, client, auditor_headers):
         db.session.add(LeaverFinding(uid=EMPLOYEE2, loan_id=gone.id, reason="disabled"))
         db.session.commit()
         late_number, gone_number = late.number, gone.number
-    overdue = _csv(client.get("/api/v1/reports/overdue.csv", headers=auditor_headers))
+    overdue = _csv(client.get("/api/v1/reports/overdue.csv?reason=audit", headers=auditor_headers))
     assert [row[0] for row in overdue[1:]] == [late_number] and overdue[1][-1] == "10"
-    assert late_number in pdf.flat_text(client.get("/api/v1/reports/overdue.pdf", headers=auditor_headers).data)
-    leavers = _csv(client.get("/api/v1/reports/leavers.csv", headers=auditor_headers))
+    assert late_number in pdf.flat_text(client.get("/api/v1/reports/overdue.pdf?reason=audit",
+                                                   headers=auditor_headers).data)
+    leavers = _csv(client.get("/api/v1/reports/leavers.csv?reason=audit", headers=auditor_headers))
     assert len(leavers) == 2 and leavers[1][0] == EMPLOYEE2 and gone_number in leavers[1]
     assert "비활성 Disabled" in leavers[1] and "최준호" in leavers[1]
-    flat = pdf.flat_text(client.get("/api/v1/reports/leavers.pdf", headers=auditor_headers).data)
+    flat = pdf.flat_text(client.get("/api/v1/reports/leavers.pdf?reason=audit", headers=auditor_headers).data)
     assert gone_number in flat and "최준호" in flat
 
 
@@ -239,23 +253,23 @@ def test_requests_report_counts_without_names_or_notes(app, client, login, audit
             "category": "laptop", "reason": reason, "needed_from": fleet_today().isoformat(), "center": "JJ",
             "note": "비밀 메모 아이 병원"})
         assert response.status_code == 201, response.get_json()
-    rows = _csv(client.get("/api/v1/reports/requests.csv", headers=auditor_headers))
+    rows = _csv(client.get("/api/v1/reports/requests.csv?reason=audit", headers=auditor_headers))
     text = "\n".join(",".join(row) for row in rows)
     assert "pregnancy" in text and "childcare" in text and "pending" in text
     assert "이지은" not in text and EMPLOYEE not in text and "비밀" not in text
-    flat = pdf.flat_text(client.get("/api/v1/reports/requests.pdf", headers=auditor_headers).data)
+    flat = pdf.flat_text(client.get("/api/v1/reports/requests.pdf?reason=audit", headers=auditor_headers).data)
     assert "대여신청통계" in flat and "이지은" not in flat and "비밀" not in flat
 
 
 def test_events_report_shows_the_chain_verification_and_head(app, client, it_headers, auditor_headers):
     _loan(app, client, it_headers)
     verify = client.get("/api/v1/events/verify", headers=auditor_headers).get_json()
-    body = client.get("/api/v1/reports/events.pdf", headers=auditor_headers).data
+    body = client.get("/api/v1/reports/events.pdf?reason=audit", headers=auditor_headers).data
     text = pdf.text(body)
     assert "Chain verified: valid" in text and f"{verify['count']} events" in text
     assert verify["head"] in "".join(text.split())
     assert "loan.handed_over" in text
-    rows = _csv(client.get("/api/v1/reports/events.csv", headers=auditor_headers))
+    rows = _csv(client.get("/api/v1/reports/events.csv?reason=audit", headers=auditor_headers))
     assert [row[3] for row in rows[1:] if not row[3].startswith("auth.")] == ["loan.handed_over"]
 
 
@@ -264,7 +278,7 @@ def test_events_report_names_a_broken_chain(app, client, it_headers, auditor_hea
     with app.app_context():
         db.session.execute(db.text("UPDATE events SET actor = 'mallory' WHERE seq = 1"))
         db.session.commit()
-    text = pdf.text(client.get("/api/v1/reports/events.pdf", headers=auditor_headers).data)
+    text = pdf.text(client.get("/api/v1/reports/events.pdf?reason=audit", headers=auditor_headers).data)
     assert "Chain BROKEN at seq 1" in text
 
 
@@ -272,10 +286,10 @@ def test_events_report_names_a_broken_chain(app, client, it_headers, auditor_hea
     ("/api/v1/reports/secrets.pdf", 404),
     ("/api/v1/reports/secrets.csv", 404),
     ("/api/v1/reports/inventory.xlsx", 404),
-    ("/api/v1/reports/loans.pdf?from=2026-02-01&to=2026-01-01", 422),
-    ("/api/v1/reports/events.csv?from=2026-02-01&to=2026-01-01", 422),
-    ("/api/v1/reports/requests.pdf?from=2026-02-01&to=2026-01-01", 422),
-    ("/api/v1/reports/loans.pdf?from=yesterday", 422),
+    ("/api/v1/reports/loans.pdf?from=2026-02-01&to=2026-01-01&reason=audit", 422),
+    ("/api/v1/reports/events.csv?from=2026-02-01&to=2026-01-01&reason=audit", 422),
+    ("/api/v1/reports/requests.pdf?from=2026-02-01&to=2026-01-01&reason=audit", 422),
+    ("/api/v1/reports/loans.pdf?from=yesterday&reason=audit", 422),
     ("/api/v1/reports/inventory.pdf?as_of=2999-01-01", 422),
     ("/api/v1/reports/inventory.csv?as_of=soon", 422),
     ("/api/v1/reports/inventory.pdf?as_of=2026-02-30", 422),
@@ -288,10 +302,10 @@ def test_report_errors_are_problems(client, auditor_headers, path, status):
 
 
 @pytest.mark.parametrize("path,field", [
-    ("/api/v1/reports/loans.pdf?from=0001-01-01", "from"),
-    ("/api/v1/reports/loans.csv?to=0001-01-01", "to"),
-    ("/api/v1/reports/events.pdf?from=2026-01-01&to=9999-12-31", "to"),
-    ("/api/v1/reports/requests.csv?to=9999-12-31", "to"),
+    ("/api/v1/reports/loans.pdf?from=0001-01-01&reason=audit", "from"),
+    ("/api/v1/reports/loans.csv?to=0001-01-01&reason=audit", "to"),
+    ("/api/v1/reports/events.pdf?from=2026-01-01&to=9999-12-31&reason=audit", "to"),
+    ("/api/v1/reports/requests.csv?to=9999-12-31&reason=audit", "to"),
     ("/api/v1/reports/inventory.pdf?as_of=0001-01-01", "as_of"),
 ])
 def test_periods_at_the_ends_of_the_calendar_are_422(client, auditor_headers, path, field):
@@ -299,12 +313,12 @@ def test_periods_at_the_ends_of_the_calendar_are_422(client, auditor_headers, pa
     before the first moment Python knows in UTC (and a day after 9999-12-31 no day at all)."""
     body = assert_problem(client.get(path, headers=auditor_headers), 422)
     assert set(body["errors"]) == {field}, body
-    assert client.get("/api/v1/reports/loans.csv?from=1900-01-01&to=9998-12-31",
+    assert client.get("/api/v1/reports/loans.csv?from=1900-01-01&to=9998-12-31&reason=audit",
                       headers=auditor_headers).status_code == 200
 
 
 def test_who_may_download_reports(client, login):
-    assert client.get("/api/v1/reports/overdue.csv", headers=login(IT)).status_code == 200
+    assert client.get("/api/v1/reports/overdue.csv?reason=audit", headers=login(IT)).status_code == 200
     assert_problem(client.get("/api/v1/reports/inventory.pdf", headers=login(EMPLOYEE)), 403)
     assert_problem(client.get("/api/v1/reports/inventory.csv", headers=login(EMPLOYEE)), 403)
     assert_problem(client.get("/api/v1/reports/inventory.pdf"), 401)

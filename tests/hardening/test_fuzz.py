@@ -3,8 +3,8 @@
 Fleet runs under gunicorn as in production (gunicorn.conf.py included); the schema is loaded
 from its own /api/v1/openapi.json. Every operation gets schemathesis' examples, coverage
 (boundary and invalid values, missing fields, wrong types, undeclared methods) and fuzzing
-phases, once as IT staff, once as an auditor and once as an employee, on SQLite and on
-PostgreSQL. Every response must
+phases, once as IT staff, once as an auditor, once as an employee and once as the privacy officer, on SQLite and
+on PostgreSQL. Every response must
 
 - not be a 5xx (not_a_server_error);
 - have a status code the operation documents (status_code_conformance: the document has no
@@ -66,7 +66,7 @@ EXAMPLES = int(os.environ.get("FLEET_FUZZ_EXAMPLES", "12"))
 SEED = int(os.environ.get("FLEET_FUZZ_SEED", "20261123"))
 # A regular expression on "METHOD /path": fuzz only the operations it finds (while working on them); empty: all.
 ONLY = os.environ.get("FLEET_FUZZ_ONLY", "")
-ROLES = {"it": IT, "auditor": AUDITOR, "employee": EMPLOYEE}
+ROLES = {"it": IT, "auditor": AUDITOR, "employee": EMPLOYEE, "privacy": "privacy1"}
 TAGS = ["NB-001", "NB-002", "NB-003", "NB-004", "NB-005", "NB-006", "NE-1"]
 PROBLEM_FIELDS = {"type": str, "title": str, "status": int, "detail": str}
 

@@ -102,7 +102,7 @@ def test_the_api_lists_checkpoints_and_reports_print_the_latest(make_app, signin
 
     # The log-ins above are events too: the newest checkpoint is the one the report prints.
     latest = client.get("/api/v1/events/checkpoints", headers=auditor).get_json()["items"][-1]
-    report = client.get("/api/v1/reports/events.pdf", headers=auditor)
+    report = client.get("/api/v1/reports/events.pdf?reason=audit", headers=auditor)
     assert report.status_code == 200
     flat = pdf.flat_text(report.data)
     assert "SignedcheckpointSigned".lower() not in flat.lower()

@@ -16,6 +16,7 @@ SUFFIX = "dc=example,dc=kr"
 PEOPLE_BASE = f"ou=people,{SUFFIX}"
 IT_GROUP = f"cn=fleet-it,ou=groups,{SUFFIX}"
 AUDITOR_GROUP = f"cn=fleet-auditors,ou=groups,{SUFFIX}"
+PRIVACY_GROUP = f"cn=fleet-privacy,ou=groups,{SUFFIX}"
 ELIGIBLE_GROUP = f"cn=fleet-eligible,ou=groups,{SUFFIX}"
 
 __all__ = ["DirectoryServer", "directory_settings", "person_dn", "start_test_directory"]
@@ -42,6 +43,7 @@ def directory_settings(server: DirectoryServer, suffix: str = SUFFIX) -> dict[st
         "FLEET_LDAP_ACTIVE_FILTER": "(!(employeeType=inactive))",
         "FLEET_LDAP_IT_GROUP": f"cn=fleet-it,ou=groups,{suffix}",
         "FLEET_LDAP_AUDITOR_GROUP": f"cn=fleet-auditors,ou=groups,{suffix}",
+        "FLEET_LDAP_PRIVACY_GROUP": f"cn=fleet-privacy,ou=groups,{suffix}",
         "FLEET_LDAP_ELIGIBLE_GROUP": f"cn=fleet-eligible,ou=groups,{suffix}",
         "FLEET_LDAP_NAME_ATTR": "cn",
         "FLEET_LDAP_DEPARTMENT_ATTR": "ou",

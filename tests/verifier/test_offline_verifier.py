@@ -37,6 +37,7 @@ def _append(n: int) -> None:
 
 
 def export(client, headers, path: Path, query: str = "") -> Path:
+    query = f"{query}&reason=audit" if query else "?reason=audit"
     response = client.get(f"/api/v1/events/export{query}", headers=headers)
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.mimetype == "application/x-ndjson"
@@ -120,13 +121,14 @@ def test_an_untouched_export_passes_both_verifiers(signed, signing_keys, tmp_pat
 
 def test_access_and_bad_ranges(signed):
     app, client, auditor = signed
-    assert client.get("/api/v1/events/export", headers=_login(client, IT)).status_code == 200
-    assert client.get("/api/v1/events/export", headers=_login(client, EMPLOYEE)).status_code == 403
-    assert client.get("/api/v1/events/export").status_code == 401
-    bad = client.get("/api/v1/events/export?from=2026-02-01T00:00:00%2B09:00&to=2026-01-01T00:00:00%2B09:00",
+    assert client.get("/api/v1/events/export?reason=audit", headers=_login(client, IT)).status_code == 200
+    assert client.get("/api/v1/events/export?reason=audit", headers=_login(client, EMPLOYEE)).status_code == 403
+    assert client.get("/api/v1/events/export?reason=audit").status_code == 401
+    bad = client.get("/api/v1/events/export?from=2026-02-01T00:00:00%2B09:00&to=2026-01-01T00:00:00%2B09:00"
+                     "&reason=audit",
                      headers=auditor)
     assert bad.status_code == 422 and bad.mimetype == "application/problem+json"
-    assert client.get("/api/v1/events/export?from=yesterday", headers=auditor).status_code == 422
+    assert client.get("/api/v1/events/export?from=yesterday&reason=audit", headers=auditor).status_code == 422
 
 
 TAMPERINGS = {

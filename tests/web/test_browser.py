@@ -48,6 +48,7 @@ def test_each_role_logs_in_to_its_own_pages(site, app, browser, shot):
         ("it1", "정보통신과 창구", "인계", None),
         ("audit1", "보고서", "이벤트 로그", "인계"),
         ("emp1", "내 대여와 신청", "내 대여", "보고서"),
+        ("privacy1", "접속기록", "접속기록", "보고서"),
     ]:
         context = browser.new_context()
         page = context.new_page()
@@ -232,6 +233,9 @@ def test_an_auditor_downloads_reports_and_verifies_a_form(site, app, page, tmp_p
     log_in(page, site, "audit1", lang="en")
     expect(page.locator("h1")).to_have_text("Reports")
     shot(page, "auditor-reports")
+    page.click("#report-loans button.csv")  # the browser asks for the reason first: nothing is downloaded
+    expect(page.locator("#report-loans input[name=reason]")).to_have_js_property("validity.valueMissing", True)
+    page.fill("#report-loans input[name=reason]", "정기 감사")
     with page.expect_download() as csv_download:
         page.click("#report-loans button.csv")
     assert "이지은" in open(csv_download.value.path(), encoding="utf-8-sig").read()
@@ -412,6 +416,8 @@ def _en(day: date) -> str:
 
 def _local(first: date, days: int, hour: int) -> datetime:
     return datetime.combine(first + timedelta(days=days), time(hour), tzinfo=FLEET_ZONE)
+
+
 def test_a_laptop_goes_to_a_vendor_and_comes_back_then_old_stock_is_disposed_of(site, app, page, shot):
     """수리 의뢰 and 수리 종료 on the asset page, the desk's repair list, then a disposal list of old stock."""
     stock(app, "NB-001", warranty_until=fleet_today() + timedelta(days=100))
@@ -442,3 +448,38 @@ def test_a_laptop_goes_to_a_vendor_and_comes_back_then_old_stock_is_disposed_of(
     expect(page.locator("#notice")).to_contain_text("자산 2대를 불용 처분했습니다")
     expect(page.locator("#disposals tbody tr")).to_have_count(1)
     shot(page, "disposal-done")
+
+
+def test_the_privacy_officer_reviews_the_access_log_in_korean_and_english(site, app, page, tmp_path, shot):
+    stock(app, "NB-001")
+    hand_over(app, "NB-001", "emp1")
+    log_in(page, site, "audit1", lang="en")
+    page.goto(f"{site}/loans")  # the auditor looks at emp1's loan: one access entry
+    expect(page.locator("main")).to_contain_text("이지은")
+    page.click("#logout")
+    log_in(page, site, "privacy1", lang="en")
+    expect(page.locator("h1")).to_have_text("Access log")
+    expect(page.locator("#review-status")).to_contain_text("The review of")
+    page.fill("#access-filters input[name=subject]", "emp1")
+    page.fill("#access-filters input[name=actor]", "audit1")  # (the officer's own reading of the log names emp1 too)
+    page.click("#access-filters button")
+    rows = page.locator("#access-entries tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("audit1")
+    expect(rows.first).to_contain_text("search")
+    page.click("#verify-access-log")
+    expect(page.locator("#access-chain")).to_contain_text("The access log verifies")
+    page.fill("#review-download input[name=reason]", "monthly review")
+    with page.expect_download() as review:
+        page.click("#review-download button.secondary")  # the CSV (the PDF opens in the browser)
+    assert open(review.value.path(), encoding="utf-8-sig").read().startswith("구분 Section,계정 Account")  # last month
+    page.click("#review-sign-off button")
+    expect(page.locator("#signed")).to_contain_text("is signed off")
+    expect(page.locator("#review-status")).to_contain_text("is done")
+    shot(page, "privacy-access-log-en")
+    page.goto(f"{site}/lang/ko")
+    page.goto(f"{site}/privacy")
+    expect(page.locator("h1")).to_have_text("접속기록")
+    expect(page.locator("html")).to_have_attribute("lang", "ko")
+    expect(page.locator("#review-status")).to_contain_text("점검을 마쳤습니다")
+    shot(page, "privacy-access-log-ko")

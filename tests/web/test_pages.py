@@ -504,15 +504,18 @@ def test_reports_download_and_bad_parameters_are_explained(app, client):
     hand_over(app, "NB-001", EMPLOYEE)
     log_in(client, AUDITOR)
     client.get("/lang/en")
-    csv = client.get("/audit/reports/loans.csv")
+    refused = client.get("/audit/reports/loans.csv")
+    assert refused.status_code == 422 and "Give a reason" in text(refused)
+    csv = client.get("/audit/reports/loans.csv?reason=감사")
     assert csv.mimetype == "text/csv" and "이지은" in csv.get_data().decode("utf-8-sig")
+    assert csv.headers["X-Fleet-Document-Id"].isdigit()
     report = client.get("/audit/reports/inventory.pdf?as_of=&center=JJ")
     assert report.mimetype == "application/pdf" and "attachment" in report.headers["Content-Disposition"]
     assert report.headers["X-Fleet-Document-Id"].isdigit()
-    bad = client.get("/audit/reports/events.pdf?from=2026-05-01&to=2026-04-01")
+    bad = client.get("/audit/reports/events.pdf?from=2026-05-01&to=2026-04-01&reason=감사")
     assert bad.status_code == 422 and "The period ends before it starts." in text(bad)
     assert 'value="2026-05-01"' in text(bad)
-    assert client.get("/audit/reports/loans.csv?from=yesterday").status_code == 422
+    assert client.get("/audit/reports/loans.csv?from=yesterday&reason=감사").status_code == 422
 
 
 def test_the_event_log_verifies_the_chain_on_request(app, client):

@@ -6,6 +6,8 @@ from datetime import date
 
 from flask import Response, render_template, request
 
+from fleet.access_log.recording import note_access, people_in_events
+from fleet.access_log.rules import PERSONAL_REPORTS, require_reason
 from fleet.db import write_intent
 from fleet.downloads import send_pdf
 from fleet.errors import FleetError, ValidationFailed
@@ -21,7 +23,7 @@ REPORT_PARAMS = {"inventory": ("as_of", "center"), "loans": ("from", "to"), "ove
 
 def _reports_page(**context):
     return render_template("audit/reports.html", reports=REPORT_PARAMS, centers=all_centers(),
-                           args=request.args, **context)
+                           args=request.args, personal=PERSONAL_REPORTS, **context)
 
 
 @bp.route("/audit")
@@ -54,8 +56,10 @@ REPORT_ROUTE = f"/audit/reports/<any({', '.join(REPORT_PARAMS)}):name>"
 @page("it", "auditor")
 @write_intent
 def report(principal, name: str, fmt: str):
-    """A report, with its parameters; the PDF is registered as a document, as through the API."""
+    """A report, with its parameters; the PDF and the CSV are registered as documents, as through the API. A report
+    with personal data needs a reason, kept in the access log."""
     try:
+        reason = require_reason(request.args.get("reason")) if name in PERSONAL_REPORTS else None
         if name == "inventory":
             params = {"as_of": _day("as_of"), "center": request.args.get("center") or None}
         elif name == "replacement":
@@ -71,12 +75,20 @@ def report(principal, name: str, fmt: str):
             params = {}
         data = audit_reports.gather(name, **params)
         if fmt == "csv":
-            return Response(audit_reports.render_csv(data), mimetype="text/csv",
-                            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
-        document = audit_reports.render_pdf(data, principal)
+            document = audit_reports.issue_csv(data, principal)
+        else:
+            document = audit_reports.render_pdf(data, principal)
     except FleetError as exc:
         status = refused(exc)
-        return _reports_page(error=exc.detail, failed=name), status
+        return _reports_page(error=exc.detail, failed=name, field_errors=exc.errors or {}), status
+    if name in PERSONAL_REPORTS:
+        people = audit_reports.report_people(name, **params)
+        note_access("download", f"report:{name}", people, listing=True, subject_count=len(people), reason=reason,
+                    params={**{k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in params.items()},
+                            "format": fmt})
+    if fmt == "csv":
+        return Response(document.content, mimetype="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="{name}.csv"', "X-Fleet-Document-Id": str(document.id)})
     response = send_pdf(document.content, document.filename, inline=False)  # a report is kept, not just read
     response.headers["X-Fleet-Document-Id"] = str(document.id)
     return response
@@ -92,6 +104,8 @@ def audit_events(principal):
     except FleetError as exc:
         refused(exc)
         error = exc.detail
+    if result:
+        note_access("search", "events", people_in_events(result.items), listing=True, params=filters)
     check = events.verify_chain() if request.args.get("verify") else None
     checkpoints = events.list_checkpoints(limit=500).items  # the first page of them; the API has all
     return render_template("audit/events.html", events=result.items if result else [],
@@ -113,5 +127,8 @@ def audit_verify(principal):
     except FleetError as exc:
         status = refused(exc)
         return render_template("audit/verify.html", checked=False, error=exc.detail), status
+    if document is not None:
+        note_access("view", f"document:{document.id}", documents.people_of(document),
+                    params={"kind": document.kind, "subject": document.subject})
     return render_template("audit/verify.html", checked=True, document=document, signature=check_pdf_signature(
                            content), filename=upload.filename if upload else "")

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 
 from flask import redirect, render_template, request, url_for
 
+from fleet.access_log.recording import note_access
 from fleet.clock import local_today, local_zone
 from fleet.errors import FleetError, ValidationFailed
 from fleet.models import CATEGORIES
@@ -133,6 +134,8 @@ def _week_context(center_code: str | None, week: str | None) -> dict:
                 if r.starts_at < svc.local_midnight(day + timedelta(days=1)) and r.ends_at > svc.local_midnight(day):
                     row["cells"][i].append(r)
         rows = [by_row[k] for k in sorted(by_row)]
+        note_access("search", "reservations", [r.person_uid for row in rows for cell in row["cells"] for r in cell],
+                    listing=True, params={"center": center.code, "week": days[0].isoformat()})
         counts = svc.count_bookings_by_center(start, end)
         elsewhere = [(c, counts[c.id]) for c in centers if c.id != center.id and counts.get(c.id)]
     return {"center": center, "centers": centers, "days": days, "rows": rows, "today": local_today(),
@@ -151,12 +154,18 @@ def desk_bookings(principal):
         reservation = _book(principal, form, for_anyone=True)
     except FleetError as exc:
         return rerender("desk/bookings.html", exc, lambda: _week_context(form.get("center"), form.get("starts_day")))
+    note_access("create", f"reservation:{reservation.id}", [reservation.person_uid])
     local_start = reservation.starts_at.astimezone(local_zone()).date()
     return redirect(url_for("web.desk_bookings", center=reservation.center.code, week=local_start.isoformat(),
                             booked=reservation.id))
 
 
 # The desk's day list
+
+
+def _people_of_day(*lists) -> list[str]:
+    """The people a day list names (each entry is a booking)."""
+    return [reservation.person_uid for items in lists for reservation in items]
 
 
 def _day_context(center_code: str | None, day_text: str | None) -> dict:
@@ -167,6 +176,9 @@ def _day_context(center_code: str | None, day_text: str | None) -> dict:
         day = local_today()
     day = min(max(day, date(1900, 1, 2)), date(9998, 12, 1))
     pick_ups, returns = svc.day_list(center, day) if center is not None else ([], [])
+    if center is not None:
+        note_access("search", "reservations", _people_of_day(pick_ups, returns), listing=True,
+                    params={"center": center.code, "day": day.isoformat()})
     return {"center": center, "centers": centers, "day": day, "pick_ups": pick_ups, "returns": returns,
             "today": local_today(), "attention": svc.needs_attention}
 
@@ -189,6 +201,7 @@ def desk_pick_up(principal, reservation_id: int):
     except FleetError as exc:
         return rerender("desk/bookings_day.html", exc, lambda: _day_context(center_code, None), form=request.form,
                         failed=reservation_id)
+    note_access("create", f"reservation:{reservation.id}", [reservation.person_uid])
     if len(loans) == 1:
         return redirect(url_for("web.loan_page", loan_id=loans[0].id, done="handover"))
     return redirect(url_for("web.batch_page", batch_id=loans[0].batch_id))
@@ -203,5 +216,6 @@ def desk_booking_cancel(principal, reservation_id: int):
         svc.cancel(reservation, principal)
     except FleetError as exc:
         return rerender("desk/bookings_day.html", exc, lambda: _day_context(center_code, None))
+    note_access("change", f"reservation:{reservation.id}", [reservation.person_uid])
     return redirect(url_for("web.desk_day", center=center_code, done="cancelled"))
 

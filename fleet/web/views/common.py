@@ -75,4 +75,6 @@ def home_for(principal) -> str:
         return url_for("web.dashboard")
     if principal.has("auditor"):
         return url_for("web.audit_home")
+    if principal.has("privacy"):
+        return url_for("privacy.access_log")
     return url_for("web.my_page")

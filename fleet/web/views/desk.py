@@ -9,6 +9,7 @@ from datetime import date
 from flask import current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext
 
+from fleet.access_log.recording import note_access
 from fleet.clock import local_today
 from fleet.errors import FleetError, NotFound, RuleViolation, ValidationFailed
 from fleet.i18n import label
@@ -51,6 +52,7 @@ def preview_person(principal):
     if person is None:
         return jsonify(found=False, ok=False, reason=reason)
     holding = len(loans.list_loans(principal, active=True, assignee=person.uid, limit=20).items)
+    note_access("view", f"person:{person.uid}", [person.uid])
     return jsonify(found=True, ok=reason is None, uid=person.uid, name=person.name, department=person.department,
                    employee_number=person.employee_number, active=person.active, eligible=person.eligible,
                    verdict=gettext("Can borrow") if reason is None else gettext("Cannot borrow"), reason=reason,
@@ -95,6 +97,7 @@ def handover(principal):
         loan = loans.hand_over(get_directory(), order, principal)
     except FleetError as exc:
         return rerender("desk/handover.html", exc, **_handover_context())
+    note_access("create", f"loan:{loan.id}", [loan.assignee_uid])
     return redirect(url_for("web.loan_page", loan_id=loan.id, done="handover"))
 
 
@@ -127,6 +130,7 @@ def handover_batch(principal):
                                      note=request.form.get("note") or None)
     except FleetError as exc:
         return rerender("desk/handover_batch.html", exc, **_handover_context())
+    note_access("create", f"batch:{batch.id}", [loan.assignee_uid for loan in loans.loans_of_batch(batch)])
     return redirect(url_for("web.batch_page", batch_id=batch.id))
 
 
@@ -134,7 +138,9 @@ def handover_batch(principal):
 @page("it")
 def batch_page(principal, batch_id: int):
     batch = loans.get_batch(batch_id)
-    return render_template("desk/batch.html", batch=batch, loans=loans.loans_of_batch(batch))
+    of_batch = loans.loans_of_batch(batch)
+    note_access("view", f"batch:{batch.id}", [loan.assignee_uid for loan in of_batch])
+    return render_template("desk/batch.html", batch=batch, loans=of_batch)
 
 
 @bp.route("/desk/return")
@@ -147,6 +153,7 @@ def return_lookup(principal):
         loan = loans.get_active_loan_for_asset(tag)
     except NotFound as exc:
         return render_template("desk/return.html", loan=None, form=request.args, error=exc.detail), 404
+    note_access("view", f"loan:{loan.id}", [loan.assignee_uid])
     return render_template("desk/return.html", loan=loan, form={}, overdue_days=loans.days_overdue(loan))
 
 
@@ -162,11 +169,13 @@ def return_submit(principal, loan_id: int):
     except FleetError as exc:
         return rerender("desk/return.html", exc, lambda: {"loan": loans.get_loan(loan_id),
                                                           "overdue_days": loans.days_overdue(loan)})
+    note_access("change", f"loan:{loan.id}", [loan.assignee_uid])
     return redirect(url_for("web.loan_page", loan_id=loan_id, done="return"))
 
 
 def render_loan_page(loan, **context):
     """The desk's page of a loan: its forms, signatures, the history of its due date and what can be done next."""
+    note_access("view", f"loan:{loan.id}", [loan.assignee_uid])
     context.setdefault("form", {})
     reports = incident_service.list_for_loan(loan)
     open_reports = [i for i in reports if i.status == "open"]
@@ -219,6 +228,7 @@ def sign(principal, document_id: int):
         if loan is None:
             raise
         return render_loan_page(loan, error=exc.detail, field_errors=exc.errors or {}, form=request.form), status
+    note_access("change", f"document:{signed.id}", documents.people_of(signed))
     return redirect(url_for("web.loan_page", loan_id=int(signed.subject.split(":")[1]), signed=signed.id))
 
 
@@ -228,6 +238,8 @@ def loan_list(principal):
     overdue = request.args.get("overdue") == "1"
     result = loans.list_loans(principal, active=True, overdue=True if overdue else None, limit=100,
                               cursor=request.args.get("cursor") or None)
+    note_access("search", "loans", [loan.assignee_uid for loan in result.items], listing=True,
+                params={"active": True, "overdue": overdue or None})
     return render_template("loans.html", loans=result.items, next_cursor=result.next_cursor, overdue_only=overdue,
                            is_overdue=loans.is_overdue, days_overdue=loans.days_overdue)
 
@@ -258,8 +270,9 @@ def leavers(principal):
             return render_template("desk/leavers.html", leavers=directory_sync.list_open_leavers(),
                                    error=exc.detail), status
         return redirect(url_for("web.leavers", checked=1))
-    return render_template("desk/leavers.html", leavers=directory_sync.list_open_leavers(),
-                           checked=request.args.get("checked"))
+    found = directory_sync.list_open_leavers()
+    note_access("search", "directory:leavers", [finding.uid for finding in found], listing=True)
+    return render_template("desk/leavers.html", leavers=found, checked=request.args.get("checked"))
 
 
 @bp.route("/desk/outbox")
@@ -271,6 +284,8 @@ def outbox(principal):
         status = None
     page_of = notifications.list_notifications(principal, status=status, limit=100,
                                                cursor=request.args.get("cursor") or None)
+    note_access("search", "notifications", [n.recipient_uid for n in page_of.items], listing=True,
+                params={"status": status})
     return render_template("desk/outbox.html", items=page_of.items, next_cursor=page_of.next_cursor, status=status,
                            counts=notifications.count_by_status(), retried=request.args.get("retried"))
 
@@ -278,9 +293,11 @@ def outbox(principal):
 @bp.route("/desk/outbox/<int:notification_id>/retry", methods=["POST"])
 @page("it")
 def outbox_retry(principal, notification_id: int):
+    notification = notifications.get_notification(notification_id)
     try:
-        notifications.retry(notifications.get_notification(notification_id), principal)
+        notifications.retry(notification, principal)
     except FleetError as exc:
         status = refused(exc)
         return render_template("error.html", status=status, title=exc.title, detail=exc.detail), status
+    note_access("change", f"notification:{notification.id}", [notification.recipient_uid])
     return redirect(url_for("web.outbox", status="failed", retried=notification_id))

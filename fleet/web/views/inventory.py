@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask import redirect, render_template, request, url_for
 
+from fleet.access_log.recording import note_access, people_in_events
 from fleet.clock import local_today
 from fleet.errors import FleetError, ValidationFailed
 from fleet.models import CATEGORIES, STATUSES
@@ -38,8 +39,10 @@ def detail_context(asset) -> dict:
     allowed = lifecycle.MANUAL_TRANSITIONS.get(asset.status, frozenset())
     of_asset = repairs.repairs_of_asset(asset)
     open_repair = next((r for r in of_asset.repairs if r.status == "open"), None)
-    return {"asset": asset, "history": events.list_asset_history(asset, limit=200).items,
-            "loan": asset_service.active_loan(asset),
+    history, loan = events.list_asset_history(asset, limit=200).items, asset_service.active_loan(asset)
+    # The page names the holder and everyone in the asset's history.
+    note_access("view", f"asset:{asset.asset_tag}", [*people_in_events(history), loan.assignee_uid if loan else None])
+    return {"asset": asset, "history": history, "loan": loan,
             "moves": [] if open_repair else [s for s in STATUSES if s in allowed],
             "repairs": of_asset.repairs, "repair_total": of_asset.total_cost, "open_repair": open_repair,
             "can_send_to_repair": open_repair is None and asset.status in repairs.SENDABLE,

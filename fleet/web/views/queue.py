@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
 
+from fleet.access_log.recording import note_requests
 from fleet.errors import FleetError
 from fleet.services import dashboard, stocktakes
 from fleet.services import requests as request_service
@@ -23,6 +24,8 @@ def _queue_page(principal, cursor: str | None = None, status: int = 200, **conte
         cursor = None
     approved = request_service.list_requests(principal, status="approved", limit=100)
     recent = request_service.list_requests(principal, limit=20)
+    note_requests("search", "requests", [*pending.items, *approved.items, *recent.items], principal, listing=True,
+                  params={"page": "queue"})
     return render_template("desk/requests.html", queue=pending.items, positions=pending.positions,
                            next_cursor=pending.next_cursor, later_page=bool(cursor),
                            pending_count=request_service.count_pending(), approved=approved.items,
@@ -46,6 +49,7 @@ def decide_request(principal, request_id: int, action: str):
         decide(req, principal, request.form.get("note") or None)
     except FleetError as exc:
         return _queue_page(principal, status=refused(exc), error=exc.detail)
+    note_requests("change", f"request:{req.id}", [req], principal)
     return redirect(url_for("web.request_queue", decided=f"{action}:{req.id}"))
 
 

@@ -1,0 +1,386 @@
+"""The access log's chain: append, verify, list, export and purge (docs/access-log.md).
+
+The same construction as the event log (fleet.services.events), on its own tables: each entry's SHA-256 covers
+`[seq, at, actor, action, target_type, target_id, data, prev_hash]`, so an edited, deleted, reordered or cut-off
+entry breaks the chain, and signed checkpoints of the head show a chain rewritten from the start. Appending takes
+the head row first (an UPDATE), which serialises writers into one chain; on PostgreSQL the entry's INSERT rides in
+the head's second UPDATE (one round trip), as the event log's does.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from json.encoder import encode_basestring
+
+from cryptography import x509
+from flask import current_app
+from sqlalchemy import String, bindparam, delete, func, insert, select, text, update
+
+from fleet.access_log.model import AccessCheckpoint, AccessEntry, AccessHead
+from fleet.clock import check_days
+from fleet.db import utcnow
+from fleet.errors import ValidationFailed
+from fleet.extensions import db
+from fleet.models import GENESIS_HASH, Event, EventHead
+from fleet.services.events import (
+    _checkpoint_due,
+    _issued_by,
+    _raw_at,
+    append_event,
+    canonical_data,
+    compute_hash,
+    format_at,
+)
+from fleet.services.pagination import Page, decode_cursor, make_page
+from fleet.signing import SigningKeyError, verify_bytes
+
+HEAD_ID = 1
+CHECKPOINT_FORMAT = "fleet-access-checkpoint-v1"
+EXPORT_FORMAT = "fleet-access-export-v1"
+PURGE_ACTION = "access_log.purged"
+SUBJECTS_SHOWN = 100  # a list, report or export names its people up to this many; beyond, only their number
+BATCH = 5_000
+
+_HEAD, _ENTRIES, _CHECKPOINTS = AccessHead.__table__, AccessEntry.__table__, AccessCheckpoint.__table__
+_TAKE_SEQ = (update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(seq=_HEAD.c.seq + 1)
+             .returning(_HEAD.c.seq, _HEAD.c.hash, _HEAD.c.checkpoint_at))
+_INSERT_ENTRY = insert(_ENTRIES)
+_SET_HEAD_HASH = update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(hash=bindparam("digest", type_=String))
+# PostgreSQL: the whole append in one statement, one round trip. The head's UPDATE hashes the entry itself:
+# Fleet sends the canonical JSON text of the entry's middle fields, and the database puts the seq and the previous
+# hash (the old row's, as SET sees it) around it and hashes those very bytes (sha256, PostgreSQL 11+): the same
+# hash as compute_hash, which verify_access_log recomputes in Python.
+_APPEND_PG = text(
+    "WITH head AS (UPDATE access_head SET seq = seq + 1, prev_hash = hash, hash = encode(sha256(convert_to("
+    "'[' || (seq + 1) || ',' || CAST(:middle AS text) || ',\"' || hash || '\"]', 'UTF8')), 'hex') WHERE id = 1 "
+    "RETURNING seq, prev_hash, hash, checkpoint_at), "
+    "appended AS (INSERT INTO access_entries (seq, at, actor, role, action, target_type, target_id, subjects, data, "
+    "prev_hash, hash) SELECT seq, :at, :actor, :role, :action, :target_type, :target_id, :subjects, :data, "
+    "prev_hash, hash FROM head) "
+    "SELECT seq, prev_hash, hash, checkpoint_at FROM head").bindparams(bindparam("at", type_=_ENTRIES.c.at.type))
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one access did, as a request notes it (fleet.access_log.recording) before the entry is written."""
+
+    action: str
+    target: str  # "loan:12", "person:emp1", "report:loans", "loans" (a list)
+    subjects: tuple[str, ...] = ()
+    subject_count: int | None = None  # None: len(subjects)
+    reason: str | None = None
+    params: dict | None = None
+
+
+def ensure_head() -> None:
+    if db.session.get(AccessHead, HEAD_ID) is None:
+        db.session.add(AccessHead(id=HEAD_ID, seq=0, hash=GENESIS_HASH, start_seq=1, start_prev_hash=GENESIS_HASH))
+        db.session.flush()
+
+
+def entry_data(role: str, ip: str | None, subjects: Iterable[str], subject_count: int, reason: str | None,
+               params: dict | None) -> tuple[str, str]:
+    """(data, subjects column): the hashed JSON text of an entry's details, and the uids for filtering."""
+    shown = sorted(set(subjects))
+    if len(shown) > SUBJECTS_SHOWN:
+        shown = []
+    data = canonical_data({"role": role, "ip": ip, "subjects": shown, "subject_count": subject_count,
+                           "reason": reason, "params": params or {}})
+    return data, ("," + ",".join(shown) + ",") if shown else ""
+
+
+def append_access(actor: str, role: str | None, ip: str | None, access: Access, *,
+                  at: datetime | None = None) -> dict:
+    """Append one access entry in the caller's transaction: on PostgreSQL one statement (the head's UPDATE, which
+    hashes the entry, and the INSERT); on SQLite the head's UPDATE, the INSERT and the head's hash. No SELECT. A
+    failure here is the caller's to refuse the read or the change with (fail closed)."""
+    connection = db.session.connection()
+    at = (at or utcnow()).astimezone(UTC)
+    count = access.subject_count if access.subject_count is not None else len(set(access.subjects))
+    data, subjects = entry_data(role, ip, access.subjects, count, access.reason, access.params)
+    target_type, _, target_id = access.target.partition(":")
+    values = {"at": at, "actor": actor, "role": role or "", "action": access.action, "target_type": target_type,
+              "target_id": target_id, "subjects": subjects, "data": data}
+    if connection.dialect.name == "postgresql":
+        middle = json.dumps([format_at(at), actor, access.action, target_type, target_id, data],
+                            separators=(",", ":"), ensure_ascii=False)[1:-1]
+        result = connection.execute(_APPEND_PG, {"middle": middle, **values}).one_or_none()
+        if result is None:
+            ensure_head()
+            return append_access(actor, role, ip, access, at=at)
+        seq, prev_hash, digest, checkpoint_at = result
+    else:
+        result = connection.execute(_TAKE_SEQ).one_or_none()
+        if result is None:
+            ensure_head()
+            return append_access(actor, role, ip, access, at=at)
+        seq, prev_hash, checkpoint_at = result
+        digest = compute_hash(seq, at, actor, access.action, target_type, target_id, data, prev_hash)
+        connection.execute(_INSERT_ENTRY, {"seq": seq, **values, "prev_hash": prev_hash, "hash": digest})
+        connection.execute(_SET_HEAD_HASH, {"digest": digest})
+    values.update(seq=seq, prev_hash=prev_hash, hash=digest)
+    key = current_app.extensions.get("fleet_signing_key")
+    if key is not None and _checkpoint_due(seq, at, checkpoint_at):
+        _checkpoint(connection, seq, digest, at)
+    return values
+
+
+# ---- signed checkpoints ------------------------------------------------------------------------------------------
+
+def checkpoint_message(seq: int, head_hash: str, at: datetime) -> bytes:
+    """JSON ["fleet-access-checkpoint-v1", seq, head, at]: another tag than the event log's, so that a checkpoint of
+    one chain can never stand for the other."""
+    return json.dumps([CHECKPOINT_FORMAT, seq, head_hash, format_at(at)], separators=(",", ":")).encode("utf-8")
+
+
+def _checkpoint(connection, seq: int, head_hash: str, at: datetime, *, of_head: bool = True) -> bool:
+    key = current_app.extensions.get("fleet_signing_key")
+    try:
+        key.check_valid_at(utcnow())
+    except SigningKeyError as exc:
+        current_app.logger.warning("no access-log checkpoint at entry %d: %s", seq, exc)
+        return False
+    if connection.execute(select(_CHECKPOINTS.c.seq).where(_CHECKPOINTS.c.seq == seq)).first() is not None:
+        return False
+    connection.execute(insert(_CHECKPOINTS).values(
+        seq=seq, head_hash=head_hash, at=at, fingerprint=key.fingerprint, certificate=key.certificate_pem(),
+        signature=base64.b64encode(key.sign_bytes(checkpoint_message(seq, head_hash, at))).decode("ascii")))
+    if of_head:
+        connection.execute(update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(checkpoint_at=at))
+    return True
+
+
+def checkpoint_head(now: datetime | None = None) -> AccessCheckpoint | None:
+    """Sign the access chain's head now, unless it is signed already or the log is empty (`fleet checkpoint`)."""
+    if current_app.extensions.get("fleet_signing_key") is None:
+        return None
+    connection = db.session.connection()
+    head = connection.execute(select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == HEAD_ID).with_for_update()).one()
+    if head.seq == 0 or not _checkpoint(connection, head.seq, head.hash, now or utcnow()):
+        return None
+    return db.session.get(AccessCheckpoint, head.seq)
+
+
+def _good_checkpoints() -> tuple[dict[int, str], int | None]:
+    """{seq: head_hash} of the stored checkpoints, and the first whose signature is not the organisation's."""
+    key = current_app.extensions.get("fleet_signing_key")
+    anchor = key.chain[-1] if key and key.chain else (key.certificate if key else None)
+    heads: dict[int, str] = {}
+    trusted_certificates: dict[str, bool] = {}
+    for checkpoint in db.session.execute(select(AccessCheckpoint).order_by(AccessCheckpoint.seq)).scalars():
+        if key is not None:
+            certificate = x509.load_pem_x509_certificate(checkpoint.certificate.encode("ascii"))
+            trusted = trusted_certificates.setdefault(checkpoint.certificate, _issued_by(certificate, anchor))
+            message = checkpoint_message(checkpoint.seq, checkpoint.head_hash, checkpoint.at)
+            if not trusted or not verify_bytes(certificate, message, base64.b64decode(checkpoint.signature)):
+                return heads, checkpoint.seq
+        heads[checkpoint.seq] = checkpoint.head_hash
+    return heads, None
+
+
+# ---- verification ------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AccessVerification:
+    valid: bool
+    count: int
+    head: str
+    first_bad_seq: int | None
+    start_seq: int = 1
+    checkpoints: int = 0
+
+
+def _purge_record() -> tuple[int, str]:
+    """(start_seq, start_prev_hash) as the event log's latest purge says: the event log is chained too, so the
+    head row alone cannot move the start of the kept chain."""
+    row = db.session.execute(select(Event.data).where(Event.action == PURGE_ACTION)
+                             .order_by(Event.seq.desc()).limit(1)).scalar_one_or_none()
+    if row is None:
+        return 1, GENESIS_HASH
+    after = json.loads(row).get("after") or {}
+    return int(after["start_seq"]), str(after["start_prev_hash"])
+
+
+def verify_access_log(batch_size: int = BATCH) -> AccessVerification:
+    """Recompute every kept entry's hash in order (streaming: flat memory), from where the last purge left the
+    chain, and hold it against its signed checkpoints and its head."""
+    head = db.session.get(AccessHead, HEAD_ID)
+    start_seq, start_prev = (head.start_seq, head.start_prev_hash) if head else (1, GENESIS_HASH)
+    checkpoints, forged = _good_checkpoints()
+    if forged is not None:
+        return AccessVerification(False, 0, GENESIS_HASH, forged, start_seq)
+    if (start_seq, start_prev) != _purge_record() or checkpoints.get(start_seq - 1, start_prev) != start_prev:
+        # The start of the kept chain was moved (entries removed from the front) without a purge saying so.
+        return AccessVerification(False, 0, start_prev, start_seq, start_seq)
+    expected_seq, expected_prev, count, matched, last_seq = start_seq, start_prev, 0, 0, start_seq - 1
+    sha256, dumps = hashlib.sha256, json.dumps
+    connection = db.session.connection()
+    query = text("SELECT seq, at, actor, action, target_type, target_id, data, prev_hash, hash FROM access_entries "
+                 "WHERE seq > :after ORDER BY seq LIMIT :limit")
+    while True:
+        rows = connection.execute(query, {"after": last_seq, "limit": batch_size}).all()
+        if not rows:
+            break
+        for seq, at, actor, action, target_type, target_id, data, prev_hash, stored in rows:
+            encoded = dumps([seq, _raw_at(at), actor, action, target_type, target_id, data, prev_hash],
+                            separators=(",", ":"), ensure_ascii=False)
+            if seq != expected_seq or prev_hash != expected_prev or \
+                    stored != sha256(encoded.encode("utf-8")).hexdigest():
+                return AccessVerification(False, count, expected_prev, min(seq, expected_seq), start_seq, matched)
+            signed = checkpoints.get(seq)
+            if signed is not None:
+                if signed != stored:
+                    return AccessVerification(False, count, expected_prev, seq, start_seq, matched)
+                matched += 1
+            expected_prev, expected_seq, count = stored, expected_seq + 1, count + 1
+        last_seq = rows[-1][0]
+    end = expected_seq - 1
+    if head is not None and (head.seq != end or head.hash != expected_prev) or any(s > end for s in checkpoints):
+        return AccessVerification(False, count, expected_prev, expected_seq, start_seq, matched)
+    return AccessVerification(True, count, expected_prev, None, start_seq, matched)
+
+
+# ---- reading -----------------------------------------------------------------------------------------------------
+
+def entry_view(entry: AccessEntry) -> dict:
+    """An entry as the API and the pages show it: the details from `data`, the text the hash covers."""
+    details = json.loads(entry.data)
+    target = f"{entry.target_type}:{entry.target_id}" if entry.target_id else entry.target_type
+    return {"seq": entry.seq, "at": entry.at, "actor": entry.actor, "role": details.get("role"),
+            "ip": details.get("ip"), "action": entry.action, "target": target,
+            "subjects": details.get("subjects") or [], "subject_count": details.get("subject_count"),
+            "reason": details.get("reason"), "params": details.get("params") or {}, "hash": entry.hash}
+
+
+def list_entries(*, actor: str | None = None, subject: str | None = None, action: str | None = None,
+                 since: datetime | None = None, until: datetime | None = None, limit: int = 50,
+                 cursor: str | None = None) -> Page:
+    """Entries newest first, keyset-paginated on seq; `subject` is a uid whose data was shown (named entries only:
+    a list of more than 100 people counts them without names)."""
+    check_days(**{"from": since, "to": until})
+    if since and until and until < since:
+        raise ValidationFailed("The period ends before it starts.", errors={"to": ["Must not be before from."]})
+    query = select(AccessEntry)
+    if actor:
+        query = query.where(AccessEntry.actor == actor)
+    if subject:
+        if "," in subject or "%" in subject or "_" in subject:
+            query = query.where(AccessEntry.subjects.contains(f",{subject},", autoescape=True))
+        else:
+            query = query.where(AccessEntry.subjects.like(f"%,{subject},%"))
+    if action:
+        query = query.where(AccessEntry.action == action)
+    if since:
+        query = query.where(AccessEntry.at >= since)
+    if until:
+        query = query.where(AccessEntry.at < until)
+    key = decode_cursor(cursor)
+    if key:
+        query = query.where(AccessEntry.seq < key[0])
+    rows = list(db.session.execute(query.order_by(AccessEntry.seq.desc()).limit(limit + 1)).scalars())
+    return make_page(rows, limit, lambda entry: [entry.seq])
+
+
+# ---- export ------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ExportRange:
+    from_seq: int
+    to_seq: int
+    head_seq: int
+    head_hash: str
+    start_prev_hash: str
+    last_checkpoint: int = 0  # the newest checkpoint when the export began
+
+
+def export_range(since: datetime | None = None, until: datetime | None = None) -> ExportRange:
+    """The seq range of the kept entries at or after `since` and before `until` (all kept entries without them)."""
+    check_days(**{"from": since, "to": until})
+    head = db.session.get(AccessHead, HEAD_ID)
+    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
+    start_seq, start_prev = (head.start_seq, head.start_prev_hash) if head else (1, GENESIS_HASH)
+    from_seq, to_seq = start_seq, head_seq
+    if since is not None:
+        first = db.session.execute(select(func.min(AccessEntry.seq)).where(AccessEntry.at >= since)).scalar()
+        from_seq = max(first, start_seq) if first is not None else head_seq + 1
+    if until is not None:
+        last = db.session.execute(select(func.max(AccessEntry.seq)).where(AccessEntry.at < until)).scalar()
+        to_seq = min(last if last is not None else 0, head_seq)
+    last_checkpoint = db.session.execute(select(func.max(AccessCheckpoint.seq))).scalar() or 0
+    return ExportRange(from_seq, max(to_seq, from_seq - 1), head_seq, head_hash, start_prev, last_checkpoint)
+
+
+def _line(value: dict) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def export_lines(scope: ExportRange, batch_size: int = BATCH) -> Iterator[str]:
+    """JSON Lines as the event log's export (docs/event-log.md), format `fleet-access-export-v1`: a header, the
+    entries (their hashed fields as they are hashed), then every checkpoint."""
+    header = {"type": "header", "format": EXPORT_FORMAT, "from_seq": scope.from_seq, "to_seq": scope.to_seq,
+              "head_seq": scope.head_seq, "head_hash": scope.head_hash, "exported_at": format_at(utcnow())}
+    yield _line(header)
+    connection = db.session.connection()
+    mark = "?" if connection.dialect.name == "sqlite" else "%s"
+    query = ("SELECT seq, at, actor, action, target_type, target_id, data, prev_hash, hash FROM access_entries "
+             f"WHERE seq >= {mark} AND seq <= {mark} ORDER BY seq LIMIT {mark}")
+    cursor = connection.connection.driver_connection.cursor()
+    after, quote = scope.from_seq, encode_basestring
+    while after <= scope.to_seq:
+        cursor.execute(query, (after, scope.to_seq, batch_size))
+        rows = cursor.fetchall()
+        if not rows:
+            break
+        chunk = [f'{{"type":"event","hash":"{digest}","fields":[{seq},"{_raw_at(at)}",{quote(actor)},{quote(action)},'
+                 f'{quote(target_type)},{quote(target_id)},{quote(data)},"{prev_hash}"]}}'
+                 for seq, at, actor, action, target_type, target_id, data, prev_hash, digest in rows]
+        chunk.append("")
+        yield "\n".join(chunk)
+        after = rows[-1][0] + 1
+    # Those there were when the export began: the export's own access entry (written before the answer leaves) may
+    # have made one past the exported head, which would read as a log cut short.
+    checkpoints = (select(AccessCheckpoint).where(AccessCheckpoint.seq <= scope.last_checkpoint)
+                   .order_by(AccessCheckpoint.seq))
+    for checkpoint in db.session.execute(checkpoints).scalars():
+        yield _line({"type": "checkpoint", "seq": checkpoint.seq, "head_hash": checkpoint.head_hash,
+                     "at": format_at(checkpoint.at), "signature": checkpoint.signature,
+                     "fingerprint": checkpoint.fingerprint, "certificate": checkpoint.certificate})
+
+
+# ---- purge -------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Purge:
+    removed: int
+    start_seq: int
+    start_prev_hash: str
+    before: datetime
+
+
+def purge_access_log(actor: str, before: datetime) -> Purge:
+    """Remove the entries older than `before` (FLEET_ACCESS_LOG_YEARS, the law's two years): only from the front of
+    the chain, so that the rest stays one chain. The purge is an event (where the kept chain starts now and with
+    which hash), and with a signing key the last removed entry's hash is signed as a checkpoint, so an export of
+    the rest is still proved from its first entry."""
+    connection = db.session.connection()
+    # The event log's head first, as a change request takes them (its event, then its access entry): two
+    # transactions never wait for each other the other way round.
+    connection.execute(select(EventHead.seq).where(EventHead.id == 1).with_for_update())
+    head = connection.execute(select(_HEAD).where(_HEAD.c.id == HEAD_ID).with_for_update()).one()
+    last = connection.execute(select(func.max(_ENTRIES.c.seq)).where(_ENTRIES.c.at < before)).scalar()
+    if last is None or last < head.start_seq:
+        return Purge(0, head.start_seq, head.start_prev_hash, before)
+    last_hash, last_at = connection.execute(select(_ENTRIES.c.hash, _ENTRIES.c.at).where(_ENTRIES.c.seq == last)).one()
+    if current_app.extensions.get("fleet_signing_key") is not None:
+        _checkpoint(connection, last, last_hash, last_at, of_head=False)
+    removed = connection.execute(delete(_ENTRIES).where(_ENTRIES.c.seq <= last)).rowcount
+    connection.execute(update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(start_seq=last + 1,
+                                                                         start_prev_hash=last_hash))
+    append_event(actor, PURGE_ACTION, "access_log", "entries", after={
+        "start_seq": last + 1, "start_prev_hash": last_hash, "removed": removed, "before": before})
+    return Purge(removed, last + 1, last_hash, before)
