@@ -2,6 +2,7 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from fleet.access_log.recording import note_access
 from fleet.api.common import documented_errors
 from fleet.db import utcnow
 from fleet.errors import NotAuthenticated
@@ -112,7 +113,8 @@ class SessionById(MethodView):
     @blp.doc(security=[{"bearerAuth": []}])
     def delete(self, session_id):
         """End one session or token of the caller's (IT staff: anyone's)."""
-        auth_service.end_session(session_id, require_principal())
+        owner = auth_service.end_session(session_id, require_principal())
+        note_access("change", f"session:{session_id}", [owner])  # IT staff ending another person's session
         return ""
 
 
@@ -125,6 +127,7 @@ class PersonSessions(MethodView):
     def get(self, uid):
         """IT staff: a person's live sessions and tokens."""
         principal = require_principal()
+        note_access("view", f"sessions:{uid}", [uid])  # where a person is logged in, from which address
         return _sessions_of(uid, principal.session.id if principal.session else None)
 
     @roles_required("it")
@@ -134,6 +137,7 @@ class PersonSessions(MethodView):
     def delete(self, uid):
         """IT staff: log a person out everywhere (every page session and token ends)."""
         principal = require_principal()
+        note_access("change", f"sessions:{uid}", [uid])
         return {"ended": auth_service.end_all_sessions(uid, principal.uid, "self" if uid == principal.uid else "it")}
 
 

@@ -3,6 +3,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from fleet.access_log.recording import filters_of, note_access
 from fleet.api.common import SECURITY, documented_errors
 from fleet.schemas.extensions import (
     ExtensionCreateSchema,
@@ -42,6 +43,7 @@ class LoanExtensions(MethodView):
         principal = require_principal()
         loan = loan_service.get_loan_by_ref(loan_ref)
         loan_service.check_can_read(loan, principal)
+        note_access("view", f"loan:{loan.id}", [loan.assignee_uid], params={"part": "extensions"})
         return {"items": [extension_view(e, principal) for e in extension_service.list_for_loan(loan)]}
 
     @roles_required("it", "employee")
@@ -60,6 +62,7 @@ class LoanExtensions(MethodView):
         principal = require_principal()
         loan = loan_service.get_loan_by_ref(loan_ref)
         ext = extension_service.request_extension(get_directory(), principal, loan, **body)
+        note_access("create", f"extension:{ext.id}", [loan.assignee_uid])
         return extension_view(ext, principal)
 
 
@@ -75,6 +78,8 @@ class Extensions(MethodView):
         an employee those of their own loans. `?status=pending` is what the desk still has to decide."""
         principal = require_principal()
         page = extension_service.list_extensions(principal, **args)
+        note_access("search", "extensions", [e.loan.assignee_uid for e in page.items], listing=True,
+                    params=filters_of(args))
         return {"items": [extension_view(e, principal) for e in page.items], "next_cursor": page.next_cursor}
 
 
@@ -89,6 +94,7 @@ class ExtensionById(MethodView):
         principal = require_principal()
         ext = extension_service.get_extension(extension_id)
         extension_service.check_can_read(ext, principal)
+        note_access("view", f"extension:{ext.id}", [ext.loan.assignee_uid])
         return extension_view(ext, principal)
 
 
@@ -108,8 +114,9 @@ class ExtensionApprove(MethodView):
         another approval or a return won at the same moment)."""
         principal = require_principal()
         ext = extension_service.get_extension(extension_id)
-        return extension_view(extension_service.approve_extension(get_directory(), ext, principal, body["note"]),
-                              principal)
+        ext = extension_service.approve_extension(get_directory(), ext, principal, body["note"])
+        note_access("change", f"extension:{ext.id}", [ext.loan.assignee_uid])
+        return extension_view(ext, principal)
 
 
 @blp.route("/extensions/<int:extension_id>/reject")
@@ -124,4 +131,6 @@ class ExtensionReject(MethodView):
         409 when it is no longer pending."""
         principal = require_principal()
         ext = extension_service.get_extension(extension_id)
-        return extension_view(extension_service.reject_extension(ext, principal, body["note"]), principal)
+        ext = extension_service.reject_extension(ext, principal, body["note"])
+        note_access("change", f"extension:{ext.id}", [ext.loan.assignee_uid])
+        return extension_view(ext, principal)

@@ -3,6 +3,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from fleet.access_log.recording import filters_of, note_access
 from fleet.api.common import SECURITY, documented_errors
 from fleet.api.documents import PDF_RESPONSE, send_pdf
 from fleet.api.loans import document_ref, loan_view
@@ -64,6 +65,8 @@ class Incidents(MethodView):
         """Incident reports, newest first: IT staff and auditors all, an employee their own. `?status=open` is
         what the desk still has to act on."""
         page = incident_service.list_incidents(require_principal(), **args)
+        note_access("search", "incidents", [i.loan.assignee_uid for i in page.items], listing=True,
+                    params=filters_of(args))
         return {"items": [incident_view(i) for i in page.items], "next_cursor": page.next_cursor}
 
 
@@ -77,6 +80,7 @@ class IncidentById(MethodView):
         """One report (an employee: their own only)."""
         incident = incident_service.get_incident(incident_id)
         incident_service.check_can_read(incident, require_principal())
+        note_access("view", f"incident:{incident.id}", [incident.loan.assignee_uid])
         return incident_view(incident)
 
 
@@ -102,6 +106,7 @@ class IncidentClose(MethodView):
                 data_wiped=body["data_wiped"], damage_notes=body["damage_notes"])
         else:
             incident = incident_service.resolve(incident, principal, body["note"] or "")
+        note_access("change", f"incident:{incident.id}", [incident.loan.assignee_uid])
         return incident_view(incident)
 
 
@@ -118,6 +123,7 @@ class IncidentReportPdf(MethodView):
         principal = require_principal()
         incident = incident_service.get_incident(incident_id)
         document = incident_service.issue_theft_report(incident, principal)
+        note_access("print", f"incident:{incident.id}", [incident.loan.assignee_uid])
         return send_pdf(document.content, document.filename)
 
 
@@ -139,4 +145,6 @@ class LoanSwap(MethodView):
         incident_id = body.pop("incident_id")
         incident = incident_service.get_incident(incident_id) if incident_id else None
         done = swap_service.swap(get_directory(), loan, principal, incident=incident, **body)
+        note_access("change", f"loan:{done.returned.id}", [done.returned.assignee_uid])
+        note_access("create", f"loan:{done.handed_over.id}", [done.handed_over.assignee_uid])
         return {"returned": loan_view(done.returned), "handed_over": loan_view(done.handed_over)}

@@ -1,6 +1,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from fleet.access_log.recording import note_access
 from fleet.api.common import SECURITY, documented_errors
 from fleet.schemas.inspections import (
     DueInspectionArgsSchema,
@@ -45,6 +46,7 @@ class DueInspections(MethodView):
         """Devices on loan due for their periodic inspection today (local) or earlier: FLEET_INSPECTION_MONTHS
         after the last inspection, or after the hand-over."""
         page = inspection_service.list_due(**args)
+        note_access("search", "inspections", [d.loan.assignee_uid for d in page.items], listing=True)
         return {"items": [due_view(d) for d in page.items], "next_cursor": page.next_cursor}
 
 
@@ -58,4 +60,8 @@ class AssetInspections(MethodView):
     def post(self, body, tag):
         """Record an inspection (`ok` or `needs_repair`, with a note) as an `asset.inspected` event. For a device
         on loan that needs repair, `swap_url` points at the swap."""
-        return inspection_view(inspection_service.record_inspection(require_principal(), tag, **body))
+        inspection = inspection_service.record_inspection(require_principal(), tag, **body)
+        loan = inspection_service.active_loan_of(inspection)
+        if loan is not None:  # a device on loan: the holder's loan gets the inspection (and perhaps a swap)
+            note_access("create", f"inspection:{inspection.id}", [loan.assignee_uid])
+        return inspection_view(inspection)

@@ -249,8 +249,9 @@ def idle_ends_at(row: ApiToken, idle_minutes: float) -> datetime:
     return (row.last_used_at or row.created_at) + timedelta(minutes=idle_minutes)
 
 
-def end_session(session_id: int, principal: Principal, now: datetime | None = None) -> None:
-    """End one session: one's own, or anyone's for IT staff. 404 for a session that is not there."""
+def end_session(session_id: int, principal: Principal, now: datetime | None = None) -> str:
+    """End one session: one's own, or anyone's for IT staff. 404 for a session that is not there. Returns whose
+    session it was."""
     now = now or utcnow()
     row = db.session.get(ApiToken, session_id)
     if row is None:
@@ -262,6 +263,7 @@ def end_session(session_id: int, principal: Principal, now: datetime | None = No
     db.session.flush()
     _person_event(principal.uid, "auth.logged_out", row.uid, now, kind=row.kind,
                   by="self" if row.uid == principal.uid else "it")
+    return row.uid
 
 
 def check_can_end_others(principal: Principal, uid: str) -> None:

@@ -14,11 +14,16 @@ import pytest
 
 from fleet.access_log.model import AccessEntry
 from fleet.clock import local_today
+from fleet.db import utcnow
 from fleet.extensions import db
-from fleet.models import LoanRequest, Reservation
+from fleet.models import ApiToken, Loan, LoanRequest, Reservation
 from fleet.security import get_directory
+from fleet.services import extensions as extension_service
+from fleet.services import incidents as incident_service
+from fleet.services import repairs as repair_service
 from fleet.services import requests as request_service
 from fleet.services import reservations as reservation_service
+from fleet.services.auth import Principal
 from tests.api.test_loans_api import stock
 from tests.factories import IT_PRINCIPAL
 from tests.fixtures_data import AUDITOR, EMPLOYEE, EMPLOYEE2, IT, IT2
@@ -41,6 +46,15 @@ NO_PERSONAL_DATA = {
     ("get", "/api/v1/stocktakes/{stocktake_id}/report.pdf"), ("get", "/api/v1/labels.pdf"),
     ("get", "/api/v1/availability"),
     ("get", "/api/v1/access-log/verify"), ("post", "/api/v1/access-log/reviews"),
+    # repairs and disposal lists: assets, vendors, faults, costs; they name only the IT staff who acted, as the
+    # asset pages do
+    ("get", "/api/v1/repairs"), ("post", "/api/v1/repairs"), ("get", "/api/v1/repairs/{repair_id}"),
+    ("post", "/api/v1/repairs/{repair_id}/close"), ("post", "/api/v1/disposals"),
+    ("get", "/api/v1/disposals/{disposal_id}"),
+    # one's own data only: the caller's sessions; an incident is reported by the assignee alone (IT staff and
+    # auditors are refused)
+    ("get", "/api/v1/auth/session"), ("get", "/api/v1/auth/sessions"), ("delete", "/api/v1/auth/sessions"),
+    ("post", "/api/v1/loans/{loan_ref}/incidents"),
 }
 
 # Operations that show or change personal data: how to call them over emp1's data, and what the entry says.
@@ -106,6 +120,46 @@ PERSONAL: dict[tuple[str, str], dict] = {
     ("post", "/api/v1/reservations/{reservation_id}/pick-up"): {
         "url": "/api/v1/reservations/{reservation2}/pick-up", "json": {}, "action": "create",
         "target": "reservation:{reservation2}", "may_refuse": True},  # a booking from tomorrow: not yet
+    # extensions: the reason and decision note, who asked; incidents: what happened where; swaps, inspections
+    ("get", "/api/v1/loans/{loan_ref}/extensions"): {"url": "/api/v1/loans/{loan}/extensions", "action": "view",
+                                                     "target": "loan:{loan}"},
+    ("post", "/api/v1/loans/{loan_ref}/extensions"): {
+        "url": "/api/v1/loans/{loan3}/extensions", "json": {"until": "{extend_until}", "reason": "출장 연장"},
+        "action": "create", "target": "extension:"},
+    ("get", "/api/v1/extensions"): {"url": "/api/v1/extensions", "action": "search", "target": "extensions"},
+    ("get", "/api/v1/extensions/{extension_id}"): {"url": "/api/v1/extensions/{extension}", "action": "view",
+                                                    "target": "extension:{extension}"},
+    ("post", "/api/v1/extensions/{extension_id}/approve"): {
+        "url": "/api/v1/extensions/{extension}/approve", "json": {}, "action": "change",
+        "target": "extension:{extension}"},
+    ("post", "/api/v1/extensions/{extension_id}/reject"): {
+        "url": "/api/v1/extensions/{extension2}/reject", "json": {"note": "반려"}, "action": "change",
+        "target": "extension:{extension2}"},
+    ("get", "/api/v1/incidents"): {"url": "/api/v1/incidents", "action": "search", "target": "incidents"},
+    ("get", "/api/v1/incidents/{incident_id}"): {"url": "/api/v1/incidents/{incident}", "action": "view",
+                                                  "target": "incident:{incident}"},
+    ("get", "/api/v1/incidents/{incident_id}/report.pdf"): {
+        "url": "/api/v1/incidents/{incident}/report.pdf", "action": "print", "target": "incident:{incident}"},
+    ("post", "/api/v1/incidents/{incident_id}/close"): {
+        "url": "/api/v1/incidents/{incident}/close", "json": {"action": "resolve", "note": "경찰 신고 완료"},
+        "action": "change", "target": "incident:{incident}"},
+    ("post", "/api/v1/loans/{loan_ref}/swap"): {
+        "url": "/api/v1/loans/{loan3}/swap", "json": {"asset_tag": "NB-008", "condition": "damaged",
+                                                      "accessories_returned": ["charger", "bag"],
+                                                      "data_wiped": True, "damage_notes": "화면 깨짐"},
+        "action": "create", "target": "loan:"},  # the replacement's loan (after the return's entry)
+    ("get", "/api/v1/inspections/due"): {"url": "/api/v1/inspections/due", "action": "search",
+                                         "target": "inspections", "it_only": True},
+    ("post", "/api/v1/assets/{tag}/inspections"): {"url": "/api/v1/assets/NB-001/inspections",
+                                                   "json": {"result": "ok"}, "action": "create",
+                                                   "target": "inspection:"},
+    # sessions: where a person is logged in, from which address
+    ("get", "/api/v1/people/{uid}/sessions"): {"url": "/api/v1/people/emp1/sessions", "action": "view",
+                                               "target": "sessions:emp1", "it_only": True},
+    ("delete", "/api/v1/people/{uid}/sessions"): {"url": "/api/v1/people/emp1/sessions", "action": "change",
+                                                  "target": "sessions:emp1", "it_only": True},
+    ("delete", "/api/v1/auth/sessions/{session_id}"): {"url": "/api/v1/auth/sessions/{session}", "action": "change",
+                                                       "target": "session:{session}"},
 }
 
 # The privacy officer's operations: recorded too where they show people (tested in test_access_log_api.py).
@@ -131,14 +185,21 @@ def test_every_operation_is_classified(client):
 
 
 def _seed(app) -> dict:
-    """emp1's data, made by another IT staff member (it2): two loans, three requests (one for pregnancy), two
-    bookings, the handover form; emp2 holds nothing yet."""
-    stock(app, "NB-001", "NB-002", "NB-003", "NB-004", "NB-005", "NB-006")
+    """emp1's data, made by another IT staff member (it2): four loans (one handed over seven months ago, due for
+    its inspection), three requests (one for pregnancy), two bookings, the handover form, two pending extensions
+    and a theft report (emp1's own), two sessions of emp1, and a repair; emp2 holds nothing yet."""
+    stock(app, *(f"NB-{n:03d}" for n in range(1, 11)))
+    app.config["FLEET_INSPECTION_MONTHS"] = {"laptop": 6}
     client = app.test_client()
     it2 = {"Authorization": "Bearer " + client.post("/api/v1/auth/token", json={
         "username": IT2, "password": IT2 + "pw"}).get_json()["token"]}
     loan = client.post("/api/v1/loans", json={"asset_tag": "NB-001", "assignee": EMPLOYEE}, headers=it2).get_json()
     loan2 = client.post("/api/v1/loans", json={"asset_tag": "NB-002", "assignee": EMPLOYEE}, headers=it2).get_json()
+    loan3, loan4 = (client.post("/api/v1/loans", json={"asset_tag": tag, "assignee": EMPLOYEE}, headers=it2)
+                    .get_json() for tag in ("NB-007", "NB-009"))
+    for _ in range(2):
+        assert client.post("/api/v1/auth/token", json={"username": EMPLOYEE, "password": EMPLOYEE + "pw"}
+                           ).status_code in (200, 201)
     with app.app_context():
         today = local_today()
         reqs = [request_service.create_request(get_directory(), IT_PRINCIPAL, requester=EMPLOYEE, category=category,
@@ -153,8 +214,25 @@ def _seed(app) -> dict:
         from fleet.models import Notification
 
         notification = db.session.execute(db.select(Notification.id).limit(1)).scalar()
+        emp1 = Principal(EMPLOYEE, "이지은", frozenset({"employee"}))
+        exts = [extension_service.request_extension(get_directory(), emp1, db.session.get(Loan, loan_id),
+                                                    until=db.session.get(Loan, loan_id).due_date + timedelta(days=3),
+                                                    reason="출장이 길어졌습니다")
+                for loan_id in (loan["id"], loan2["id"])]
+        incident = incident_service.report_incident(emp1, db.session.get(Loan, loan["id"]), kind="stolen",
+                                                    happened_at=utcnow(), place="대전역 대합실",
+                                                    description="가방째 도난")
+        repair_service.open_repair(IT_PRINCIPAL, asset_tag="NB-010", vendor="LG 서비스", fault="키보드 불량")
+        db.session.get(Loan, loan4["id"]).checked_out_at = utcnow() - timedelta(days=215)
+        db.session.commit()
+        sessions = db.session.execute(db.select(ApiToken.id).where(ApiToken.uid == EMPLOYEE)
+                                      .order_by(ApiToken.id)).scalars().all()
+        assert len(sessions) == 2
         ids = {"request": reqs[0].id, "request2": reqs[1].id, "request3": reqs[2].id,
-               "reservation": bookings[0].id, "reservation2": bookings[1].id, "notification": notification or 1}
+               "reservation": bookings[0].id, "reservation2": bookings[1].id, "notification": notification or 1,
+               "loan3": loan3["id"], "loan4": loan4["id"], "extension": exts[0].id, "extension2": exts[1].id,
+               "incident": incident.id, "session": sessions[0], "session2": sessions[1],
+               "extend_until": (db.session.get(Loan, loan3["id"]).due_date + timedelta(days=2)).isoformat()}
         db.session.execute(db.delete(AccessEntry))  # it2's own entries are not what this test is about
         db.session.commit()
         assert db.session.get(LoanRequest, ids["request"]).reason == "pregnancy"
@@ -197,6 +275,10 @@ def test_personal_data_is_never_shown_without_an_entry(make_app, app, uid, role)
         assert (method, path) in operations
         before = len(_entries(proxied))
         url = _fill(case["url"], ids)
+        if case.get("it_only") and role != "it":
+            response = getattr(client, method)(url, headers=headers)
+            assert response.status_code == 403 and _entries(proxied)[before:] == [], (method, path)
+            continue
         if "pdf" in case:
             pdf = client.get(f"/api/v1/documents/{_fill(case['pdf'], ids)}.pdf", headers=headers).data
             before = len(_entries(proxied))
