@@ -12,12 +12,12 @@ import pytest
 from fleet.access_log.model import AccessEntry
 from fleet.clock import local_time
 from fleet.extensions import db
-from fleet.models import Reservation
+from fleet.models import ApiToken, Reservation
 from fleet.security import get_directory
 from fleet.services import loans
 from tests.access_log.test_every_operation import CLIENT_IP, MARKERS, _entries, _fill, _seed
 from tests.factories import IT_PRINCIPAL
-from tests.fixtures_data import AUDITOR, IT
+from tests.fixtures_data import AUDITOR, EMPLOYEE2, IT
 from tests.web.test_pages import log_in, post
 
 # (method, rule) of pages that show no other person's personal data.
@@ -34,13 +34,20 @@ NO_PERSONAL_DATA = {
     ("GET", "/me"), ("GET", "/me/bookings"), ("POST", "/me/bookings"),
     ("POST", "/me/bookings/<int:reservation_id>/cancel"),
     ("GET", "/me/request"), ("POST", "/me/request"), ("POST", "/me/requests/<int:request_id>/cancel"),
+    ("GET", "/me/loans/<int:loan_id>/extend"), ("POST", "/me/loans/<int:loan_id>/extend"),
+    ("GET", "/me/loans/<int:loan_id>/incident"), ("POST", "/me/loans/<int:loan_id>/incident"),
+    ("GET", "/me/sessions"), ("POST", "/me/sessions/end-all"), ("POST", "/session/extend"),
+    # repairs and disposal: assets, vendors, faults, costs (only the IT staff who acted are named)
+    ("GET", "/desk/repairs"), ("POST", "/assets/<tag>/repairs"), ("POST", "/repairs/<int:repair_id>/close"),
+    ("GET", "/desk/disposal"), ("POST", "/desk/disposal"),
 }
 
 # Pages that show or change personal data: how to call them over emp1's data, and the entry's action and target.
 PERSONAL: dict[tuple[str, str], dict] = {
     ("GET", "/assets/<tag>"): {"url": "/assets/NB-001", "action": "view", "target": "asset:NB-001"},
     ("GET", "/audit/events"): {"url": "/audit/events", "action": "search", "target": "events"},
-    ("GET", "/audit/reports/<any(inventory, loans, overdue, leavers, requests, events, utilisation):name>."
+    ("GET", "/audit/reports/<any(inventory, loans, overdue, leavers, requests, events, utilisation, replacement, "
+            "repairs):name>."
             "<any(pdf, csv):fmt>"): {"url": "/audit/reports/loans.csv?reason=점검", "action": "download",
                                      "target": "report:loans", "reason": "점검"},
     ("POST", "/audit/verify"): {"url": "/audit/verify", "pdf": "{document}", "action": "view",
@@ -89,6 +96,33 @@ PERSONAL: dict[tuple[str, str], dict] = {
     ("POST", "/desk/return/<int:loan_id>"): {"url": "/desk/return/{loan2}", "form": {
         "condition": "good", "data_wiped": "yes"}, "action": "change", "target": "loan:{loan2}", "it_only": True},
     ("GET", "/loans"): {"url": "/loans", "action": "search", "target": "loans"},
+    # the desk's loan page: extensions, incident reports, swaps; inspections; a person's sessions
+    ("POST", "/desk/loans/<int:loan_id>/extend"): {
+        "url": "/desk/loans/{loan3}/extend", "form": {"until": "{extend_until}", "reason": "출장 연장"},
+        "action": "create", "target": "extension:", "it_only": True},
+    ("POST", "/desk/extensions/<int:extension_id>/<any(approve, reject):verdict>"): {
+        "url": "/desk/extensions/{extension}/approve", "action": "change", "target": "extension:{extension}",
+        "it_only": True},
+    ("POST", "/desk/incidents/<int:incident_id>/<any('mark-lost', 'take-back', resolve):step>"): {
+        "url": "/desk/incidents/{incident}/resolve", "form": {"note": "경찰 신고 완료"}, "action": "change",
+        "target": "incident:{incident}", "it_only": True},
+    ("POST", "/desk/loans/<int:loan_id>/swap"): {
+        "url": "/desk/loans/{loan3}/swap", "form": {"asset_tag": "NB-008", "condition": "damaged",
+                                                    "accessories_returned": ["charger", "bag"], "data_wiped": "yes",
+                                                    "damage_notes": "화면 깨짐"},
+        "action": "create", "target": "loan:", "it_only": True},  # the replacement's loan, after the return's
+    ("GET", "/desk/inspections"): {"url": "/desk/inspections", "action": "search", "target": "inspections",
+                                   "it_only": True},
+    ("POST", "/assets/<tag>/inspections"): {"url": "/assets/NB-001/inspections", "form": {"result": "ok"},
+                                            "action": "create", "target": "inspection:", "it_only": True},
+    ("GET", "/desk/sessions"): {"url": "/desk/sessions?uid=emp1", "action": "view", "target": "sessions:emp1",
+                                "it_only": True},
+    ("POST", "/desk/sessions/end-all"): {"url": "/desk/sessions/end-all?uid=emp1", "action": "change",
+                                         "target": "sessions:emp1", "it_only": True},
+    # IT staff may end anyone's session from here; for an auditor another's session does not exist (404)
+    ("POST", "/me/sessions/<int:session_id>/end"): {
+        "url": "/me/sessions/{emp2_session}/end", "action": "change", "target": "session:{emp2_session}",
+        "subjects": ["emp2"], "may_refuse": True},
 }
 
 # The privacy officer's pages (tests/access_log/test_access_log.py).
@@ -123,6 +157,12 @@ def test_pages_never_show_personal_data_without_an_entry(make_app, app, uid, rol
         db.session.execute(db.delete(AccessEntry))
         db.session.commit()
     ids["in_3_day"] = ids["in_3_days"][:10]
+    emp2 = {"username": EMPLOYEE2, "password": EMPLOYEE2 + "pw"}
+    assert client.post("/api/v1/auth/token", json=emp2).status_code < 300  # a session of emp2's, for IT to end
+    with proxied.app_context():
+        ids["emp2_session"] = db.session.execute(db.select(ApiToken.id).where(ApiToken.uid == EMPLOYEE2)).scalar_one()
+        db.session.execute(db.delete(AccessEntry))
+        db.session.commit()
     log_in(client, uid, headers=headers)
     missing = []
     for (method, rule), case in sorted(PERSONAL.items()):

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, jsonify, redirect, render_template, request, session, url_for
 
+from fleet.access_log.recording import note_access
 from fleet.errors import FleetError, NotAuthenticated
 from fleet.security import SESSION_COOKIE, current_principal, get_directory, remember_log_in
 from fleet.services import auth as auth_service
@@ -87,7 +88,8 @@ def my_sessions(principal):
 @bp.route("/me/sessions/<int:session_id>/end", methods=["POST"])
 @page()
 def my_session_end(principal, session_id: int):
-    auth_service.end_session(session_id, principal)
+    owner = auth_service.end_session(session_id, principal)
+    note_access("change", f"session:{session_id}", [owner])  # IT staff may end another person's session here
     if principal.session and session_id == principal.session.id:
         _restart_flask_session()
         return _drop_cookie(redirect(url_for("web.login", ended="logged_out")))
@@ -113,6 +115,8 @@ def person_sessions(principal):
     """IT staff: where a person is logged in (created, last used, from which address)."""
     uid = request.args.get("uid", "").strip()[:256]
     idle = current_app.config["FLEET_IDLE_MINUTES"]
+    if uid:
+        note_access("view", f"sessions:{uid}", [uid])  # where a person is logged in, from which address
     return render_template("sessions.html", person_uid=uid, mine=False, current_id=None, idle_minutes=idle,
                            sessions=auth_service.list_sessions(uid, idle) if uid else [],
                            ends_at=lambda row: auth_service.idle_ends_at(row, idle), ended=request.args.get("ended"))
@@ -126,6 +130,8 @@ def person_sessions_end_all(principal):
     if uid == principal.uid:
         return _log_out_everywhere(principal)
     ended = auth_service.end_all_sessions(uid, principal.uid, "it") if uid else 0
+    if uid:
+        note_access("change", f"sessions:{uid}", [uid])
     return redirect(url_for("web.person_sessions", uid=uid, ended=ended))
 
 

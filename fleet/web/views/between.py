@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 
 from flask import redirect, render_template, request, url_for
 
+from fleet.access_log.recording import note_access
 from fleet.clock import local_today, local_zone
 from fleet.errors import FleetError, NotFound, ValidationFailed
 from fleet.models import INCIDENT_KINDS
@@ -69,11 +70,12 @@ def desk_extension(principal, loan_id: int):
     """IT staff extend a loan: approved at once (another member of IT staff approves one of their own loans)."""
     loan = loan_service.get_loan(loan_id)
     try:
-        extension_service.request_extension(get_directory(), principal, loan,
-                                            until=_day(request.form.get("until", ""), "until"),
-                                            reason=request.form.get("reason", ""))
+        ext = extension_service.request_extension(get_directory(), principal, loan,
+                                                  until=_day(request.form.get("until", ""), "until"),
+                                                  reason=request.form.get("reason", ""))
     except FleetError as exc:
         return _back_to_loan(loan_id, exc)
+    note_access("create", f"extension:{ext.id}", [loan.assignee_uid])
     return redirect(url_for("web.loan_page", loan_id=loan_id, done="extended"))
 
 
@@ -90,6 +92,7 @@ def desk_extension_decision(principal, extension_id: int, verdict: str):
             extension_service.reject_extension(ext, principal, note)
     except FleetError as exc:
         return _back_to_loan(loan_id, exc)
+    note_access("change", f"extension:{ext.id}", [ext.loan.assignee_uid])
     return redirect(url_for("web.loan_page", loan_id=loan_id,
                             done="extended" if verdict == "approve" else "extension-rejected"))
 
@@ -111,6 +114,8 @@ def desk_swap(principal, loan_id: int):
         if isinstance(exc, ValueError):
             exc = ValidationFailed("The incident number is not valid.", errors={"incident_id": ["Not a number."]})
         return _back_to_loan(loan_id, exc)
+    note_access("change", f"loan:{done.returned.id}", [done.returned.assignee_uid])
+    note_access("create", f"loan:{done.handed_over.id}", [done.handed_over.assignee_uid])
     return redirect(url_for("web.loan_page", loan_id=done.handed_over.id, done="swapped"))
 
 
@@ -133,6 +138,7 @@ def desk_incident_action(principal, incident_id: int, step: str):
             incident_service.resolve(incident, principal, form.get("note", ""))
     except FleetError as exc:
         return _back_to_loan(loan_id, exc)
+    note_access("change", f"incident:{incident_id}", [incident.loan.assignee_uid])
     return redirect(url_for("web.loan_page", loan_id=loan_id, done="incident-closed") + f"#incident-{incident_id}")
 
 

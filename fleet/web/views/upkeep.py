@@ -7,6 +7,7 @@ from datetime import date, datetime, time
 
 from flask import redirect, render_template, request, url_for
 
+from fleet.access_log.recording import note_access
 from fleet.clock import local_today, local_zone
 from fleet.errors import FleetError, ValidationFailed
 from fleet.services import assets as asset_service
@@ -112,6 +113,7 @@ def inspection_list(principal):
     """Devices on loan due for their periodic inspection, the longest overdue first."""
     page_ = inspection_service.list_due(limit=500)
     items = sorted(page_.items, key=lambda d: (d.due_on, d.loan.id))
+    note_access("search", "inspections", [d.loan.assignee_uid for d in items], listing=True)
     return render_template("desk/inspections.html", items=items, more=page_.next_cursor is not None,
                            intervals=inspection_service.intervals())
 
@@ -126,4 +128,7 @@ def inspection_record(principal, tag: str):
                                                           note=request.form.get("note") or None)
     except FleetError as exc:
         return rerender("assets/detail.html", exc, lambda: detail_context(asset))
+    loan = inspection_service.active_loan_of(inspection)
+    if loan is not None:
+        note_access("create", f"inspection:{inspection.id}", [loan.assignee_uid])
     return redirect(url_for("web.asset_page", tag=asset.asset_tag, inspected=inspection.result))
