@@ -230,7 +230,7 @@ def test_the_loan_register_shows_the_history_of_the_due_date(app, client, it_hea
     ask(client, it_headers, loan, day(20))
     ext = ask(client, employee_headers, loan, day(30)).get_json()
     decide(client, it_headers, ext["id"])
-    rows = _csv(client.get("/api/v1/reports/loans.csv", headers=auditor_headers))
+    rows = _csv(client.get("/api/v1/reports/loans.csv?reason=연장 이력 점검", headers=auditor_headers))
     assert rows[0][-1] == "연장 Extensions"
     row = next(r for r in rows if r[0] == loan["number"])
     assert row[-1] == f"{day(10)}→{day(20)} · {day(20)}→{day(30)}" and row[6] == day(30)

@@ -294,16 +294,13 @@ def test_a_signature_that_is_not_a_png_is_refused_on_the_loan_page(app, client):
     assert f"/desk/loans/{loan_id}" in text(response) or "L-" in text(response)
 
 
-def test_the_session_end_reaches_the_page_only_when_the_server_says_it(app):
-    """The hook for server-side sessions: `session_expires` in the context renders the meta tag that
-    static/app.js's warning waits for; without it the page has none (and the warning never runs)."""
-    from flask import render_template
-
-    with app.test_request_context("/login"):
-        with_end = render_template("login.html", form={}, session_expires="2026-12-06T10:00:00+09:00")
-        without = render_template("login.html", form={})
-    assert '<meta name="fleet-session-expires" content="2026-12-06T10:00:00+09:00">' in with_end
-    assert "fleet-session-expires" not in without
+def test_the_session_end_reaches_the_page_only_when_the_server_says_it(client):
+    """After the merge of server-side sessions the page's own session says when it ends: a logged-in page carries
+    the meta tag that static/app.js's warning waits for; the login page, with no session, has none (and the
+    warning never runs). The tag's value is tested in tests/web/test_session_pages.py."""
+    assert "fleet-session-expires" not in text(client.get("/login"))
+    log_in(client, EMPLOYEE)
+    assert '<meta name="fleet-session-expires" content="' in text(client.get("/me"))
 
 
 def test_a_typed_name_signs_a_form_instead_of_a_drawing_and_must_be_the_name_on_it(app, client, it_headers):
