@@ -32,6 +32,8 @@ from tests.support.clock import fleet_today
 from tests.web.helpers import stock
 
 IT, AUDITOR, EMPLOYEE, ANONYMOUS = "it1", "audit1", "emp1", None
+PRIVACY = "privacy1"  # the privacy officer (the access log's review)
+PRIVACY_ONLY = (PRIVACY,)
 EVERYONE = (IT, AUDITOR, EMPLOYEE)
 IT_ONLY = (IT,)
 DESK_AND_AUDIT = (IT, AUDITOR)
@@ -245,6 +247,16 @@ ROUTES.update({
     ],
     "web.my_sessions": [Visit("my sessions", "/me/sessions", EVERYONE)],
     "web.person_sessions": [Visit("a person's sessions", "/desk/sessions?uid=emp1", IT_ONLY)],
+})
+
+# The privacy officer's page of the access log (issue 20); in the full phase the walk's own visits are on it.
+ROUTES.update({
+    "privacy.access_log": [
+        Visit("access log", "/privacy", PRIVACY_ONLY),
+        Visit("access log checked", "/privacy?verify=1", PRIVACY_ONLY, phases=FULL),
+        Visit("refused filter", "/privacy?from=2026-13-40", PRIVACY_ONLY, status=422),
+        Visit("not allowed", "/privacy", (IT,), status=403),
+    ],
 })
 
 SKIPPED: dict[str, str] = {

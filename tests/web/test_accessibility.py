@@ -75,7 +75,7 @@ REFLOW = """() => {
 
 def _web_get_endpoints(app) -> set[str]:
     return {rule.endpoint for rule in app.url_map.iter_rules()
-            if rule.endpoint.startswith(bp.name + ".") and "GET" in rule.methods}
+            if rule.endpoint.startswith((bp.name + ".", "privacy.")) and "GET" in rule.methods}
 
 
 def test_every_page_of_the_web_blueprint_is_walked_or_skipped_with_a_reason(app):
