@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, or_, select, update
 
-from fleet.db import run, utcnow
+from fleet.db import MAX_ID, run, utcnow
 from fleet.directory.base import Directory, Person
 from fleet.errors import Forbidden, NotAuthenticated, NotFound
 from fleet.extensions import db
@@ -253,7 +253,7 @@ def end_session(session_id: int, principal: Principal, now: datetime | None = No
     """End one session: one's own, or anyone's for IT staff. 404 for a session that is not there. Returns whose
     session it was."""
     now = now or utcnow()
-    row = db.session.get(ApiToken, session_id)
+    row = db.session.get(ApiToken, session_id) if 0 < session_id <= MAX_ID else None
     if row is None:
         raise NotFound(f"There is no session {session_id}.")
     if row.uid != principal.uid:
