@@ -99,17 +99,18 @@ def test_an_untouched_export_passes_both_verifiers(signed, signing_keys, tmp_pat
     app, client, auditor = signed
     path = export(client, auditor, tmp_path / "events.jsonl")
     answer = fleet_verify(path, signing_keys.ca_path)
-    assert answer["valid"] and answer["events"] == 45 and answer["checkpoints"] == 5
+    # 45 appended, and the auditor's log-in (an event since sessions are server-side)
+    assert answer["valid"] and answer["events"] == 46 and answer["checkpoints"] == 5
     with app.app_context():
         assert event_service.verify_chain().checkpoints == 5
-    assert answer["signed_up_to"] == 40 and "41 to 45" in " ".join(answer["notes"])
+    assert answer["signed_up_to"] == 40 and "41 to 46" in " ".join(answer["notes"])
     assert independent_verify(path, signing_keys.ca_path) == []
     # A range: the events of the last part only, checked from where it starts.
     lines = path.read_text(encoding="utf-8").split("\n")
     since = json.loads(lines[21])["fields"][1]  # event 21
     part = export(client, auditor, tmp_path / "part.jsonl", f"?from={since.replace('Z', '%2B00:00')}")
     answer = fleet_verify(part, signing_keys.ca_path)
-    assert answer["valid"] and answer["first_seq"] == 21 and answer["events"] == 25
+    assert answer["valid"] and answer["first_seq"] == 21 and answer["events"] == 26
     assert independent_verify(part, signing_keys.ca_path) == []
     # Re-encoded by another tool (every non-ASCII character escaped): the same values, so it still verifies.
     ascii_path = tmp_path / "ascii.jsonl"
@@ -227,6 +228,7 @@ def test_an_untouched_export_of_100000_events_passes(make_app, signing_settings,
     client = app.test_client()
     path = export(client, _login(client, AUDITOR), tmp_path / "events.jsonl")
     answer = fleet_verify(path, signing_keys.ca_path)
-    assert answer["valid"] and answer["events"] == 100_000 and answer["checkpoints"] == 100, answer
-    assert answer["signed_up_to"] == 100_000
+    # 100,000 appended, and the auditor's log-in (an event since sessions are server-side)
+    assert answer["valid"] and answer["events"] == 100_001 and answer["checkpoints"] == 101, answer
+    assert answer["signed_up_to"] == 100_001  # the log-in is the first event of a new day: checkpointed
     assert independent_verify(path, signing_keys.ca_path) == []
