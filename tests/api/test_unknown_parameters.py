@@ -15,12 +15,12 @@ from tests.fixtures_data import IT
 
 # (path, a typo of a real parameter, the parameters the operation takes)
 ENDPOINTS = [
-    ("/api/v1/reports/utilisation.pdf", "from_date=2026-01-01", ["as_of", "center", "from", "to", "days"]),
-    ("/api/v1/reports/loans.csv", "to_date=2026-01-31", ["as_of", "center", "from", "to", "days"]),
+    ("/api/v1/reports/utilisation.pdf", "from_date=2026-01-01", ["as_of", "center", "from", "to", "days", "reason"]),
+    ("/api/v1/reports/loans.csv", "to_date=2026-01-31", ["as_of", "center", "from", "to", "days", "reason"]),
     ("/api/v1/assets", "statuss=in_stock", ["limit", "cursor", "status", "center", "category", "q"]),
     ("/api/v1/loans", "overdue_only=true", ["limit", "cursor", "active", "overdue", "assignee", "center"]),
     ("/api/v1/availability", "centre=JINJAM", ["center", "category", "from", "to", "per_asset"]),
-    ("/api/v1/events/export", "since=1", ["from", "to"]),
+    ("/api/v1/events/export", "since=1", ["from", "to", "reason"]),
     ("/api/v1/events", "acton=loan.returned", ["limit", "cursor", "subject", "actor", "action", "from", "to"]),
     ("/api/v1/me", "verbose=1", []),
 ]
@@ -41,13 +41,13 @@ def test_an_unknown_query_parameter_is_refused_by_name(app, client, login, path,
 
 
 def test_every_unknown_parameter_is_named(client, login):
-    problem = assert_problem(client.get("/api/v1/reports/loans.pdf?from=2026-01-01&from_date=x&until=y",
+    problem = assert_problem(client.get("/api/v1/reports/loans.pdf?from=2026-01-01&from_date=x&until=y&reason=audit",
                                         headers=login(IT)), 422)
     assert set(problem["errors"]) == {"from_date", "until"}
 
 
 def test_a_known_parameter_still_works(client, login):
-    response = client.get("/api/v1/reports/loans.csv?from=2026-01-01&to=2026-01-31", headers=login(IT))
+    response = client.get("/api/v1/reports/loans.csv?from=2026-01-01&to=2026-01-31&reason=audit", headers=login(IT))
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
 
 
@@ -58,7 +58,8 @@ def test_a_known_parameter_still_works(client, login):
     ("inventory", "from=2026-01-01", "from"),
 ])
 def test_a_parameter_the_named_report_does_not_take_is_refused(client, login, report, query, refused):
-    problem = assert_problem(client.get(f"/api/v1/reports/{report}.pdf?{query}", headers=login(IT)), 422)
+    problem = assert_problem(client.get(f"/api/v1/reports/{report}.pdf?{query}&reason=audit", headers=login(IT)),
+                             422)
     assert problem["errors"] == {refused: [f"Not a parameter of the {report} report."]}
 
 
