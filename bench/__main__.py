@@ -219,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         print("event log export and offline verification:", flush=True)
         scale.export_verification(record, events=200_000 if args.quick else 1_000_000)
 
-    needs_ldap = wanted("handover") or wanted("ldap") or wanted("reads")
+    needs_ldap = wanted("handover") or wanted("ldap") or wanted("reads") or wanted("batch")
     if needs_ldap:
         print("directory: loading 10,000 people into slapd …", flush=True)
         slapd = bench_directory.start(10_000)
@@ -242,6 +242,11 @@ def main(argv: list[str] | None = None) -> int:
             cluster = cluster or PostgresCluster().start()
             mail.mail_throughput(record, "postgresql", cluster.create_database("fleet_bench_mail"),
                                  500 if args.quick else 2000)
+        if wanted("batch"):
+            print("the emergency batch (100 laptops, 100 people, one signed batch form):", flush=True)
+            from bench import batch
+
+            batch.batch_handover(record, ldap)
         if wanted("handover"):
             print("hand-over throughput:", flush=True)
             tmp = tempfile.mkdtemp(prefix="fleet-bench-db-")

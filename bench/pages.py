@@ -42,7 +42,9 @@ ROLES = {"it": ("bench-it", ["employee", "it"]), "auditor": ("bench-audit", ["em
 
 def fill(app, assets: int) -> None:
     """`assets` devices in 10 centers; a third as many loans (a third of them open), two thirds as many bookings,
-    a third as many e-mails, a tenth as many requests; some of each belong to EMPLOYEE. Events: see bulk_events."""
+    a third as many e-mails, a tenth as many requests (at least 300); EMPLOYEE has the same few at every size, and
+    the desk's center the same bookings this week, so that each page shows as many rows at both sizes. Events:
+    see bulk_events."""
     from fleet.clock import local_today
     from fleet.extensions import db
     from fleet.models import Asset, Center, Loan, LoanRequest, Notification, Reservation
@@ -64,19 +66,25 @@ def fill(app, assets: int) -> None:
                         "manufacturer": "LG", "model": "gram 16", "center_id": 1 + i % 10,
                         "status": "on_loan" if i < loans // 3 else "in_stock", "accessories": [],
                         "created_at": now, "updated_at": now} for i in range(assets)])
+        # EMPLOYEE's own: the same 20 loans and 15 bookings at every size (a person's, not the fleet's)
         chunks(Loan, [{"asset_id": 1 + (i if i < loans // 3 else i % assets), "center_id": 1 + i % 10,
                        "status": "active" if i < loans // 3 else "returned",
-                       "assignee_uid": EMPLOYEE if i % 97 == 0 else f"u{i % 10000:05d}", "assignee_name": "직원",
-                       "issued_by": "u00000", "checked_out_at": now - timedelta(days=i % 300),
+                       "assignee_uid": EMPLOYEE if i % (loans // 20) == 0 else f"u{1000 + i % 9000:05d}",
+                       "assignee_name": "직원", "issued_by": "u00000", "checked_out_at": now - timedelta(days=i % 300),
                        "returned_at": None if i < loans // 3 else now - timedelta(days=i % 300) + timedelta(days=3),
                        "due_date": today + timedelta(days=30 - i % 60), "accessories_out": []}
                       for i in range(loans)])
         midnight = datetime.combine(today, datetime.min.time(), tzinfo=UTC)
         rows = []
+        # the desk's center C00: the same 40 bookings this week (10 of them today) at every size; the rest of the
+        # bookings over the other centers and two years
         for i in range(assets * 2 // 3):
-            starts = midnight + timedelta(hours=rng.randrange(-365 * 24, 365 * 24))
-            rows.append({"person_uid": EMPLOYEE if i % 89 == 0 else f"u{rng.randrange(10000):05d}",
-                         "person_name": "직원", "center_id": 1 + i % 10, "asset_id": None,
+            if i < 40:
+                center, starts = 1, midnight + timedelta(days=i // 10 if i >= 10 else 0, hours=8 + i % 10)
+            else:
+                center, starts = 2 + i % 9, midnight + timedelta(hours=rng.randrange(-365 * 24, 365 * 24))
+            rows.append({"person_uid": EMPLOYEE if i % (assets * 2 // 3 // 15) == 1 else f"u{rng.randrange(10000):05d}",
+                         "person_name": "직원", "center_id": center, "asset_id": None,
                          "category": categories[i % 4], "quantity": 1, "starts_at": starts,
                          "ends_at": starts + timedelta(hours=rng.choice((2, 4, 24))),
                          "status": "booked" if starts > now else "returned", "booked_by": "u00000",
@@ -86,11 +94,11 @@ def fill(app, assets: int) -> None:
                                "to_address": "x@example.org", "language": "ko", "data": {"loan_id": 1 + i % loans},
                                "status": ("sent", "queued", "failed")[i % 3], "attempts": 1, "next_attempt_at": now,
                                "created_at": now} for i in range(assets // 3)])
-        chunks(LoanRequest, [{"requester_uid": f"u{i % 10000:05d}", "requester_name": "직원",
+        chunks(LoanRequest, [{"requester_uid": f"u{1000 + i % 9000:05d}", "requester_name": "직원",
                               "category": categories[i % 4], "reason": "new_hire", "priority": 1 + i % 3,
                               "center_id": 1 + i % 10, "needed_from": today + timedelta(days=i % 30),
                               "status": ("pending", "approved", "rejected")[i % 3],
-                              "created_at": now - timedelta(minutes=i)} for i in range(assets // 10)])
+                              "created_at": now - timedelta(minutes=i)} for i in range(max(300, assets // 10))])
         db.session.commit()
     bulk_events(app, assets * 10 // 3)
 
