@@ -243,13 +243,13 @@ def _hand_over_one(person: Person, order: HandoverOrder, actor: Principal, now: 
                                        actor=actor.uid, now=now)
     # The receipt is decided here, in the hand-over's transaction; a batch's form lists other people, so a
     # batch loan's receipt goes without it.
-    notification_id = notifications.queue_for_person("handover_receipt", person, now=now, data={"loan_id": loan.id},
-                                                     document_id=document_id)
+    # The outbox row is written with the event that names it (one statement on PostgreSQL).
     append_event(actor.uid, "loan.handed_over", "loan", loan.id, at=now, after={
         "number": loan.number, "asset_tag": asset.asset_tag, "asset_status": {"before": "in_stock", "after": "on_loan"},
         "assignee": person.uid, "due_date": due, "request_id": order.request_id,
         "batch_id": batch.id if batch else None, "accessories": accessories,
-    }, extra={"notification_id": notification_id})
+    }, notification=notifications.row_for_person("handover_receipt", person, now=now, data={"loan_id": loan.id},
+                                                 document_id=document_id))
     return loan
 
 
@@ -374,14 +374,13 @@ def take_back(loan: Loan, actor: Principal, *, condition: str, accessories_retur
     _move_asset(loan.asset, "on_loan", new_status, now)
     _resolve_leaver_findings(loan, now)
     missing = [a for a in handed if a not in accessories_returned]
-    notification_id = notifications.queue_for_uid("return_receipt", loan.assignee_uid, now=now,
-                                                  data={"loan_id": loan.id}, name=loan.assignee_name,
-                                                  address=loan.assignee_email, document_id=document_id)
     append_event(actor.uid, "loan.returned", "loan", loan.id, at=now, before={"status": "active"}, after={
         "status": "returned", "asset_tag": loan.asset.asset_tag,
         "asset_status": {"before": "on_loan", "after": new_status}, "condition": condition,
         "accessories_missing": missing, "data_wiped": data_wiped, "days_overdue": days_overdue(loan, now),
-    }, extra={"notification_id": notification_id})
+    }, notification=notifications.row_for_uid("return_receipt", loan.assignee_uid, now=now, data={"loan_id": loan.id},
+                                              name=loan.assignee_name, address=loan.assignee_email,
+                                              document_id=document_id))
     _close_booking_of(loan, reservation_id, actor.uid, now)
     return loan
 
