@@ -235,6 +235,9 @@ def _hand_over_one(person: Person, order: HandoverOrder, actor: Principal, now: 
         "issued_by_name": actor.name, "checked_out_at": now, "due_date": due, "request_id": order.request_id,
         "batch_id": batch.id if batch else None, "accessories_out": accessories, "condition_out": order.condition,
         "note": order.note, "handover_document_id": document_id}, tag)
+    set_committed_value(loan, "asset", asset)  # the objects in hand, not a read of them
+    set_committed_value(loan, "center", asset.center)
+    set_committed_value(loan, "batch", batch)
     if document_id is not None:
         run(_NAME_DOCUMENT, {"document_id": document_id, "new_subject": f"loan:{loan.id}",
                              "new_filename": f"handover-{loan.number}.pdf"})
