@@ -208,10 +208,11 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             bookings_cluster.stop()
     if wanted("pages"):
-        print("every page, 1,000 and 30,000 assets:", flush=True)
+        sizes = (1_000, 10_000) if args.quick else (1_000, 30_000)
+        print(f"every page, {sizes[0]:,} and {sizes[1]:,} assets:", flush=True)
         from bench import pages
 
-        pages.page_scale(record, sizes=(1_000, 30_000), loads=50)
+        pages.page_scale(record, sizes=sizes, loads=50)
     if wanted("chain"):
         print("event chain:", flush=True)
         scale.chain_verification(record, events=200_000 if args.quick else 1_000_000)

@@ -1,0 +1,20 @@
+"""Index assets by (center, status): the desk's dashboard counts devices by center and status from the index alone,
+in its order (no sort of every asset).
+
+Revision ID: 0010
+Revises: 0005
+"""
+from alembic import op
+
+revision = '0010'
+down_revision = '0005'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_index('ix_assets_center_status', 'assets', ['center_id', 'status'])
+
+
+def downgrade():
+    op.drop_index('ix_assets_center_status', table_name='assets')
