@@ -92,4 +92,6 @@ def batch_handover(record, ldap: dict) -> None:
     record("single_p95_ms_alone", round(scale.percentile(alone, 95) * 1000, 1), "single hand-over p95, alone", "ms")
     record("single_p95_ms_beside_batch", round(scale.percentile(beside, 95) * 1000, 1),
            f"single hand-over p95 while a batch of {SIZE} runs ({len(beside)} hand-overs)", "ms")
+    record("single_max_ms_beside_batch", round(max(beside) * 1000, 1),
+           "  the longest of them (SQLite: waits for the batch's one transaction)", "ms")
     record("batch_100_seconds_beside_singles", round(result["seconds"], 2), "  that batch's own time", "s")

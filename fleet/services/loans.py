@@ -56,6 +56,7 @@ _NAME_DOCUMENT = (update(_DOCUMENTS).where(_DOCUMENTS.c.id == bindparam("documen
                   .values(subject=bindparam("new_subject", type_=_DOCUMENTS.c.subject.type),
                           filename=bindparam("new_filename", type_=_DOCUMENTS.c.filename.type)))
 _ASSET_BY_TAG = select(Asset).where(Asset.asset_tag == bindparam("tag"))
+_ASSETS_BY_TAGS = select(Asset).where(Asset.asset_tag.in_(bindparam("tags", expanding=True)))
 # A batch locks every asset and request it will change, in id order, before its first event.
 _LOCK_ASSETS = (select(_ASSETS.c.id).where(_ASSETS.c.asset_tag.in_(bindparam("tags", expanding=True)))
                 .order_by(_ASSETS.c.id).with_for_update())
@@ -218,10 +219,11 @@ def _request_to_fulfil(request_id: int | None) -> LoanRequest | None:
 
 
 def _hand_over_one(person: Person, order: HandoverOrder, actor: Principal, now: datetime,
-                   batch: LoanBatch | None = None) -> Loan:
+                   batch: LoanBatch | None = None, asset: Asset | None = None) -> Loan:
+    """`asset`: the order's asset when the caller has read it already (a batch reads all of its assets at once)."""
     due = _due_date(order, now)
     request = _request_to_fulfil(order.request_id)
-    asset = _asset_for_handover(order.asset_tag)
+    asset = asset or _asset_for_handover(order.asset_tag)
     tag = asset.asset_tag
     _take_asset_if_not_booked(asset, person.uid, due, now)
     accessories = list(asset.accessories or []) if order.accessories is None else list(order.accessories)
@@ -306,9 +308,10 @@ def hand_over_many(directory: Directory, orders: list[HandoverOrder], actor: Pri
     db.session.flush()
     run(_NAME_DOCUMENT, {"document_id": document_id, "new_subject": f"batch:{batch.id}",
                          "new_filename": f"batch-handover-{batch.number}.pdf"})
+    assets = {a.asset_tag: a for a in db.session.execute(_ASSETS_BY_TAGS, {"tags": tags}).scalars()}
     for i, order in enumerate(orders):
         try:
-            _hand_over_one(people[order.assignee], order, actor, now, batch=batch)
+            _hand_over_one(people[order.assignee], order, actor, now, batch=batch, asset=assets.get(tags[i]))
         except (Conflict, NotFound, ValidationFailed, RuleViolation) as exc:
             errors = {f"loans.{i}.{field}": msgs for field, msgs in (exc.errors or {"asset_tag": [exc.detail]}).items()}
             raise type(exc)(f"Row {i + 1}: {exc.detail} Nothing was handed over.", code=exc.code,

@@ -1,5 +1,6 @@
-"""Index assets by (center, status): the desk's dashboard counts devices by center and status from the index alone,
-in its order (no sort of every asset).
+"""Index assets by (center, status): the dashboard counts devices by center and status from the index alone.
+
+In the index's order: no join, no sort of every asset.
 
 Revision ID: 0010
 Revises: 0005
