@@ -35,6 +35,11 @@ def record(key: str, value, label: str, unit: str = "") -> None:
     print(f"  {label:<58} {shown:>12} {unit}", flush=True)
 
 
+def load_average() -> str:
+    """The machine's load (1, 5, 15 minutes), as `uptime` shows it: figures from a busy machine read differently."""
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def drive(cycle, workers: int, seconds: float, max_cycles: int) -> tuple[float, list[float], int]:
     """Run `cycle(worker, i)` (it returns its request latencies) in threads, bounded by time and count."""
     latencies: list[float] = []
@@ -169,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=8, help="concurrent clients for the throughput runs")
     parser.add_argument("--seconds", type=float, default=None, help="length of each throughput run")
     parser.add_argument("--only", default="",
-                        help="comma-separated: handover,forms,signing,reads,report,chain,export,ldap,mail,availability")
+                        help="comma-separated: handover,batch,pages,forms,signing,reads,report,chain,export,ldap,mail,"
+                             "availability")
     args = parser.parse_args(argv)
     args.seconds = args.seconds or (8 if args.quick else 20)
     only = set(filter(None, args.only.split(",")))
@@ -179,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.monotonic()
     print(f"Fleet benchmarks · {fleet_today()} · {platform.machine()} · {os.cpu_count()} cores · "
-          f"{'quick' if args.quick else 'full'}", flush=True)
+          f"{'quick' if args.quick else 'full'} · load average {load_average()}", flush=True)
 
     if wanted("forms"):
         print("forms:", flush=True)
@@ -201,6 +207,12 @@ def main(argv: list[str] | None = None) -> int:
                 n: bookings_cluster.create_database(f"fleet_bookings_{n}") for n in sizes})
         finally:
             bookings_cluster.stop()
+    if wanted("pages"):
+        sizes = (1_000, 10_000) if args.quick else (1_000, 30_000)
+        print(f"every page, {sizes[0]:,} and {sizes[1]:,} assets:", flush=True)
+        from bench import pages
+
+        pages.page_scale(record, sizes=sizes, loads=50)
     if wanted("chain"):
         print("event chain:", flush=True)
         scale.chain_verification(record, events=200_000 if args.quick else 1_000_000)
@@ -208,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         print("event log export and offline verification:", flush=True)
         scale.export_verification(record, events=200_000 if args.quick else 1_000_000)
 
-    needs_ldap = wanted("handover") or wanted("ldap") or wanted("reads")
+    needs_ldap = wanted("handover") or wanted("ldap") or wanted("reads") or wanted("batch")
     if needs_ldap:
         print("directory: loading 10,000 people into slapd …", flush=True)
         slapd = bench_directory.start(10_000)
@@ -231,6 +243,11 @@ def main(argv: list[str] | None = None) -> int:
             cluster = cluster or PostgresCluster().start()
             mail.mail_throughput(record, "postgresql", cluster.create_database("fleet_bench_mail"),
                                  500 if args.quick else 2000)
+        if wanted("batch"):
+            print("the emergency batch (100 laptops, 100 people, one signed batch form):", flush=True)
+            from bench import batch
+
+            batch.batch_handover(record, ldap)
         if wanted("handover"):
             print("hand-over throughput:", flush=True)
             tmp = tempfile.mkdtemp(prefix="fleet-bench-db-")
@@ -243,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
         if needs_ldap:
             slapd.stop()
 
+    FIGURES["load_average"] = load_average()
+    print(f"load average at the end: {FIGURES['load_average']}", flush=True)
     FIGURES["seconds"] = round(time.monotonic() - started, 1)
     FIGURES["cores"] = os.cpu_count()
     FIGURES["quick"] = args.quick

@@ -86,6 +86,17 @@ def main(kind: str = "sqlite", cycles: int = 400) -> None:
             nonlocal statements
             statements += 1
 
+        sent: list[str] = []
+
+        def show(_conn, _cursor, statement, *_args) -> None:
+            sent.append(" ".join(statement.split())[:110])
+
+        event.listen(engine, "before_cursor_execute", show)
+        cycle(cycles)
+        event.remove(engine, "before_cursor_execute", show)
+        print(f"the statements of one hand-over + return ({len(sent)}):")
+        for line in sent:
+            print(f"  {line}")
         event.listen(engine, "before_cursor_execute", count)
         started = time.perf_counter()
         for i in range(cycles):
@@ -107,6 +118,12 @@ def main(kind: str = "sqlite", cycles: int = 400) -> None:
         print("CPU by package under cProfile:")
         for name, seconds in shares.most_common(15):
             print(f"  {seconds / total * 100:5.1f}%  {name}")
+        print("Fleet's own functions by cumulative share (what they cost with everything they call):")
+        stats = pstats.Stats(profiler).stats
+        ours = sorted(((cum, f"{filename.split('/fleet/')[-1]}:{function}") for (filename, _line, function),
+                       (_cc, _nc, _own, cum, _callers) in stats.items() if "/fleet/" in filename), reverse=True)
+        for cum, name in ours[:25]:
+            print(f"  {cum / total * 100:5.1f}%  {name}")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ class Asset(db.Model):
         Index("ix_assets_category_id", "category", "id"),
         Index("ix_assets_serial_number", "serial_number"),
         Index("ix_assets_center_category_status", "center_id", "category", "status"),
+        Index("ix_assets_center_status", "center_id", "status"),  # the dashboard's counts
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

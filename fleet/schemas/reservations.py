@@ -140,6 +140,13 @@ class AssetFreeSchema(Schema):
     free = fields.List(fields.Nested(FreePeriodSchema), required=True)
 
 
+class _InJsonForm(fields.List):
+    """A list the view has already put in its JSON form: documented as the list it is, passed through as is."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value
+
+
 class AvailabilitySchema(Schema):
     center = fields.String(required=True)
     category = fields.String(required=True)
@@ -148,6 +155,6 @@ class AvailabilitySchema(Schema):
     units = fields.Integer(required=True, metadata={"description": "Usable units (not retired, lost or in repair)"})
     free = fields.List(fields.Nested(FreePeriodSchema), required=True,
                        metadata={"description": "Where at least one unit is free, and how many"})
-    assets = fields.List(fields.Nested(AssetFreeSchema), allow_none=True,
+    assets = _InJsonForm(fields.Nested(AssetFreeSchema), allow_none=True,
                          metadata={"description": "With per_asset: each asset's free periods (category bookings "
                                                   "hold no particular unit before pick-up: see `free`)"})

@@ -44,12 +44,13 @@ def summarise_desk(now: datetime | None = None) -> DeskSummary:
 
     Overdue follows the loans service's own rule (active and past its due date, local time).
     """
-    centers = {code: CenterCounts(code, name) for code, name in
-               db.session.execute(select(Center.code, Center.name).order_by(Center.code))}
-    rows = db.session.execute(select(Center.code, Asset.status, func.count())
-                              .join(Asset, Asset.center_id == Center.id).group_by(Center.code, Asset.status))
-    for code, status, count in rows:
-        centers[code].counts[status] = count
+    centers = {center_id: CenterCounts(code, name) for center_id, code, name in
+               db.session.execute(select(Center.id, Center.code, Center.name).order_by(Center.code))}
+    # Counted from the (center_id, status) index alone, in its order: no join and no sort of every asset.
+    rows = db.session.execute(select(Asset.center_id, Asset.status, func.count())
+                              .group_by(Asset.center_id, Asset.status))
+    for center_id, status, count in rows:
+        centers[center_id].counts[status] = count
 
     def count(query) -> int:
         return db.session.execute(query).scalar_one()

@@ -20,12 +20,12 @@ from zoneinfo import ZoneInfo
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from flask import current_app
-from sqlalchemy import String, and_, bindparam, cast, insert, or_, select, text, update
+from sqlalchemy import String, and_, bindparam, cast, func, insert, or_, select, text, update
 
 from fleet.clock import check_days, format_local
 from fleet.db import utcnow
 from fleet.extensions import db
-from fleet.models import GENESIS_HASH, Asset, Event, EventCheckpoint, EventHead, Loan
+from fleet.models import GENESIS_HASH, Asset, Event, EventCheckpoint, EventHead, Loan, Notification
 from fleet.services.pagination import Page, decode_cursor, make_page
 from fleet.signing import SigningKey, SigningKeyError, verify_bytes
 
@@ -75,22 +75,46 @@ _SET_HEAD_HASH = update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(hash=bindpara
 _EVENT_COLUMNS = ("seq", "at", "actor", "action", "subject_type", "subject_id", "data", "prev_hash", "hash")
 _INSERT_EVENT_SET_HEAD = _SET_HEAD_HASH.add_cte(insert(_EVENTS).values(
     {name: bindparam(f"event_{name}", type_=_EVENTS.c[name].type) for name in _EVENT_COLUMNS}).cte("appended"))
+# An event that names the message it queues (a hand-over's or a return's receipt): the outbox row is written with
+# the event. On PostgreSQL the head's UPDATE also draws the message's id (the event's hash covers it), and the
+# message's INSERT rides with the event's in the one statement that sets the head; on SQLite it is an INSERT of its
+# own before the event's.
+_NOTIFICATIONS = Notification.__table__
+_NOTIFICATION_COLUMNS = ("id", "kind", "recipient_uid", "to_address", "to_name", "cc_address", "language", "data",
+                         "document_id", "dedupe_key", "status", "attempts", "next_attempt_at", "created_at")
+_TAKE_SEQ_AND_NOTIFICATION_ID = (
+    update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(seq=_HEAD.c.seq + 1)
+    .returning(_HEAD.c.seq, _HEAD.c.hash, _HEAD.c.checkpoint_at,
+               func.nextval(func.pg_get_serial_sequence("notifications", "id"))))
+_INSERT_EVENT_AND_NOTIFICATION_SET_HEAD = _INSERT_EVENT_SET_HEAD.add_cte(insert(_NOTIFICATIONS).values(
+    {name: bindparam(f"notification_{name}", type_=_NOTIFICATIONS.c[name].type) for name in _NOTIFICATION_COLUMNS})
+    .cte("queued"))
+_QUEUE = insert(_NOTIFICATIONS).returning(_NOTIFICATIONS.c.id)
 
 
 def append_event(actor: str, action: str, subject_type: str, subject_id: Any, *,
                  before: dict | None = None, after: dict | None = None, extra: dict | None = None,
-                 at: datetime | None = None) -> Event:
+                 at: datetime | None = None, notification: dict | None = None) -> Event:
     """Append one event in the caller's transaction. Never carries request reasons or notes.
 
     Core statements on the session's connection, not the ORM unit of work: an append is on
     every write path, and the head row's UPDATE is what serialises writers.
+
+    `notification`: the values of an outbox row (fleet.services.notifications.outbox_row) written with the event,
+    which names it as `notification_id`.
     """
     connection = db.session.connection()
-    result = connection.execute(_TAKE_SEQ).one_or_none()
+    on_postgresql = connection.dialect.name == "postgresql"
+    ride = notification is not None and on_postgresql
+    result = connection.execute(_TAKE_SEQ_AND_NOTIFICATION_ID if ride else _TAKE_SEQ).one_or_none()
     if result is None:
         ensure_head()
-        return append_event(actor, action, subject_type, subject_id, before=before, after=after, extra=extra, at=at)
-    seq, prev_hash, checkpoint_at = result
+        return append_event(actor, action, subject_type, subject_id, before=before, after=after, extra=extra, at=at,
+                            notification=notification)
+    seq, prev_hash, checkpoint_at = result[:3]
+    if notification is not None:
+        notification_id = result[3] if ride else connection.execute(_QUEUE, notification).scalar_one()
+        extra = {**(extra or {}), "notification_id": notification_id}
     payload: dict = {}
     if before is not None:
         payload["before"] = before
@@ -105,7 +129,11 @@ def append_event(actor: str, action: str, subject_type: str, subject_id: Any, *,
     digest = compute_hash(seq, at, actor, action, subject_type, subject_id, data, prev_hash)
     values = {"seq": seq, "at": at, "actor": actor, "action": action, "subject_type": subject_type,
               "subject_id": subject_id, "data": data, "prev_hash": prev_hash, "hash": digest}
-    if connection.dialect.name == "postgresql":
+    if ride:
+        connection.execute(_INSERT_EVENT_AND_NOTIFICATION_SET_HEAD, {
+            "digest": digest, **{f"event_{k}": v for k, v in values.items()},
+            **{f"notification_{k}": v for k, v in notification.items()}, "notification_id": notification_id})
+    elif on_postgresql:
         connection.execute(_INSERT_EVENT_SET_HEAD, {"digest": digest, **{f"event_{k}": v for k, v in values.items()}})
     else:
         connection.execute(_INSERT_EVENT, values)

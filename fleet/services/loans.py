@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, exists, func, insert, select, text, update
+from sqlalchemy import and_, bindparam, exists, func, insert, literal_column, select, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from fleet.clock import format_local, local_today, local_zone
@@ -65,14 +66,14 @@ _NAME_DOCUMENT = (update(_DOCUMENTS).where(_DOCUMENTS.c.id == bindparam("documen
                   .values(subject=bindparam("new_subject", type_=_DOCUMENTS.c.subject.type),
                           filename=bindparam("new_filename", type_=_DOCUMENTS.c.filename.type)))
 _ASSET_BY_TAG = select(Asset).where(Asset.asset_tag == bindparam("tag"))
+_ASSETS_BY_TAGS = select(Asset).where(Asset.asset_tag.in_(bindparam("tags", expanding=True)))
 # A batch locks every asset and request it will change, in id order, before its first event.
 _LOCK_ASSETS = (select(_ASSETS.c.id).where(_ASSETS.c.asset_tag.in_(bindparam("tags", expanding=True)))
                 .order_by(_ASSETS.c.id).with_for_update())
 _LOCK_REQUESTS = (select(_REQUESTS.c.id).where(_REQUESTS.c.id.in_(bindparam("request_ids", expanding=True)))
                   .order_by(_REQUESTS.c.id).with_for_update())
 _UNITS, _RESERVATIONS = ReservationUnit.__table__, Reservation.__table__
-# A loan picked up for a booking: the booking, and how many of its units are still out.
-_BOOKING_OF_LOAN = select(_UNITS.c.reservation_id).where(_UNITS.c.loan_id == bindparam("loan_id"))
+# A loan picked up for a booking: how many of its booking's units are still out.
 _UNITS_STILL_OUT = (select(func.count()).select_from(_UNITS.join(_LOANS, _LOANS.c.id == _UNITS.c.loan_id))
                     .where(_UNITS.c.reservation_id == bindparam("reservation_id"), _LOANS.c.status == "active"))
 _CLOSE_BOOKING = (update(_RESERVATIONS).where(_RESERVATIONS.c.id == bindparam("reservation_id"),
@@ -92,6 +93,28 @@ _BOOKED_FOR_SOMEONE_ELSE = (
            _RESERVATIONS.c.starts_at < bindparam("until", type_=_RESERVATIONS.c.starts_at.type),
            _RESERVATIONS.c.person_uid != bindparam("assignee"))
     .order_by(_RESERVATIONS.c.starts_at).limit(1))
+# The hand-over's asset move and booked-asset check in one statement: the asset moves in_stock → on_loan only if
+# no booking of it for someone else is in the way. When it does not move, the reads of _check_not_booked and
+# _take_asset say why (the common path pays one statement, a refusal three).
+_TAKE_IF_NOT_BOOKED = (
+    update(_ASSETS)
+    .where(_ASSETS.c.id == bindparam("asset_id"), _ASSETS.c.status == "in_stock",
+           ~select(_RESERVATIONS.c.id)
+           .where(_RESERVATIONS.c.asset_id == bindparam("asset_id"),
+                  text("reservations.status IN ('booked', 'picked_up')"), _RESERVATIONS.c.picked_up_at.is_(None),
+                  _RESERVATIONS.c.ends_at > bindparam("now", type_=_RESERVATIONS.c.ends_at.type),
+                  _RESERVATIONS.c.starts_at < bindparam("until", type_=_RESERVATIONS.c.starts_at.type),
+                  _RESERVATIONS.c.person_uid != bindparam("assignee")).exists())
+    .values(status="on_loan", updated_at=bindparam("now", type_=_ASSETS.c.updated_at.type)))
+# The loan's row, written by a Core INSERT (no unit of work); the answer's Loan is built from the same values.
+_INSERT_LOAN = insert(_LOANS).returning(_LOANS.c.id)
+_LOAN_COLUMNS = tuple(c.key for c in _LOANS.columns if c.key != "id")
+# A return closes the loan and, in the same statement, says which booking (if any) the loan was picked up for.
+_CLOSE_LOAN_RETURNING_BOOKING = _CLOSE_LOAN.returning(
+    # named in full: a RETURNING clause names its table's columns bare, and a bare "id" in the subquery would be the
+    # unit's own
+    select(_UNITS.c.reservation_id).where(literal_column("reservation_units.loan_id") == literal_column("loans.id"))
+    .limit(1).scalar_subquery())
 _RESOLVE_FINDINGS = (update(_FINDINGS).where(_FINDINGS.c.loan_id == bindparam("of_loan"),
                                              _FINDINGS.c.resolved_at.is_(None))
                      .values(resolved_at=bindparam("now", type_=_FINDINGS.c.resolved_at.type)))
@@ -156,8 +179,7 @@ def booking_in_the_way(asset_id: int, assignee_uid: str, due: date, now: datetim
     """The first booking of the asset for another person that a loan due on `due` would keep it from: running
     now, or starting before the due day (a loan due on the day a booking starts is fine, as when booking).
     A row with `starts_at` and `ends_at`, or None."""
-    until = max(datetime.combine(due, time(0), tzinfo=local_zone()), now + timedelta(microseconds=1))
-    return run(_BOOKED_FOR_SOMEONE_ELSE, {"asset_id": asset_id, "now": now, "until": until,
+    return run(_BOOKED_FOR_SOMEONE_ELSE, {"asset_id": asset_id, "now": now, "until": _until(due, now),
                                           "assignee": assignee_uid}).first()
 
 
@@ -170,6 +192,22 @@ def _check_not_booked(asset: Asset, assignee_uid: str, due: date, now: datetime)
         raise Conflict(f"Asset {asset.asset_tag} is booked for someone else {period}: hand it over due before "
                        "that booking starts, or hand over another asset.", code="asset-booked",
                        errors={"asset_tag": [f"Booked {period}."]})
+
+
+def _until(due: date, now: datetime) -> datetime:
+    return max(datetime.combine(due, time(0), tzinfo=local_zone()), now + timedelta(microseconds=1))
+
+
+def _take_asset_if_not_booked(asset: Asset, assignee_uid: str, due: date, now: datetime) -> None:
+    """Move the asset in_stock → on_loan unless a booking for someone else is in the way: one statement; when it
+    does not move, the booked check and the move again, to refuse with the right reason."""
+    if run(_TAKE_IF_NOT_BOOKED, {"asset_id": asset.id, "now": now, "until": _until(due, now),
+                                 "assignee": assignee_uid}).rowcount == 1:
+        set_committed_value(asset, "status", "on_loan")
+        set_committed_value(asset, "updated_at", now)
+        return
+    _check_not_booked(asset, assignee_uid, due, now)
+    _take_asset(asset, now)
 
 
 def _take_asset(asset: Asset, now: datetime) -> None:
@@ -197,28 +235,27 @@ def _request_to_fulfil(request_id: int | None) -> LoanRequest | None:
 
 
 def _hand_over_one(person: Person, order: HandoverOrder, actor: Principal, now: datetime,
-                   batch: LoanBatch | None = None, notify: bool = True) -> Loan:
+                   batch: LoanBatch | None = None, notify: bool = True, asset: Asset | None = None) -> Loan:
+    """`asset`: the order's asset when the caller has read it already (a batch reads all of its assets at once)."""
     due = _due_date(order, now)
     request = _request_to_fulfil(order.request_id)
-    asset = _asset_for_handover(order.asset_tag)
-    tag = asset.asset_tag  # a failed flush expires the asset: its tag could not be read afterwards
-    _check_not_booked(asset, person.uid, due, now)
-    _take_asset(asset, now)
+    asset = asset or _asset_for_handover(order.asset_tag)
+    tag = asset.asset_tag
+    _take_asset_if_not_booked(asset, person.uid, due, now)
     accessories = list(asset.accessories or []) if order.accessories is None else list(order.accessories)
     document_id = None
     if batch is None:
         document_id = _reserve_document("handover_form", None, "handover.pdf", actor.uid, now)
-    loan = Loan(asset=asset, center_id=asset.center_id, status="active", assignee_uid=person.uid,
-                assignee_name=person.name, assignee_employee_number=person.employee_number,
-                assignee_department=person.department, assignee_email=person.email, issued_by=actor.uid,
-                issued_by_name=actor.name, checked_out_at=now, due_date=due, request_id=order.request_id,
-                batch=batch, accessories_out=accessories, condition_out=order.condition, note=order.note,
-                handover_document_id=document_id)
-    db.session.add(loan)
-    try:
-        db.session.flush()
-    except IntegrityError as exc:
-        raise Conflict(f"Asset {tag} is already on an open loan.", code="asset-on-loan") from exc
+    loan = _insert_loan(dict.fromkeys(_LOAN_COLUMNS) | {
+        "asset_id": asset.id, "center_id": asset.center_id, "status": "active", "assignee_uid": person.uid,
+        "assignee_name": person.name, "assignee_employee_number": person.employee_number,
+        "assignee_department": person.department, "assignee_email": person.email, "issued_by": actor.uid,
+        "issued_by_name": actor.name, "checked_out_at": now, "due_date": due, "request_id": order.request_id,
+        "batch_id": batch.id if batch else None, "accessories_out": accessories, "condition_out": order.condition,
+        "note": order.note, "handover_document_id": document_id}, tag)
+    set_committed_value(loan, "asset", asset)  # the objects in hand, not a read of them
+    set_committed_value(loan, "center", asset.center)
+    set_committed_value(loan, "batch", batch)
     if document_id is not None:
         run(_NAME_DOCUMENT, {"document_id": document_id, "new_subject": f"loan:{loan.id}",
                              "new_filename": f"handover-{loan.number}.pdf"})
@@ -227,13 +264,26 @@ def _hand_over_one(person: Person, order: HandoverOrder, actor: Principal, now: 
                                        actor=actor.uid, now=now)
     # The receipt is decided here, in the hand-over's transaction; a batch's form lists other people, so a
     # batch loan's receipt goes without it.
-    notification_id = notifications.queue_for_person("handover_receipt", person, now=now, data={"loan_id": loan.id},
-                                                     document_id=document_id) if notify else None
+    # The outbox row is written with the event that names it (one statement on PostgreSQL).
     append_event(actor.uid, "loan.handed_over", "loan", loan.id, at=now, after={
         "number": loan.number, "asset_tag": asset.asset_tag, "asset_status": {"before": "in_stock", "after": "on_loan"},
         "assignee": person.uid, "due_date": due, "request_id": order.request_id,
         "batch_id": batch.id if batch else None, "accessories": accessories,
-    }, extra={"notification_id": notification_id})
+    }, notification=notifications.row_for_person("handover_receipt", person, now=now, data={"loan_id": loan.id},
+                                                 document_id=document_id) if notify else None)
+    return loan
+
+
+def _insert_loan(values: dict, tag: str) -> Loan:
+    """Write the loan with one Core INSERT and answer it as a persistent Loan built from the same values (its asset
+    and center are the session's already: no read back). The unique index on open loans refuses a second one."""
+    try:
+        loan_id = run(_INSERT_LOAN, values).scalar_one()
+    except IntegrityError as exc:
+        raise Conflict(f"Asset {tag} is already on an open loan.", code="asset-on-loan") from exc
+    loan = Loan(id=loan_id, **values)
+    make_transient_to_detached(loan)
+    db.session.add(loan)
     return loan
 
 
@@ -281,9 +331,10 @@ def hand_over_many(directory: Directory, orders: list[HandoverOrder], actor: Pri
     db.session.flush()
     run(_NAME_DOCUMENT, {"document_id": document_id, "new_subject": f"batch:{batch.id}",
                          "new_filename": f"batch-handover-{batch.number}.pdf"})
+    assets = {a.asset_tag: a for a in db.session.execute(_ASSETS_BY_TAGS, {"tags": tags}).scalars()}
     for i, order in enumerate(orders):
         try:
-            _hand_over_one(people[order.assignee], order, actor, now, batch=batch)
+            _hand_over_one(people[order.assignee], order, actor, now, batch=batch, asset=assets.get(tags[i]))
         except (Conflict, NotFound, ValidationFailed, RuleViolation) as exc:
             errors = {f"loans.{i}.{field}": msgs for field, msgs in (exc.errors or {"asset_tag": [exc.detail]}).items()}
             raise type(exc)(f"Row {i + 1}: {exc.detail} Nothing was handed over.", code=exc.code,
@@ -309,21 +360,22 @@ def _lock_rows_of_batch(tags: list[str], request_ids: list[int]) -> None:
         run(_LOCK_REQUESTS, {"request_ids": [i for i in request_ids if 0 < i <= MAX_ID]})
 
 
-def _close_loan(loan: Loan, values: dict, now: datetime) -> list[int]:
+def _close_loan(loan: Loan, values: dict, now: datetime) -> tuple[int | None, list[int]]:
     """Close the loan only if it still is active (one winner); the SET clause is `values`' columns.
 
     The loan's row first, then its pending extension, which is cancelled (the order an extension's approval takes
-    them in too); answers the ids of the extensions cancelled, whose events come after the caller's own (the
-    event log's head is taken last, after every row).
+    them in too). Answers the booking the loan was picked up for, if any (read by the closing statement), and the
+    ids of the extensions cancelled, whose events come after the caller's own (the event log's head is taken last,
+    after every row).
     """
-    closed = run(_CLOSE_LOAN, {"loan_id": loan.id, **values}).first()
+    closed = run(_CLOSE_LOAN_RETURNING_BOOKING, {"loan_id": loan.id, **values}).first()
     if closed is None:
         db.session.refresh(loan)
         raise Conflict(f"Loan {loan.number} is already {loan.status}.", code="loan-closed")
     for name, value in values.items():
         set_committed_value(loan, name, value)
     set_committed_value(loan, "due_date", closed.due_date)
-    return list(run(_CANCEL_PENDING_EXTENSION, {"of_loan": loan.id, "now": now}).scalars())
+    return closed[1], list(run(_CANCEL_PENDING_EXTENSION, {"of_loan": loan.id, "now": now}).scalars())
 
 
 def _record_cancelled_extensions(extension_ids: list[int], loan: Loan, actor: str, now: datetime) -> None:
@@ -363,25 +415,22 @@ def take_back(loan: Loan, actor: Principal, *, condition: str, accessories_retur
     now = now or utcnow()
     new_status = status_after_return(loan.asset, condition, data_wiped)
     document_id = _reserve_document("return_form", f"loan:{loan.id}", f"return-{loan.number}.pdf", actor.uid, now)
-    cancelled = _close_loan(loan, {"status": "returned", "returned_at": now, "received_by": actor.uid,
-                                   "received_by_name": actor.name, "return_condition": condition,
-                                   "accessories_returned": list(dict.fromkeys(accessories_returned)),
-                                   "damage_notes": damage_notes, "data_wiped": data_wiped,
-                                   "return_document_id": document_id}, now)
+    reservation_id, cancelled = _close_loan(loan, {
+        "status": "returned", "returned_at": now, "received_by": actor.uid, "received_by_name": actor.name,
+        "return_condition": condition, "accessories_returned": list(dict.fromkeys(accessories_returned)),
+        "damage_notes": damage_notes, "data_wiped": data_wiped, "return_document_id": document_id}, now)
     _move_asset(loan.asset, "on_loan", new_status, now)
     _resolve_leaver_findings(loan, now)
     missing = [a for a in handed if a not in accessories_returned]
-    notification_id = notifications.queue_for_uid("return_receipt", loan.assignee_uid, now=now,
-                                                  data={"loan_id": loan.id}, name=loan.assignee_name,
-                                                  address=loan.assignee_email,
-                                                  document_id=document_id) if notify else None
     append_event(actor.uid, "loan.returned", "loan", loan.id, at=now, before={"status": "active"}, after={
         "status": "returned", "asset_tag": loan.asset.asset_tag,
         "asset_status": {"before": "on_loan", "after": new_status}, "condition": condition,
         "accessories_missing": missing, "data_wiped": data_wiped, "days_overdue": days_overdue(loan, now),
-    }, extra={"notification_id": notification_id})
+    }, notification=notifications.row_for_uid("return_receipt", loan.assignee_uid, now=now, data={"loan_id": loan.id},
+                                              name=loan.assignee_name, address=loan.assignee_email,
+                                              document_id=document_id) if notify else None)
     _record_cancelled_extensions(cancelled, loan, actor.uid, now)
-    _close_booking_of(loan, actor.uid, now)
+    _close_booking_of(loan, reservation_id, actor.uid, now)
     return loan
 
 
@@ -390,8 +439,8 @@ def mark_lost(loan: Loan, actor: Principal, reason: str, now: datetime | None = 
     if not (reason or "").strip():
         raise ValidationFailed("Say why the device is lost.", errors={"reason": ["Required."]})
     now = now or utcnow()
-    cancelled = _close_loan(loan, {"status": "lost", "returned_at": now, "received_by": actor.uid,
-                                   "received_by_name": actor.name}, now)
+    reservation_id, cancelled = _close_loan(loan, {"status": "lost", "returned_at": now, "received_by": actor.uid,
+                                                   "received_by_name": actor.name}, now)
     _move_asset(loan.asset, "on_loan", "lost", now)
     _resolve_leaver_findings(loan, now)
     append_event(actor.uid, "loan.lost", "loan", loan.id, at=now, before={"status": "active"}, after={
@@ -399,7 +448,7 @@ def mark_lost(loan: Loan, actor: Principal, reason: str, now: datetime | None = 
         "reason": reason,
     })
     _record_cancelled_extensions(cancelled, loan, actor.uid, now)
-    _close_booking_of(loan, actor.uid, now)
+    _close_booking_of(loan, reservation_id, actor.uid, now)
     return loan
 
 
@@ -407,9 +456,9 @@ def _resolve_leaver_findings(loan: Loan, now: datetime) -> None:
     run(_RESOLVE_FINDINGS, {"of_loan": loan.id, "now": now})
 
 
-def _close_booking_of(loan: Loan, actor: str, now: datetime) -> None:
-    """A loan picked up for a booking closed: once every unit of that booking is back, the booking is returned."""
-    reservation_id = run(_BOOKING_OF_LOAN, {"loan_id": loan.id}).scalar()
+def _close_booking_of(loan: Loan, reservation_id: int | None, actor: str, now: datetime) -> None:
+    """A loan picked up for a booking (`reservation_id`) closed: once every unit of that booking is back, the
+    booking is returned."""
     if reservation_id is None or run(_UNITS_STILL_OUT, {"reservation_id": reservation_id}).scalar_one():
         return
     if run(_CLOSE_BOOKING, {"reservation_id": reservation_id, "now": now}).rowcount == 1:

@@ -51,23 +51,46 @@ def language_of(person: Person | None) -> str:
     return language if language in LANGUAGES else DEFAULT_LANGUAGE
 
 
+def outbox_row(kind: str, *, now: datetime, recipient_uid: str | None = None, to_address: str | None = None,
+               to_name: str | None = None, cc_address: str | None = None, language: str | None = None,
+               data: dict | None = None, document_id: int | None = None, dedupe_key: str | None = None) -> dict:
+    """The values of one message row, queued: for `queue`, or for the event that names it (append_event's
+    `notification`, which writes both in one statement on PostgreSQL)."""
+    return {"kind": kind, "recipient_uid": recipient_uid, "to_address": to_address, "to_name": to_name,
+            "cc_address": cc_address, "language": language, "data": data or {}, "document_id": document_id,
+            "dedupe_key": dedupe_key, "status": "queued", "attempts": 0, "next_attempt_at": now, "created_at": now}
+
+
 def queue(kind: str, *, now: datetime, recipient_uid: str | None = None, to_address: str | None = None,
           to_name: str | None = None, cc_address: str | None = None, language: str | None = None,
           data: dict | None = None, document_id: int | None = None, dedupe_key: str | None = None) -> int | None:
     """Write one message row in the caller's transaction; answers its id (None: already queued by its key)."""
-    values = {"kind": kind, "recipient_uid": recipient_uid, "to_address": to_address, "to_name": to_name,
-              "cc_address": cc_address, "language": language, "data": data or {}, "document_id": document_id,
-              "dedupe_key": dedupe_key, "status": "queued", "attempts": 0, "next_attempt_at": now,
-              "created_at": now}
+    values = outbox_row(kind, now=now, recipient_uid=recipient_uid, to_address=to_address, to_name=to_name,
+                        cc_address=cc_address, language=language, data=data, document_id=document_id,
+                        dedupe_key=dedupe_key)
     if dedupe_key is None:
         return run(_QUEUE, values).scalar_one()
     return run(_QUEUE_ONCE[db.session.connection().dialect.name], values).scalar_one_or_none()
+
+
+def row_for_person(kind: str, person: Person, *, now: datetime, data: dict, document_id: int | None = None) -> dict:
+    """The row of a message to a person the caller has just looked up in the directory (address and language
+    known), to be written with its event (append_event's `notification`)."""
+    return outbox_row(kind, now=now, recipient_uid=person.uid, to_address=person.email, to_name=person.name,
+                      language=language_of(person), data=data, document_id=document_id)
 
 
 def queue_for_person(kind: str, person: Person, *, now: datetime, data: dict, document_id: int | None = None) -> int:
     """A message to a person the caller has just looked up in the directory (address and language known)."""
     return queue(kind, now=now, recipient_uid=person.uid, to_address=person.email, to_name=person.name,
                  language=language_of(person), data=data, document_id=document_id)
+
+
+def row_for_uid(kind: str, uid: str, *, now: datetime, data: dict, name: str | None = None,
+                address: str | None = None, document_id: int | None = None) -> dict:
+    """The row of a message to a person known by uid only (see queue_for_uid), to be written with its event."""
+    return outbox_row(kind, now=now, recipient_uid=uid, to_address=address, to_name=name, data=data,
+                      document_id=document_id)
 
 
 def queue_for_uid(kind: str, uid: str, *, now: datetime, data: dict, name: str | None = None,

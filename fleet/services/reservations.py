@@ -20,7 +20,7 @@ Rules enforced here:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
 from sqlalchemy import Date, bindparam, cast, func, literal_column, null, or_, select, text, union_all, update
@@ -592,6 +592,8 @@ _ASSET_LOANS = (select(_L.c.asset_id, _L.c.due_date).select_from(_L.join(_A, _A.
 
 def _per_asset(center: Center, category: str, starts_at: datetime, ends_at: datetime,
                limit: int) -> list[AssetAvailability]:
+    """Each usable asset's free periods. Worked out in UTC, the zone the database answers in: comparing moments of
+    one zone skips a time-zone conversion per comparison, which for 125 assets was most of the time spent."""
     place = {"center_id": center.id, "category": category}
     rows = run(_USABLE_ASSETS, {**place, "limit": limit}).all()
     blocks: dict[int, list[Hold]] = {row.id: [] for row in rows}
@@ -601,10 +603,11 @@ def _per_asset(center: Center, category: str, starts_at: datetime, ends_at: date
     first_day = starts_at.astimezone(local_zone()).date()
     for asset_id, due in run(_ASSET_LOANS, {**place, "first_day": first_day}):
         if asset_id in blocks:
-            blocks[asset_id].append(Hold(None, local_midnight(due), 1))
+            blocks[asset_id].append(Hold(None, local_midnight(due).astimezone(UTC), 1))
+    window = starts_at.astimezone(UTC), ends_at.astimezone(UTC)
     result = []
     for row in rows:
-        segments = timeline(blocks[row.id], starts_at, ends_at)
+        segments = timeline(blocks[row.id], *window)
         result.append(AssetAvailability(row.asset_tag, row.status, [FreePeriod(s.starts_at, s.ends_at, 1)
                                                                     for s in segments if s.held == 0]))
     return result

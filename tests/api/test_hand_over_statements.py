@@ -1,0 +1,65 @@
+"""The hand-over's and the return's statements: counted, so that a feature joining their path shows what it adds."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from fleet.extensions import db
+from fleet.models import Event, Loan, Notification
+from tests.api.test_loans_api import hand_over, stock
+from tests.fixtures_data import EMPLOYEE, EMPLOYEE2
+
+# The token's look-up (its own short transaction), then in the hand-over's: the asset read, the asset's move with
+# the booked-asset check, the form registered, the loan, the form named, the event head taken (PostgreSQL: and the
+# outbox row's id), the outbox row and the event (PostgreSQL: one statement with the head's hash; SQLite: two
+# INSERTs and the head's UPDATE). SQLite's count has its two BEGINs; psycopg's are not statements of their own.
+HAND_OVER = {"postgresql": 8, "sqlite": 12}
+# The return: the token, the loan read, the form registered, the loan closed (naming its booking), the asset moved,
+# the leaver findings resolved, the head, the outbox row and the event.
+RETURN = {"postgresql": 8, "sqlite": 12}
+
+
+@contextmanager
+def statements(app):
+    sent: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        if statement.split()[0].upper() not in ("COMMIT", "ROLLBACK"):
+            sent.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_a_hand_over_and_a_return_send_no_more_statements_than_counted(app, client, it_headers):
+    stock(app, "NB-001", "NB-002")
+    assert hand_over(client, it_headers, tag="NB-002", assignee=EMPLOYEE2).status_code == 201  # compiles statements
+    with statements(app) as sent:
+        response = hand_over(client, it_headers)
+    assert response.status_code == 201, response.get_json()
+    loan = response.get_json()
+    with app.app_context():
+        dialect = db.engine.dialect.name
+    assert len(sent) <= HAND_OVER[dialect], "\n".join(sent)
+    reads_of_the_asset = [s for s in sent if s.lstrip().upper().startswith("SELECT") and "FROM assets" in s]
+    assert len(reads_of_the_asset) == 1, "the answer read the asset back:\n" + "\n".join(sent)
+    with statements(app) as sent:
+        back = client.post(f"/api/v1/loans/{loan['id']}/return", headers=it_headers,
+                           json={"condition": "good", "accessories_returned": [], "data_wiped": True})
+    assert back.status_code == 200, back.get_json()
+    assert len(sent) <= RETURN[dialect], "\n".join(sent)
+    with app.app_context():  # what the fewer statements wrote is all there
+        assert db.session.get(Loan, loan["id"]).status == "returned"
+        receipts = db.session.execute(db.select(Notification).where(Notification.recipient_uid == EMPLOYEE)
+                                      .order_by(Notification.id)).scalars().all()
+        assert [n.kind for n in receipts] == ["handover_receipt", "return_receipt"]
+        named = [e.data for e in db.session.execute(db.select(Event).where(Event.subject_id == str(loan["id"]),
+                                                                           Event.subject_type == "loan")).scalars()]
+        assert [f'"notification_id":{n.id}' in data for n, data in zip(receipts, named, strict=True)] == [True, True]
