@@ -14,11 +14,14 @@ from tests.fixtures_data import EMPLOYEE, EMPLOYEE2
 # The token's look-up (its own short transaction), then in the hand-over's: the asset read, the asset's move with
 # the booked-asset check, the form registered, the loan, the form named, the event head taken (PostgreSQL: and the
 # outbox row's id), the outbox row and the event (PostgreSQL: one statement with the head's hash; SQLite: two
-# INSERTs and the head's UPDATE). SQLite's count has its two BEGINs; psycopg's are not statements of their own.
-HAND_OVER = {"postgresql": 8, "sqlite": 12}
+# INSERTs and the head's UPDATE), and the access record of the person's data entered (PostgreSQL: one statement;
+# SQLite: the access head, the entry and the head's hash). SQLite's count has its two BEGINs; psycopg's are not
+# statements of their own.
+HAND_OVER = {"postgresql": 9, "sqlite": 15}
 # The return: the token, the loan read, the form registered, the loan closed (naming its booking), the asset moved,
-# the leaver findings resolved, the head, the outbox row and the event.
-RETURN = {"postgresql": 8, "sqlite": 12}
+# the leaver findings resolved, the pending extension cancelled, the head, the outbox row and the event, and the
+# access record.
+RETURN = {"postgresql": 10, "sqlite": 16}
 
 
 @contextmanager
