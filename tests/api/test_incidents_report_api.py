@@ -207,3 +207,12 @@ def test_the_reports_page_offers_it_in_korean_and_english_with_a_reason(app, cli
         "report:incidents", "감사", "JJ", "csv")
     response = client.get(f"/audit/reports/incidents.pdf?{NOVEMBER}&reason=감사", headers=KO)
     assert response.status_code == 200 and pdf.page_count(response.data) == 1
+
+
+def test_the_openapi_document_names_the_report_and_its_parameters(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    for fmt in ("pdf", "csv"):
+        item = spec["paths"][f"/api/v1/reports/{{name}}.{fmt}"]
+        assert "incidents" in item["parameters"][0]["schema"]["enum"]
+    query = {p["name"]: p for p in spec["paths"]["/api/v1/reports/{name}.pdf"]["get"]["parameters"]}
+    assert "incidents" in query["reason"]["description"] and "incidents" in query["center"]["description"]
