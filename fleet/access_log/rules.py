@@ -11,9 +11,10 @@ from fleet.errors import ValidationFailed
 # Roles that handle other people's personal data: their accesses are recorded. An employee reading their own
 # data is not a handler's access and is not recorded.
 HANDLER_ROLES = frozenset({"it", "auditor", "privacy"})
-# Reports and exports that carry personal data (names, uids, departments, request reasons, who did what): a
-# download of one needs a reason, which the access entry keeps for the privacy officer's monthly review.
-PERSONAL_REPORTS = frozenset({"loans", "overdue", "leavers", "requests", "events", "access-review"})
+# Reports and exports that carry personal data (names, uids, departments, request reasons, who did what, who
+# held a device reported lost, stolen or damaged): a download of one needs a reason, which the access entry keeps
+# for the privacy officer's monthly review.
+PERSONAL_REPORTS = frozenset({"loans", "overdue", "leavers", "requests", "events", "incidents", "access-review"})
 REASON_MAX = 500
 # Request reasons that are sensitive data (health): a handler seeing one is flagged in the monthly review.
 SENSITIVE_REASONS = frozenset({"pregnancy"})

@@ -28,16 +28,16 @@ class ReportArgsSchema(Schema):
     as_of = fields.Date(load_default=None, metadata={"description": "inventory, replacement: the date to report "
                                                                     "as of"})
     center = fields.String(load_default=None, validate=validate.Length(max=32),
-                           metadata={"description": "inventory, replacement, repairs: one center's code"})
+                           metadata={"description": "inventory, replacement, repairs, incidents: one center's code"})
     from_date = fields.Date(load_default=None, data_key="from",
-                            metadata={"description": "loans, requests, events, utilisation, repairs"})
+                            metadata={"description": "loans, requests, events, utilisation, repairs, incidents"})
     to_date = fields.Date(load_default=None, data_key="to",
-                          metadata={"description": "loans, requests, events, utilisation, repairs"})
+                          metadata={"description": "loans, requests, events, utilisation, repairs, incidents"})
     days = fields.Integer(load_default=None, validate=validate.Range(min=0, max=3650),
                           metadata={"description": "replacement: warranties ending within this many days (90)"})
     reason = fields.String(load_default=None, validate=validate.Length(max=REASON_MAX), metadata={
         "description": "why: required for the reports with personal data (loans, overdue, leavers, requests, "
-                       "events); kept in the access log"})
+                       "events, incidents); kept in the access log"})
 
     @validates_schema
     def _period(self, data, **kwargs):
@@ -47,7 +47,8 @@ class ReportArgsSchema(Schema):
 
 TAKES = {"inventory": ("as_of", "center"), "loans": ("from_date", "to_date"), "requests": ("from_date", "to_date"),
          "events": ("from_date", "to_date"), "utilisation": ("from_date", "to_date"),
-         "replacement": ("as_of", "days", "center"), "repairs": ("from_date", "to_date", "center")}
+         "replacement": ("as_of", "days", "center"), "repairs": ("from_date", "to_date", "center"),
+         "incidents": ("from_date", "to_date", "center")}
 
 
 def _params(name: str, args: dict) -> dict:
@@ -91,7 +92,9 @@ class ReportPdf(MethodView):
         """A report as PDF: inventory (as_of, center), loans (from, to), overdue, leavers, requests (from, to),
         events (from, to), utilisation of bookings per center and category (from, to), replacement: assets past
         their useful life (FLEET_USEFUL_LIFE) or whose warranty ends within `days` (as_of, days, center), repairs
-        per center, category and warranty (from, to, center). Every PDF is registered as a document."""
+        per center, category and warranty (from, to, center), incidents: losses, thefts and damage reported, per
+        center and kind, with the device, the person and the state (from, to, center). Every PDF is registered as
+        a document."""
         reason = _reason(name, args)
         document = audit_reports.issue_pdf(name, require_principal(), **_params(name, args))
         _note(name, args, reason, "pdf")

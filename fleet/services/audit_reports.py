@@ -19,7 +19,7 @@ from fleet.db import utcnow
 from fleet.errors import NotFound, ValidationFailed
 from fleet.extensions import db
 from fleet.models import Asset, Center, Document, Event, LeaverFinding, Loan, Reservation
-from fleet.services import upkeep_reports
+from fleet.services import incident_reports, upkeep_reports
 from fleet.services.auth import Principal
 from fleet.services.documents import CATEGORY_LABELS, STATUS_LABELS, register_pdf, rendering_without_the_write_lock
 from fleet.services.documents import register_csv as register_csv_document
@@ -304,7 +304,7 @@ def utilisation(from_date: date | None = None, to_date: date | None = None) -> R
 REPORTS: dict[str, Callable[..., ReportData]] = {
     "inventory": inventory, "loans": loans, "overdue": overdue, "leavers": leavers, "requests": requests_report,
     "events": events_report, "utilisation": utilisation, "replacement": upkeep_reports.replacement,
-    "repairs": upkeep_reports.repairs_report,
+    "repairs": upkeep_reports.repairs_report, "incidents": incident_reports.incidents_report,
 }
 
 
@@ -314,9 +314,12 @@ def _period(from_date: date | None, to_date: date | None) -> tuple[datetime, dat
     return _day_start(from_date), _day_start(to_date + timedelta(days=1))
 
 
-def report_people(name: str, from_date: date | None = None, to_date: date | None = None, **_params) -> list[str]:
-    """The uids a report names (for its access entry): the loans' assignees, the leavers, the event log's actors;
-    none for the reports that count without names."""
+def report_people(name: str, from_date: date | None = None, to_date: date | None = None, center: str | None = None,
+                  **_params) -> list[str]:
+    """The uids a report names (for its access entry): the loans' assignees, the leavers, the event log's actors,
+    the holders of the devices reported lost, stolen or damaged; none for the reports that count without names."""
+    if name == "incidents":
+        return incident_reports.incident_people(from_date, to_date, center)
     if name == "loans":
         start, end = _period(from_date, to_date)
         query = select(Loan.assignee_uid).where(Loan.checked_out_at >= start, Loan.checked_out_at < end)

@@ -47,7 +47,7 @@ PERSONAL: dict[tuple[str, str], dict] = {
     ("GET", "/assets/<tag>"): {"url": "/assets/NB-001", "action": "view", "target": "asset:NB-001"},
     ("GET", "/audit/events"): {"url": "/audit/events", "action": "search", "target": "events"},
     ("GET", "/audit/reports/<any(inventory, loans, overdue, leavers, requests, events, utilisation, replacement, "
-            "repairs):name>."
+            "repairs, incidents):name>."
             "<any(pdf, csv):fmt>"): {"url": "/audit/reports/loans.csv?reason=점검", "action": "download",
                                      "target": "report:loans", "reason": "점검"},
     ("POST", "/audit/verify"): {"url": "/audit/verify", "pdf": "{document}", "action": "view",

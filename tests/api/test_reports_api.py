@@ -23,7 +23,7 @@ from tests.fixtures_data import AUDITOR, EMPLOYEE, EMPLOYEE2, IT
 from tests.support import pdf
 from tests.support.clock import FLEET_ZONE, fleet_today
 
-REPORTS = ["inventory", "loans", "overdue", "leavers", "requests", "events", "utilisation"]
+REPORTS = ["inventory", "loans", "overdue", "leavers", "requests", "events", "utilisation", "incidents"]
 
 
 def days_ago(days: int) -> datetime:

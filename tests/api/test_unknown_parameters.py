@@ -56,6 +56,8 @@ def test_a_known_parameter_still_works(client, login):
     ("leavers", "to=2026-01-31", "to"),
     ("loans", "as_of=2026-01-31", "as_of"),
     ("inventory", "from=2026-01-01", "from"),
+    ("incidents", "as_of=2026-01-31", "as_of"),
+    ("incidents", "days=30", "days"),
 ])
 def test_a_parameter_the_named_report_does_not_take_is_refused(client, login, report, query, refused):
     problem = assert_problem(client.get(f"/api/v1/reports/{report}.pdf?{query}&reason=audit", headers=login(IT)),

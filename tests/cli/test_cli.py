@@ -57,6 +57,10 @@ def test_seed_demo_loads_the_world_once(make_app, demo_slapd):
             "pending", "choi", "YS-NB-001")
         incident = db.session.execute(db.select(Incident)).scalar_one()
         assert (incident.status, incident.kind, incident.loan.assignee_uid) == ("open", "damaged", "shin")
+        # ... which the incidents report of the last 30 days lists, open
+        incidents = list(audit_reports.gather("incidents").rows())
+        assert [(row[1], row[6], row[10], row[12]) for row in incidents] == [
+            ("파손 Damaged", "YS-NB-003", "shin", "처리 중 Open")]
         assert verify_chain().valid
         events = db.session.execute(db.select(db.func.count()).select_from(Event)).scalar()
     again = runner.invoke(args=["fleet", "seed-demo"])

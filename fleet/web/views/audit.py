@@ -18,7 +18,8 @@ from fleet.web.views.common import all_centers, bp, page, refused
 # Which parameters each report takes (the same as the API's).
 REPORT_PARAMS = {"inventory": ("as_of", "center"), "loans": ("from", "to"), "overdue": (), "leavers": (),
                  "requests": ("from", "to"), "events": ("from", "to"), "utilisation": ("from", "to"),
-                 "replacement": ("as_of", "days", "center"), "repairs": ("from", "to", "center")}
+                 "replacement": ("as_of", "days", "center"), "repairs": ("from", "to", "center"),
+                 "incidents": ("from", "to", "center")}
 
 
 def _reports_page(**context):
@@ -65,9 +66,9 @@ def report(principal, name: str, fmt: str):
         elif name == "replacement":
             params = {"as_of": _day("as_of"), "days": _whole_number("days"),
                       "center": request.args.get("center") or None}
-        elif name in ("loans", "requests", "events", "utilisation", "repairs"):
+        elif name in ("loans", "requests", "events", "utilisation", "repairs", "incidents"):
             params = {"from_date": _day("from"), "to_date": _day("to")}
-            if name == "repairs":
+            if name in ("repairs", "incidents"):
                 params["center"] = request.args.get("center") or None
             if params["from_date"] and params["to_date"] and params["to_date"] < params["from_date"]:
                 raise ValidationFailed("The period ends before it starts.", errors={"to": ["Must not be before from."]})
