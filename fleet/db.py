@@ -58,6 +58,16 @@ def reading():
         _write_intent.reset(token)
 
 
+def end_short_read() -> None:
+    """End the short read a request makes before its own work (the caller's session, a look-up before the
+    directory is asked). On SQLite its transaction ends here: a write after it must begin with BEGIN IMMEDIATE,
+    and no snapshot is held while the request waits on the directory. On PostgreSQL the request's later
+    statements go on in the same transaction, two round trips (COMMIT, BEGIN) fewer: under READ COMMITTED each
+    statement sees what is committed when it starts, and a SELECT locks no row."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.commit()
+
+
 @contextmanager
 def writing():
     token = _write_intent.set(True)

@@ -5,7 +5,8 @@ the answer leaves and before the request commits:
 
 - a change (a write request): the entry is appended in the change's own transaction, so both or neither stay;
 - a read: the entry is appended and committed first (on SQLite in a transaction of its own that takes the write
-  lock up front, so a read that began without it never fails half-way); only then does the answer leave.
+  lock up front, so a read that began without it never fails half-way; on PostgreSQL in the read's transaction);
+  only then does the answer leave.
 
 If the entry cannot be written, the answer is replaced by a 503 and nothing is shown (fail closed).
 """
@@ -101,6 +102,12 @@ def record_pending(response):
         if write_intended():
             for access in accesses:
                 append_access(principal.uid, role, ip, access)
+        elif db.session.get_bind().dialect.name == "postgresql":
+            # The read's own transaction takes the entry (it changed nothing, and a read of PostgreSQL
+            # can go on to write): no ROLLBACK and BEGIN between them.
+            for access in accesses:
+                append_access(principal.uid, role, ip, access)
+            db.session.commit()
         else:
             db.session.rollback()  # the read's own transaction: it changed nothing
             with writing():
