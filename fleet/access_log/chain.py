@@ -2,7 +2,8 @@
 
 The same construction as the event log (fleet.services.events), on its own tables: each entry's SHA-256 covers
 `[seq, at, actor, action, target_type, target_id, data, prev_hash]`, so an edited, deleted, reordered or cut-off
-entry breaks the chain, and signed checkpoints of the head show a chain rewritten from the start. Appending takes
+entry breaks the chain, and signed checkpoints of the head show a chain rewritten from the start; the two unhashed
+columns beside `data` (`role`, `subjects`) must be what `data` says, or the entry is as broken. Appending takes
 the head row first (an UPDATE), which serialises writers into one chain; on PostgreSQL the entry's INSERT rides in
 the head's second UPDATE (one round trip), as the event log's does.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from json.encoder import encode_basestring
@@ -41,7 +42,7 @@ from fleet.signing import SigningKeyError, verify_bytes
 
 HEAD_ID = 1
 CHECKPOINT_FORMAT = "fleet-access-checkpoint-v1"
-EXPORT_FORMAT = "fleet-access-export-v1"
+EXPORT_FORMAT = "fleet-access-export-v2"  # v1 had no columns
 PURGE_ACTION = "access_log.purged"
 SUBJECTS_SHOWN = 100  # a list, report or export names its people up to this many; beyond, only their number
 BATCH = 5_000
@@ -83,6 +84,11 @@ def ensure_head() -> None:
         db.session.flush()
 
 
+def subjects_column(shown: Sequence[str]) -> str:
+    """The `subjects` column of an entry naming `shown` (sorted uids): `,uid1,uid2,` for the filter, "" for none."""
+    return ("," + ",".join(shown) + ",") if shown else ""
+
+
 def entry_data(role: str, ip: str | None, subjects: Iterable[str], subject_count: int, reason: str | None,
                params: dict | None) -> tuple[str, str]:
     """(data, subjects column): the hashed JSON text of an entry's details, and the uids for filtering."""
@@ -91,7 +97,55 @@ def entry_data(role: str, ip: str | None, subjects: Iterable[str], subject_count
         shown = []
     data = canonical_data({"role": role, "ip": ip, "subjects": shown, "subject_count": subject_count,
                            "reason": reason, "params": params or {}})
-    return data, ("," + ",".join(shown) + ",") if shown else ""
+    return data, subjects_column(shown)
+
+
+def query_columns(data: str) -> tuple[str, str] | None:
+    """(role, subjects): what an entry's two unhashed columns must hold, as its hashed `data` says (the role, "" for
+    none; the subjects as `subjects_column` writes them); None when `data` is not such an object."""
+    try:
+        details = json.loads(data)
+        role, shown = details["role"], details["subjects"]
+    except (ValueError, TypeError, KeyError):
+        return None
+    if not (role is None or isinstance(role, str)) or not isinstance(shown, list) or \
+            not all(isinstance(uid, str) for uid in shown):
+        return None
+    return role or "", subjects_column(shown)
+
+
+def columns_check() -> Callable[[str, str, str], bool]:
+    """check(data, role, subjects): whether an entry's `role` and `subjects` columns are what its `data` says.
+
+    The verification asks it of every entry, so it first compares text: canonical data ends with
+    `,"role":<role>,"subject_count":<n>,"subjects":[<uids>]}` (keys sorted, and a comma followed by a quote is
+    never inside a JSON string), which the two columns give but for the count. When that text is not found (a uid
+    that JSON escapes, a role of "" rather than none, an altered column) it parses `data` and compares exactly.
+    """
+    fragments: dict[str, str] = {}  # role column -> ',"role":<role>,"subject_count":', a few roles in all
+
+    def check(data: str, role: str, subjects: str) -> bool:
+        if role is None or subjects is None:  # NOT NULL columns: only an altered schema holds a NULL
+            return False
+        fragment = fragments.get(role)
+        if fragment is None:
+            fragment = fragments[role] = (',"role":' + (json.dumps(role, ensure_ascii=False) if role else "null")
+                                          + ',"subject_count":')
+        if not subjects:
+            tail = ',"subjects":[]}'
+        elif len(subjects) > 1 and subjects[0] == subjects[-1] == "," and '"' not in subjects and \
+                "\\" not in subjects:
+            tail = ',"subjects":["' + subjects[1:-1].replace(",", '","') + '"]}'
+        else:
+            tail = None
+        if tail is not None and data.endswith(tail):
+            end = len(data) - len(tail)
+            start = data.rfind(fragment, 0, end)
+            if start >= 0 and data[start + len(fragment):end].isdigit():
+                return True
+        return query_columns(data) == (role, subjects)
+
+    return check
 
 
 def append_access(actor: str, role: str | None, ip: str | None, access: Access, *,
@@ -208,7 +262,8 @@ def _purge_record() -> tuple[int, str]:
 
 def verify_access_log(batch_size: int = BATCH) -> AccessVerification:
     """Recompute every kept entry's hash in order (streaming: flat memory), from where the last purge left the
-    chain, and hold it against its signed checkpoints and its head."""
+    chain, check that its `role` and `subjects` columns are what its hashed `data` says, and hold the chain against
+    its signed checkpoints and its head."""
     head = db.session.get(AccessHead, HEAD_ID)
     start_seq, start_prev = (head.start_seq, head.start_prev_hash) if head else (1, GENESIS_HASH)
     checkpoints, forged = _good_checkpoints()
@@ -218,19 +273,21 @@ def verify_access_log(batch_size: int = BATCH) -> AccessVerification:
         # The start of the kept chain was moved (entries removed from the front) without a purge saying so.
         return AccessVerification(False, 0, start_prev, start_seq, start_seq)
     expected_seq, expected_prev, count, matched, last_seq = start_seq, start_prev, 0, 0, start_seq - 1
-    sha256, dumps = hashlib.sha256, json.dumps
+    sha256, dumps, agree = hashlib.sha256, json.dumps, columns_check()
     connection = db.session.connection()
-    query = text("SELECT seq, at, actor, action, target_type, target_id, data, prev_hash, hash FROM access_entries "
-                 "WHERE seq > :after ORDER BY seq LIMIT :limit")
+    query = text("SELECT seq, at, actor, action, target_type, target_id, data, prev_hash, hash, role, subjects "
+                 "FROM access_entries WHERE seq > :after ORDER BY seq LIMIT :limit")
     while True:
         rows = connection.execute(query, {"after": last_seq, "limit": batch_size}).all()
         if not rows:
             break
-        for seq, at, actor, action, target_type, target_id, data, prev_hash, stored in rows:
+        for seq, at, actor, action, target_type, target_id, data, prev_hash, stored, role, subjects in rows:
             encoded = dumps([seq, _raw_at(at), actor, action, target_type, target_id, data, prev_hash],
                             separators=(",", ":"), ensure_ascii=False)
+            # The role and subjects columns are not hashed: an entry whose columns say other than its data is as
+            # broken as one whose hash does not match (the filters and the review read them).
             if seq != expected_seq or prev_hash != expected_prev or \
-                    stored != sha256(encoded.encode("utf-8")).hexdigest():
+                    stored != sha256(encoded.encode("utf-8")).hexdigest() or not agree(data, role, subjects):
                 return AccessVerification(False, count, expected_prev, min(seq, expected_seq), start_seq, matched)
             signed = checkpoints.get(seq)
             if signed is not None:
@@ -320,15 +377,16 @@ def _line(value: dict) -> str:
 
 
 def export_lines(scope: ExportRange, batch_size: int = BATCH) -> Iterator[str]:
-    """JSON Lines as the event log's export (docs/event-log.md), format `fleet-access-export-v1`: a header, the
-    entries (their hashed fields as they are hashed), then every checkpoint."""
+    """JSON Lines as the event log's export (docs/event-log.md), format `fleet-access-export-v2`: a header, the
+    entries (their hashed fields as they are hashed, then their unhashed `role` and `subjects` columns as stored,
+    which the verifier holds against `data`), then every checkpoint."""
     header = {"type": "header", "format": EXPORT_FORMAT, "from_seq": scope.from_seq, "to_seq": scope.to_seq,
               "head_seq": scope.head_seq, "head_hash": scope.head_hash, "exported_at": format_at(utcnow())}
     yield _line(header)
     connection = db.session.connection()
     mark = "?" if connection.dialect.name == "sqlite" else "%s"
-    query = ("SELECT seq, at, actor, action, target_type, target_id, data, prev_hash, hash FROM access_entries "
-             f"WHERE seq >= {mark} AND seq <= {mark} ORDER BY seq LIMIT {mark}")
+    query = ("SELECT seq, at, actor, action, target_type, target_id, data, prev_hash, hash, role, subjects "
+             f"FROM access_entries WHERE seq >= {mark} AND seq <= {mark} ORDER BY seq LIMIT {mark}")
     cursor = connection.connection.driver_connection.cursor()
     after, quote = scope.from_seq, encode_basestring
     while after <= scope.to_seq:
@@ -337,8 +395,9 @@ def export_lines(scope: ExportRange, batch_size: int = BATCH) -> Iterator[str]:
         if not rows:
             break
         chunk = [f'{{"type":"event","hash":"{digest}","fields":[{seq},"{_raw_at(at)}",{quote(actor)},{quote(action)},'
-                 f'{quote(target_type)},{quote(target_id)},{quote(data)},"{prev_hash}"]}}'
-                 for seq, at, actor, action, target_type, target_id, data, prev_hash, digest in rows]
+                 f'{quote(target_type)},{quote(target_id)},{quote(data)},"{prev_hash}"],'
+                 f'"columns":{{"role":{quote(role)},"subjects":{quote(subjects)}}}}}'
+                 for seq, at, actor, action, target_type, target_id, data, prev_hash, digest, role, subjects in rows]
         chunk.append("")
         yield "\n".join(chunk)
         after = rows[-1][0] + 1

@@ -138,6 +138,14 @@ TAMPERINGS = {
     "truncate": (["DELETE FROM access_entries WHERE seq > 17",
                   "UPDATE access_head SET seq = 17, hash = (SELECT hash FROM access_entries WHERE seq = 17) "
                   "WHERE id = 1"], 18, "events after 17 are missing"),
+    # The two columns beside the hashed data (the review's counts, the subject filter): entry 7 is it1's view of
+    # emp1's loan, so role 'it' and subjects ',emp1,'.
+    "role": (["UPDATE access_entries SET role = 'auditor' WHERE seq = 7"], 7,
+             "event 7's role column was altered: it holds 'auditor', its hashed data says 'it'"),
+    "subjects hidden": (["UPDATE access_entries SET subjects = '' WHERE seq = 7"], 7,
+                        "event 7's subjects column was altered: it holds '', its hashed data says ',emp1,'"),
+    "subjects swapped": (["UPDATE access_entries SET subjects = ',emp2,' WHERE seq = 7"], 7,
+                         "event 7's subjects column was altered"),
 }
 
 
