@@ -21,6 +21,7 @@ import base64
 import hashlib
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,30 +82,43 @@ def query_columns(data: str) -> tuple[str, str] | None:
     return role or "", subjects_column(shown)
 
 
-def _columns_as_written(fields_text: bytes, columns_text: bytes) -> bool:
-    """Whether an access entry's columns agree with its data, comparing the text as Fleet writes it (no parsing):
-    `fields_text` is the hashed array as it stands, `columns_text` is `<role>","subjects":"<subjects>`.
+def _columns_as_written() -> Callable[[bytes, bytes], bool]:
+    """agree(fields_text, columns_text): whether an access entry's columns agree with its data, comparing the text
+    as Fleet writes it (no parsing): `fields_text` is the hashed array as it stands, `columns_text` is
+    `<role>","subjects":"<subjects>`.
 
     Canonical data ends with `,"role":<role>,"subject_count":<n>,"subjects":[<uids>]}` (keys sorted; a comma
     followed by a quote is never inside a JSON string), and stands in the array as a JSON string, each of its quotes
     after a backslash. False means only "not shown so": the caller then parses the line and compares exactly.
     """
-    role, found, subjects = columns_text.partition(SUBJECTS_KEY)
-    if not found or b"\\" in columns_text or b'"' in role or b'"' in subjects:
-        return False
-    if not subjects:
-        tail = b',\\"subjects\\":[]}'
-    elif len(subjects) > 1 and subjects[:1] == subjects[-1:] == b",":
-        tail = b',\\"subjects\\":[\\"' + subjects[1:-1].replace(b",", b'\\",\\"') + b'\\"]}'
-    else:
-        return False
-    fragment = b',\\"role\\":' + (b'\\"' + role + b'\\"' if role else b"null") + b',\\"subject_count\\":'
-    end = len(fields_text) - 69  # the data's text ends before `","<prev_hash>"]`
-    if not fields_text.endswith(tail, 0, end):
-        return False
-    end -= len(tail)
-    start = fields_text.rfind(fragment, 0, end)
-    return start >= 0 and fields_text[start + len(fragment) : end].isdigit()
+    fragments: dict[bytes, bytes] = {}  # role -> its `,"role":…,"subject_count":` as written, a few roles in all
+    no_subjects = b',\\"subjects\\":[]}'
+    comma = ord(",")
+
+    def agree(fields_text: bytes, columns_text: bytes) -> bool:
+        if columns_text.count(b'"') != 4 or b"\\" in columns_text:  # a quote or an escape in a column
+            return False
+        role, found, subjects = columns_text.partition(SUBJECTS_KEY)
+        if not found:
+            return False
+        fragment = fragments.get(role)
+        if fragment is None:
+            fragment = fragments[role] = (b',\\"role\\":' + (b'\\"' + role + b'\\"' if role else b"null")
+                                          + b',\\"subject_count\\":')
+        if not subjects:
+            tail = no_subjects
+        elif len(subjects) > 1 and subjects[0] == subjects[-1] == comma:  # ,uid1,uid2,
+            tail = b',\\"subjects\\":[\\"' + subjects[1:-1].replace(b",", b'\\",\\"') + b'\\"]}'
+        else:
+            return False
+        end = len(fields_text) - 69  # the data's text ends before `","<prev_hash>"]`
+        if not fields_text.endswith(tail, 0, end):
+            return False
+        end -= len(tail)
+        start = fields_text.rfind(fragment, 0, end)
+        return start >= 0 and fields_text[start + len(fragment) : end].isdigit()
+
+    return agree
 
 
 def _column_problems(seq: int, item: dict) -> list[str]:
@@ -272,6 +286,7 @@ def verify_export(path: Path, trusted: list[x509.Certificate] | None = None,
     sha256 = hashlib.sha256
     prefix, gap = EVENT_PREFIX, FIELDS_START
     with_columns = export_format == ACCESS_EXPORT_FORMAT
+    columns_as_written = _columns_as_written()
     for number, raw in _lines(path):
         if header is None:
             try:
@@ -310,7 +325,7 @@ def verify_export(path: Path, trusted: list[x509.Certificate] | None = None,
                     comma = fields_text.find(b",")
                     if fields_text[1:comma].isdigit() and fields_text[-68:-66] == b',"':
                         seq, stated_prev = int(fields_text[1:comma]), fields_text[-66:-2].decode("ascii")
-                        agreed = with_columns and _columns_as_written(
+                        agreed = with_columns and columns_as_written(
                             fields_text, line[end + len(COLUMNS_LEAD) - 1 : -3])
         if seq is None:
             # Not as Fleet writes it, or altered: read the fields and hash them re-encoded by the rules.
