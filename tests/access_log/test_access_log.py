@@ -17,6 +17,7 @@ from sqlalchemy import text
 from fleet.access_log import chain, review
 from fleet.access_log.chain import Access, append_access
 from fleet.access_log.model import AccessEntry
+from fleet.clock import parse_working_hours
 from fleet.extensions import db
 from fleet.models import Event
 from tests.api.test_loans_api import hand_over, stock
@@ -314,8 +315,6 @@ def test_a_bad_setting_stops_the_start_with_its_name(make_app, setting, value):
 
 
 def test_working_hours_take_ranges_and_lists():
-    from fleet.access_log.rules import parse_working_hours
-
     hours = parse_working_hours("Sat,Mon-Wed 09:30-18:00")
     assert hours.weekdays == {0, 1, 2, 5}
     assert hours.covers(datetime(2026, 12, 5, 9, 30)) and not hours.covers(datetime(2026, 12, 5, 18, 0))
