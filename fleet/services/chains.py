@@ -163,15 +163,18 @@ class ExportRange:
     to_seq: int  # the last entry exported; from_seq - 1 when the range holds none
     head_seq: int
     head_hash: str
-    last_checkpoint: int | None = None  # the newest checkpoint when the export began; None: whatever there is
+    last_checkpoint: int = 0  # the newest checkpoint when the export began: the export ends its checkpoints there
 
 
 def export_range(chain: Chain, head_seq: int, head_hash: str, since: datetime | None = None,
-                 until: datetime | None = None, *, start_seq: int = 1,
-                 last_checkpoint: int | None = None) -> ExportRange:
+                 until: datetime | None = None, *, start_seq: int = 1) -> ExportRange:
     """The seq range of the chain's kept entries (from `start_seq` to the head) at or after `since` and before
-    `until` (all of them without either)."""
+    `until` (all of them without either), and its newest checkpoint now."""
     check_days(**{"from": since, "to": until})
+    # Only the checkpoints there are now go into the export: one made while it streams (by an append of another
+    # request, or the access log's by the export's own entry) would sign past the exported head, and read as a
+    # chain cut short.
+    last_checkpoint = db.session.execute(select(func.max(chain.checkpoint_model.seq))).scalar() or 0
     entries = chain.entries.c
     from_seq, to_seq = start_seq, head_seq
     if since is not None:
@@ -192,8 +195,8 @@ def export_lines(chain: Chain, scope: ExportRange, batch_size: int = BATCH) -> I
 
     Each entry's fields are written as the very text its hash covers (docs/event-log.md): a verifier can hash the
     line's `fields` as they stand, and an independent one re-encodes them to check the encoding. A chain's unhashed
-    columns follow as `"columns":{…}`. Checkpoints come last and all of them (also those past the range; up to
-    `scope.last_checkpoint` when it is set): a later one is what shows that a chain was cut short.
+    columns follow as `"columns":{…}`. Checkpoints come last, all those there were when the export began (also
+    those past the range): a later one is what shows that a chain was cut short.
     """
     yield _line({"type": "header", "format": chain.export_format, "from_seq": scope.from_seq,
                  "to_seq": scope.to_seq, "head_seq": scope.head_seq, "head_hash": scope.head_hash,
@@ -227,9 +230,7 @@ def export_lines(chain: Chain, scope: ExportRange, batch_size: int = BATCH) -> I
         yield "\n".join(chunk)
         after = rows[-1][0] + 1
     model = chain.checkpoint_model
-    checkpoints = select(model).order_by(model.seq)
-    if scope.last_checkpoint is not None:
-        checkpoints = checkpoints.where(model.seq <= scope.last_checkpoint)
+    checkpoints = select(model).where(model.seq <= scope.last_checkpoint).order_by(model.seq)
     for checkpoint in db.session.execute(checkpoints).scalars():
         yield _line({"type": "checkpoint", "seq": checkpoint.seq, "head_hash": checkpoint.head_hash,
                      "at": format_at(checkpoint.at), "signature": checkpoint.signature,

@@ -29,7 +29,9 @@ def export_range(since: datetime | None = None, until: datetime | None = None) -
 def export_lines(scope: ExportRange, batch_size: int = BATCH) -> Iterator[str]:
     """The export, line by line: a header, the events in order of seq, then the checkpoints.
 
-    Checkpoints come last and all of them (also those past the range): one per FLEET_CHECKPOINT_EVENTS events, so
-    a few hundred for a million events, and a later one is what shows that a log was cut short.
+    Checkpoints come last, all those there were when the export began (also those past the range): one per
+    FLEET_CHECKPOINT_EVENTS events, so a few hundred for a million events, and a later one is what shows that a log
+    was cut short. One made meanwhile (by a hand-over while a long export streams) is left for the next export: it
+    would sign past the exported head, and read as a log cut short.
     """
     return chains.export_lines(CHAIN, scope, batch_size)
