@@ -1,6 +1,7 @@
-"""`python -m bench.access_log [sqlite|postgresql] [rounds] [entries] [desk,review]`: what the access log costs.
+"""`python -m bench.access_log [sqlite|postgresql] [rounds] [entries] [desk,review,verify]`: what the access log costs.
 
-Three figures, each against a baseline measured in the same run (the machines are shared and noisy):
+Three figures, each against a baseline measured in the same run (the machines are shared and noisy), and on demand
+a fourth (the part `verify`, not run by default):
 
 1. **List p95**: `GET /api/v1/loans?limit=50` as IT staff (every call writes an access entry), in rounds that
    alternate with the access log on (as shipped) and off (the entry's append replaced by a no-op), in process
@@ -12,6 +13,10 @@ Three figures, each against a baseline measured in the same run (the machines ar
    into the chain (hashes computed as Fleet computes them), then `gather_review` timed in a process of its own,
    with that process's peak RSS, at a tenth of the entries and at all of them (flat: about the same). Target:
    ≤ 10 s.
+4. **Verification** (`verify`): `entries` access entries and as many events written straight into their chains,
+   then `verify_access_log` and the event log's `verify_chain` timed in process (wall and CPU, best and median of
+   five runs: with SQLite the database works in the process too), and the access log exported and checked by
+   `python -m fleet.verify` in a process of its own.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from bench import scale
 from fleet.access_log import recording
 
 ROOT = Path(__file__).resolve().parents[1]
+RUNS = 5  # verification runs per chain
 
 
 def _p95(values: list[float]) -> float:
@@ -181,11 +187,62 @@ def review(kind: str, entries: int) -> None:
                 cluster.stop()
 
 
+def verify(kind: str, entries: int) -> None:
+    """Both chains verified in the app, RUNS times each, and the access log's export verified offline."""
+    from fleet.access_log.chain import export_lines, export_range, verify_access_log
+    from fleet.extensions import db
+    from fleet.services.events import verify_chain
+
+    cluster, url = _database(kind, f"verify_{entries}")
+    try:
+        app = scale.make_app(url)
+        started = time.perf_counter()
+        _fill(app, entries, datetime(2026, 10, 31, 15, tzinfo=UTC))
+        scale.bulk_events(app, entries)
+        filled = time.perf_counter() - started
+        with app.app_context():
+            for name, check in (("access log", verify_access_log), ("event log", verify_chain)):
+                seconds, cpu = [], []
+                for _ in range(RUNS):
+                    t0, c0 = time.perf_counter(), time.process_time()
+                    result = check()
+                    seconds.append(time.perf_counter() - t0)
+                    cpu.append(time.process_time() - c0)
+                    db.session.rollback()
+                assert result.valid and result.count == entries, result
+                print(f"  verify {entries:,} entries, {name} ({kind}): best {min(seconds):.2f} s, median "
+                      f"{statistics.median(seconds):.2f} s of {RUNS}; CPU in the process best {min(cpu):.2f} s, "
+                      f"median {statistics.median(cpu):.2f} s (fill {filled:.0f} s)", flush=True)
+            out = Path(tempfile.mkdtemp(prefix="fleet-bench-access-export-")) / "access.jsonl"
+            t0 = time.perf_counter()
+            with out.open("w", encoding="utf-8") as file:
+                for chunk in export_lines(export_range()):
+                    file.write(chunk)
+            exported = time.perf_counter() - t0
+            db.engine.dispose()
+        t0 = time.perf_counter()
+        checked = subprocess.run([sys.executable, "-m", "fleet.verify", str(out), "--json"], cwd=ROOT,
+                                 capture_output=True, text=True, timeout=1200)
+        offline = time.perf_counter() - t0
+        answer = json.loads(checked.stdout)
+        assert checked.returncode == 0 and answer["valid"] and answer["events"] == entries, checked.stdout[-2000:]
+        print(f"  export of the access log {exported:.2f} s; python -m fleet.verify of it {offline:.2f} s "
+              f"({out.stat().st_size / 1e6:.0f} MB)")
+    finally:
+        if cluster:
+            cluster.stop()
+
+
 def main(kind: str = "sqlite", rounds: str = "6", entries: str = "1000000", parts: str = "desk,review") -> None:
+    if kind in ("-h", "--help"):
+        print(__doc__)
+        return
     if "desk" in parts:
         desk(kind, int(rounds), cycles=100, lists=50)
     if "review" in parts:
         review(kind, int(entries))
+    if "verify" in parts:
+        verify(kind, int(entries))
 
 
 if __name__ == "__main__":

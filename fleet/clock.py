@@ -1,8 +1,11 @@
-"""Local dates: overdue and "today" are judged in FLEET_TIMEZONE, not in UTC."""
+"""Local dates: overdue and "today" are judged in FLEET_TIMEZONE, not in UTC; and the working hours
+(FLEET_WORKING_HOURS), which the settings check at start and the access log's review flags accesses outside."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -42,3 +45,32 @@ def format_local(moment: datetime | None, with_seconds: bool = False) -> str:
         return ""
     local = local_time(moment)
     return local.strftime("%Y-%m-%d %H:%M:%S %Z" if with_seconds else "%Y-%m-%d %H:%M %Z")
+
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class WorkingHours:
+    weekdays: frozenset[int]
+    start: time
+    end: time
+
+    def covers(self, moment: datetime) -> bool:
+        return moment.weekday() in self.weekdays and self.start <= moment.time() < self.end
+
+
+def parse_working_hours(value: str) -> WorkingHours:
+    """`Mon-Fri 08:00-19:00` (days as a range or a comma list, then a time range), in FLEET_TIMEZONE."""
+    match = re.fullmatch(r"\s*([A-Za-z,\-]+)\s+(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", value)
+    if not match:
+        raise ValueError(f"FLEET_WORKING_HOURS must look like 'Mon-Fri 08:00-19:00', not {value!r}.")
+    days: set[int] = set()
+    for part in match.group(1).lower().split(","):
+        first, _, last = part.partition("-")
+        if first[:3] not in DAYS or (last and last[:3] not in DAYS):
+            raise ValueError(f"FLEET_WORKING_HOURS: unknown day in {part!r}.")
+        a, b = DAYS.index(first[:3]), DAYS.index((last or first)[:3])
+        days.update(range(a, b + 1) if a <= b else [*range(a, 7), *range(0, b + 1)])
+    start, end = time(int(match.group(2)), int(match.group(3))), time(int(match.group(4)), int(match.group(5)))
+    return WorkingHours(frozenset(days), start, end)

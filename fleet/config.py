@@ -10,6 +10,7 @@ from pathlib import Path
 
 from flask import Config
 
+from fleet.clock import parse_working_hours
 from fleet.models.asset import CATEGORIES
 
 DEFAULTS: dict[str, str] = {
@@ -233,8 +234,6 @@ def _session_settings(settings: dict) -> None:
 
 def _access_log_settings(settings: dict) -> None:
     """The access log's numbers and working hours; a bad value stops the start with its name."""
-    from fleet.access_log.rules import parse_working_hours
-
     try:
         settings["FLEET_ACCESS_LOG_YEARS"] = float(settings["FLEET_ACCESS_LOG_YEARS"])
         settings["FLEET_ACCESS_ALERT_PEOPLE_PER_DAY"] = int(settings["FLEET_ACCESS_ALERT_PEOPLE_PER_DAY"])

@@ -5,7 +5,9 @@ that every event's hash is what docs/event-log.md says it must be, that each eve
 that every signed checkpoint's signature is good and its certificate was issued by the certificate given
 with --cert, and that the events agree with the checkpoints. It finds an edited event, a deleted one, a
 reordered one, a log cut short (against a later checkpoint) and a chain rewritten from the start (against
-the checkpoints, which cannot be re-signed without the organisation's key).
+the checkpoints, which cannot be re-signed without the organisation's key). An export of the access log
+(docs/access-log.md) is checked the same way, and each entry's unhashed `role` and `subjects` columns, which its
+line carries, are held against what its hashed data says: a column altered in the database is found too.
 
 Two passes over the file, so memory stays flat however long the export: the first reads the checkpoints
 (one per thousand events or so), the second streams the events. Exit status 0: valid; 1: not valid;
@@ -19,6 +21,7 @@ import base64
 import hashlib
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,15 +32,23 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 EXPORT_FORMAT = "fleet-event-export-v1"
 CHECKPOINT_FORMAT = "fleet-checkpoint-v1"
-# The access log (docs/access-log.md) is exported and chained the same way; its checkpoints sign another tag.
-ACCESS_EXPORT_FORMAT = "fleet-access-export-v1"
-CHECKPOINT_FORMATS = {EXPORT_FORMAT: CHECKPOINT_FORMAT, ACCESS_EXPORT_FORMAT: "fleet-access-checkpoint-v1"}
+# The access log (docs/access-log.md) is exported and chained the same way; its checkpoints sign another tag, and
+# each entry's line also carries the entry's two unhashed columns, held against its hashed data. Version 1 carried
+# no columns: it is still read, and the verifier says the columns were not checked.
+ACCESS_EXPORT_FORMAT = "fleet-access-export-v2"
+ACCESS_EXPORT_FORMAT_V1 = "fleet-access-export-v1"
+ACCESS_CHECKPOINT_FORMAT = "fleet-access-checkpoint-v1"
+CHECKPOINT_FORMATS = {EXPORT_FORMAT: CHECKPOINT_FORMAT, ACCESS_EXPORT_FORMAT: ACCESS_CHECKPOINT_FORMAT,
+                      ACCESS_EXPORT_FORMAT_V1: ACCESS_CHECKPOINT_FORMAT}
 GENESIS_HASH = "0" * 64
 MAX_PROBLEMS = 50
 # An event line as Fleet writes it: {"type":"event","hash":"<64 hex>","fields":[…the hashed array…]}
 EVENT_PREFIX = b'{"type":"event","hash":"'
 FIELDS_KEY = b'","fields":'
 FIELDS_START = len(EVENT_PREFIX) + 64 + len(FIELDS_KEY)
+# An access entry's line goes on after the fields: …],"columns":{"role":"<role>","subjects":"<subjects>"}}
+COLUMNS_LEAD = b'],"columns":{"role":"'
+SUBJECTS_KEY = b'","subjects":"'
 
 
 class Unreadable(Exception):
@@ -50,6 +61,76 @@ def event_hash(seq: int, at: str, actor: str, action: str, subject_type: str, su
     encoded = json.dumps([seq, at, actor, action, subject_type, subject_id, data, prev_hash],
                          separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+def subjects_column(shown: list[str]) -> str:
+    """The `subjects` column of an access entry naming `shown`: `,uid1,uid2,`, or "" for none."""
+    return ("," + ",".join(shown) + ",") if shown else ""
+
+
+def query_columns(data: str) -> tuple[str, str] | None:
+    """(role, subjects): what an access entry's `role` and `subjects` columns must hold, as its hashed `data` says
+    (docs/access-log.md, "The chain"): the role ("" for none) and its subjects; None if `data` names neither."""
+    try:
+        details = json.loads(data)
+        role, shown = details["role"], details["subjects"]
+    except (ValueError, TypeError, KeyError):
+        return None
+    if not (role is None or isinstance(role, str)) or not isinstance(shown, list) or \
+            not all(isinstance(uid, str) for uid in shown):
+        return None
+    return role or "", subjects_column(shown)
+
+
+def _columns_as_written() -> Callable[[bytes, bytes], bool]:
+    """agree(fields_text, columns_text): whether an access entry's columns agree with its data, comparing the text
+    as Fleet writes it (no parsing): `fields_text` is the hashed array as it stands, `columns_text` is
+    `<role>","subjects":"<subjects>`.
+
+    Canonical data ends with `,"role":<role>,"subject_count":<n>,"subjects":[<uids>]}` (keys sorted; a comma
+    followed by a quote is never inside a JSON string), and stands in the array as a JSON string, each of its quotes
+    after a backslash. False means only "not shown so": the caller then parses the line and compares exactly.
+    """
+    fragments: dict[bytes, bytes] = {}  # role -> its `,"role":…,"subject_count":` as written, a few roles in all
+    no_subjects = b',\\"subjects\\":[]}'
+    comma = ord(",")
+
+    def agree(fields_text: bytes, columns_text: bytes) -> bool:
+        if columns_text.count(b'"') != 4 or b"\\" in columns_text:  # a quote or an escape in a column
+            return False
+        role, found, subjects = columns_text.partition(SUBJECTS_KEY)
+        if not found:
+            return False
+        fragment = fragments.get(role)
+        if fragment is None:
+            fragment = fragments[role] = (b',\\"role\\":' + (b'\\"' + role + b'\\"' if role else b"null")
+                                          + b',\\"subject_count\\":')
+        if not subjects:
+            tail = no_subjects
+        elif len(subjects) > 1 and subjects[0] == subjects[-1] == comma:  # ,uid1,uid2,
+            tail = b',\\"subjects\\":[\\"' + subjects[1:-1].replace(b",", b'\\",\\"') + b'\\"]}'
+        else:
+            return False
+        end = len(fields_text) - 69  # the data's text ends before `","<prev_hash>"]`
+        if not fields_text.endswith(tail, 0, end):
+            return False
+        end -= len(tail)
+        start = fields_text.rfind(fragment, 0, end)
+        return start >= 0 and fields_text[start + len(fragment) : end].isdigit()
+
+    return agree
+
+
+def _column_problems(seq: int, item: dict) -> list[str]:
+    """What is wrong with an access entry's columns (`item`: its line, parsed), compared exactly."""
+    columns = item.get("columns")
+    if not isinstance(columns, dict) or not all(isinstance(columns.get(name), str) for name in ("role", "subjects")):
+        return [f"event {seq} carries no role and subjects columns: they cannot be checked."]
+    expected = query_columns(item["fields"][6])
+    if expected is None:
+        return [f"event {seq}'s data names no role and subjects: its columns cannot be checked."]
+    return [f"event {seq}'s {name} column was altered: it holds {columns[name]!r}, its hashed data says {want!r}."
+            for name, want in zip(("role", "subjects"), expected, strict=True) if columns[name] != want]
 
 
 def checkpoint_message(seq: int, head_hash: str, at: str, tag: str = CHECKPOINT_FORMAT) -> bytes:
@@ -204,12 +285,17 @@ def verify_export(path: Path, trusted: list[x509.Certificate] | None = None,
     prev_hash = None
     sha256 = hashlib.sha256
     prefix, gap = EVENT_PREFIX, FIELDS_START
+    with_columns = export_format == ACCESS_EXPORT_FORMAT
+    columns_as_written = _columns_as_written()
     for number, raw in _lines(path):
         if header is None:
             try:
                 header = json.loads(raw)
                 if header.get("type") != "header" or header.get("format") not in CHECKPOINT_FORMATS:
                     raise ValueError(f"not a {EXPORT_FORMAT} (or {ACCESS_EXPORT_FORMAT}) header")
+                if header["format"] == ACCESS_EXPORT_FORMAT_V1:
+                    result.notes.append(f"A {ACCESS_EXPORT_FORMAT_V1} export carries no role and subjects columns: "
+                                        "the chain was checked, the columns were not.")
                 expected_seq = int(header["from_seq"])
                 to_seq, head_seq = int(header["to_seq"]), int(header["head_seq"])
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -221,16 +307,26 @@ def verify_export(path: Path, trusted: list[x509.Certificate] | None = None,
         if not line or line.startswith(b'{"type":"checkpoint"'):
             continue
         seq = None
-        if line.startswith(prefix) and line.endswith(b"]}") and line[gap - len(FIELDS_KEY) : gap] == FIELDS_KEY:
-            # The fields stand as the text their hash covers: hash them as they are.
-            stated_hash = line[len(prefix) : len(prefix) + 64].decode("ascii", "replace")
-            fields_text = line[gap:-1]
-            computed = sha256(fields_text).hexdigest()
-            if computed == stated_hash:
-                # Hashed as it stands, so it is the canonical text: `[seq,` first and `,"<prev_hash>"]` last.
-                comma = fields_text.find(b",")
-                if fields_text[1:comma].isdigit() and fields_text[-68:-66] == b',"':
-                    seq, stated_prev = int(fields_text[1:comma]), fields_text[-66:-2].decode("ascii")
+        item = None
+        agreed = False  # an access entry's columns shown to agree with its data by comparing text
+        if line.startswith(prefix) and line[gap - len(FIELDS_KEY) : gap] == FIELDS_KEY:
+            if with_columns:  # the fields end where the columns begin
+                end = line.find(COLUMNS_LEAD, gap) + 1
+                end = end if end > 0 and line.endswith(b'"}}') else 0
+            else:
+                end = len(line) - 1 if line.endswith(b"]}") else 0
+            if end:
+                # The fields stand as the text their hash covers: hash them as they are.
+                stated_hash = line[len(prefix) : len(prefix) + 64].decode("ascii", "replace")
+                fields_text = line[gap:end]
+                computed = sha256(fields_text).hexdigest()
+                if computed == stated_hash:
+                    # Hashed as it stands, so it is the canonical text: `[seq,` first and `,"<prev_hash>"]` last.
+                    comma = fields_text.find(b",")
+                    if fields_text[1:comma].isdigit() and fields_text[-68:-66] == b',"':
+                        seq, stated_prev = int(fields_text[1:comma]), fields_text[-66:-2].decode("ascii")
+                        agreed = with_columns and columns_as_written(
+                            fields_text, line[end + len(COLUMNS_LEAD) - 1 : -3])
         if seq is None:
             # Not as Fleet writes it, or altered: read the fields and hash them re-encoded by the rules.
             try:
@@ -275,6 +371,14 @@ def verify_export(path: Path, trusted: list[x509.Certificate] | None = None,
                            f"event before has hash {prev_hash}.")
         if computed != stated_hash:
             result.problem(f"event {seq} was altered: its content hashes to {computed}, not {stated_hash}.")
+        if with_columns and not agreed:
+            # Not shown to agree by the text as written: compare the parsed columns with the parsed data.
+            try:
+                problems = _column_problems(seq, item if item is not None else json.loads(line))
+            except ValueError as exc:
+                problems = [f"line {number}: event {seq}'s columns cannot be read ({exc})."]
+            for problem in problems:
+                result.problem(problem)
         checkpoint = checkpoints.get(seq)
         if checkpoint is not None:
             if checkpoint.head_hash != stated_hash or computed != stated_hash:
@@ -325,7 +429,8 @@ def _load_trusted(paths: list[str]) -> list[x509.Certificate]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m fleet.verify", description=__doc__.split("\n\n")[0])
-    parser.add_argument("export", type=Path, help="the export (GET /api/v1/events/export), JSON Lines")
+    parser.add_argument("export", type=Path,
+                        help="the export (GET /api/v1/events/export or /api/v1/access-log/export), JSON Lines")
     parser.add_argument("--cert", action="append", default=[],
                         help="the organisation's CA certificate (PEM); checkpoints must be signed by a certificate "
                              "it issued. Repeat for several.")

@@ -31,7 +31,7 @@ blp = Blueprint("access_log", __name__, url_prefix="/api/v1",
                 description="The personal-data access log (접속기록) and its monthly review: privacy officers only")
 errors = documented_errors(blp)
 EXPORT_RESPONSE = {
-    "description": "JSON Lines as the event log's export (docs/access-log.md, format fleet-access-export-v1); "
+    "description": "JSON Lines as the event log's export (docs/access-log.md, format fleet-access-export-v2); "
                    "check it offline with `python -m fleet.verify FILE --cert org-ca.pem`.",
     "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
 }

@@ -2,7 +2,8 @@
 
 The same construction as the event log (fleet.services.events), on its own tables: each entry's SHA-256 covers
 `[seq, at, actor, action, target_type, target_id, data, prev_hash]`, so an edited, deleted, reordered or cut-off
-entry breaks the chain, and signed checkpoints of the head show a chain rewritten from the start. Appending takes
+entry breaks the chain, and signed checkpoints of the head show a chain rewritten from the start; the two unhashed
+columns beside `data` (`role`, `subjects`) must be what `data` says, or the entry is as broken. Appending takes
 the head row first (an UPDATE), which serialises writers into one chain; on PostgreSQL the entry's INSERT rides in
 the head's second UPDATE (one round trip), as the event log's does.
 """
@@ -10,14 +11,11 @@ the head's second UPDATE (one round trip), as the event log's does.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from json.encoder import encode_basestring
 
-from cryptography import x509
 from flask import current_app
 from sqlalchemy import String, bindparam, delete, func, insert, select, text, update
 
@@ -27,24 +25,17 @@ from fleet.db import utcnow
 from fleet.errors import ValidationFailed
 from fleet.extensions import db
 from fleet.models import GENESIS_HASH, Event, EventHead
-from fleet.services.events import (
-    _checkpoint_due,
-    _issued_by,
-    _raw_at,
-    append_event,
-    canonical_data,
-    compute_hash,
-    format_at,
-)
+from fleet.services import chains
+from fleet.services.chains import BATCH, Chain, ExportRange, format_at, good_checkpoints, verify_entries
+from fleet.services.events import _checkpoint_due, append_event, canonical_data, compute_hash
 from fleet.services.pagination import Page, decode_cursor, make_page
-from fleet.signing import SigningKeyError, verify_bytes
+from fleet.signing import SigningKeyError
 
 HEAD_ID = 1
 CHECKPOINT_FORMAT = "fleet-access-checkpoint-v1"
-EXPORT_FORMAT = "fleet-access-export-v1"
+EXPORT_FORMAT = "fleet-access-export-v2"  # v1 had no columns
 PURGE_ACTION = "access_log.purged"
 SUBJECTS_SHOWN = 100  # a list, report or export names its people up to this many; beyond, only their number
-BATCH = 5_000
 
 _HEAD, _ENTRIES, _CHECKPOINTS = AccessHead.__table__, AccessEntry.__table__, AccessCheckpoint.__table__
 _TAKE_SEQ = (update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(seq=_HEAD.c.seq + 1)
@@ -83,6 +74,11 @@ def ensure_head() -> None:
         db.session.flush()
 
 
+def subjects_column(shown: Sequence[str]) -> str:
+    """The `subjects` column of an entry naming `shown` (sorted uids): `,uid1,uid2,` for the filter, "" for none."""
+    return ("," + ",".join(shown) + ",") if shown else ""
+
+
 def entry_data(role: str, ip: str | None, subjects: Iterable[str], subject_count: int, reason: str | None,
                params: dict | None) -> tuple[str, str]:
     """(data, subjects column): the hashed JSON text of an entry's details, and the uids for filtering."""
@@ -91,7 +87,55 @@ def entry_data(role: str, ip: str | None, subjects: Iterable[str], subject_count
         shown = []
     data = canonical_data({"role": role, "ip": ip, "subjects": shown, "subject_count": subject_count,
                            "reason": reason, "params": params or {}})
-    return data, ("," + ",".join(shown) + ",") if shown else ""
+    return data, subjects_column(shown)
+
+
+def query_columns(data: str) -> tuple[str, str] | None:
+    """(role, subjects): what an entry's two unhashed columns must hold, as its hashed `data` says (the role, "" for
+    none; the subjects as `subjects_column` writes them); None when `data` is not such an object."""
+    try:
+        details = json.loads(data)
+        role, shown = details["role"], details["subjects"]
+    except (ValueError, TypeError, KeyError):
+        return None
+    if not (role is None or isinstance(role, str)) or not isinstance(shown, list) or \
+            not all(isinstance(uid, str) for uid in shown):
+        return None
+    return role or "", subjects_column(shown)
+
+
+def columns_check() -> Callable[[str, str, str], bool]:
+    """check(data, role, subjects): whether an entry's `role` and `subjects` columns are what its `data` says.
+
+    The verification asks it of every entry, so it first compares text: canonical data ends with
+    `,"role":<role>,"subject_count":<n>,"subjects":[<uids>]}` (keys sorted, and a comma followed by a quote is
+    never inside a JSON string), which the two columns give but for the count. When that text is not found (a uid
+    that JSON escapes, a role of "" rather than none, an altered column) it parses `data` and compares exactly.
+    """
+    fragments: dict[str, str] = {}  # role column -> ',"role":<role>,"subject_count":', a few roles in all
+
+    def check(data: str, role: str, subjects: str) -> bool:
+        if role is None or subjects is None:  # NOT NULL columns: only an altered schema holds a NULL
+            return False
+        fragment = fragments.get(role)
+        if fragment is None:
+            fragment = fragments[role] = (',"role":' + (json.dumps(role, ensure_ascii=False) if role else "null")
+                                          + ',"subject_count":')
+        if not subjects:
+            tail = ',"subjects":[]}'
+        elif len(subjects) > 1 and subjects[0] == subjects[-1] == "," and '"' not in subjects and \
+                "\\" not in subjects:
+            tail = ',"subjects":["' + subjects[1:-1].replace(",", '","') + '"]}'
+        else:
+            tail = None
+        if tail is not None and data.endswith(tail):
+            end = len(data) - len(tail)
+            start = data.rfind(fragment, 0, end)
+            if start >= 0 and data[start + len(fragment):end].isdigit():
+                return True
+        return query_columns(data) == (role, subjects)
+
+    return check
 
 
 def append_access(actor: str, role: str | None, ip: str | None, access: Access, *,
@@ -166,21 +210,24 @@ def checkpoint_head(now: datetime | None = None) -> AccessCheckpoint | None:
     return db.session.get(AccessCheckpoint, head.seq)
 
 
-def _good_checkpoints() -> tuple[dict[int, str], int | None]:
-    """{seq: head_hash} of the stored checkpoints, and the first whose signature is not the organisation's."""
-    key = current_app.extensions.get("fleet_signing_key")
-    anchor = key.chain[-1] if key and key.chain else (key.certificate if key else None)
-    heads: dict[int, str] = {}
-    trusted_certificates: dict[str, bool] = {}
-    for checkpoint in db.session.execute(select(AccessCheckpoint).order_by(AccessCheckpoint.seq)).scalars():
-        if key is not None:
-            certificate = x509.load_pem_x509_certificate(checkpoint.certificate.encode("ascii"))
-            trusted = trusted_certificates.setdefault(checkpoint.certificate, _issued_by(certificate, anchor))
-            message = checkpoint_message(checkpoint.seq, checkpoint.head_hash, checkpoint.at)
-            if not trusted or not verify_bytes(certificate, message, base64.b64decode(checkpoint.signature)):
-                return heads, checkpoint.seq
-        heads[checkpoint.seq] = checkpoint.head_hash
-    return heads, None
+def _first_disagreeing() -> Callable[[Sequence], int | None]:
+    """first(rows): the index of the first row (the hashed columns, then role and subjects) whose role or subjects
+    column is not what its data says; None when all agree."""
+    agree = columns_check()
+
+    def first(rows: Sequence) -> int | None:
+        for index, row in enumerate(rows):
+            if not agree(row[6], row[9], row[10]):
+                return index
+        return None
+
+    return first
+
+
+# The access log as fleet.services.chains verifies and exports it: the event log's construction, with the two
+# unhashed columns exported beside the fields and checked against `data`.
+CHAIN = Chain(AccessEntry.__table__, AccessCheckpoint, checkpoint_message, EXPORT_FORMAT, kind="target",
+              columns=("role", "subjects"), columns_check=_first_disagreeing)
 
 
 # ---- verification ------------------------------------------------------------------------------------------------
@@ -208,41 +255,21 @@ def _purge_record() -> tuple[int, str]:
 
 def verify_access_log(batch_size: int = BATCH) -> AccessVerification:
     """Recompute every kept entry's hash in order (streaming: flat memory), from where the last purge left the
-    chain, and hold it against its signed checkpoints and its head."""
+    chain, check that its `role` and `subjects` columns are what its hashed `data` says, and hold the chain against
+    its signed checkpoints and its head (fleet.services.chains, which verifies the event log the same way)."""
     head = db.session.get(AccessHead, HEAD_ID)
     start_seq, start_prev = (head.start_seq, head.start_prev_hash) if head else (1, GENESIS_HASH)
-    checkpoints, forged = _good_checkpoints()
+    checkpoints, forged = good_checkpoints(CHAIN)
     if forged is not None:
         return AccessVerification(False, 0, GENESIS_HASH, forged, start_seq)
     if (start_seq, start_prev) != _purge_record() or checkpoints.get(start_seq - 1, start_prev) != start_prev:
         # The start of the kept chain was moved (entries removed from the front) without a purge saying so.
         return AccessVerification(False, 0, start_prev, start_seq, start_seq)
-    expected_seq, expected_prev, count, matched, last_seq = start_seq, start_prev, 0, 0, start_seq - 1
-    sha256, dumps = hashlib.sha256, json.dumps
-    connection = db.session.connection()
-    query = text("SELECT seq, at, actor, action, target_type, target_id, data, prev_hash, hash FROM access_entries "
-                 "WHERE seq > :after ORDER BY seq LIMIT :limit")
-    while True:
-        rows = connection.execute(query, {"after": last_seq, "limit": batch_size}).all()
-        if not rows:
-            break
-        for seq, at, actor, action, target_type, target_id, data, prev_hash, stored in rows:
-            encoded = dumps([seq, _raw_at(at), actor, action, target_type, target_id, data, prev_hash],
-                            separators=(",", ":"), ensure_ascii=False)
-            if seq != expected_seq or prev_hash != expected_prev or \
-                    stored != sha256(encoded.encode("utf-8")).hexdigest():
-                return AccessVerification(False, count, expected_prev, min(seq, expected_seq), start_seq, matched)
-            signed = checkpoints.get(seq)
-            if signed is not None:
-                if signed != stored:
-                    return AccessVerification(False, count, expected_prev, seq, start_seq, matched)
-                matched += 1
-            expected_prev, expected_seq, count = stored, expected_seq + 1, count + 1
-        last_seq = rows[-1][0]
-    end = expected_seq - 1
-    if head is not None and (head.seq != end or head.hash != expected_prev) or any(s > end for s in checkpoints):
-        return AccessVerification(False, count, expected_prev, expected_seq, start_seq, matched)
-    return AccessVerification(True, count, expected_prev, None, start_seq, matched)
+    stored_head = (head.seq, head.hash) if head is not None else None
+    result = verify_entries(CHAIN, checkpoints, lambda: stored_head, start_seq=start_seq, start_prev=start_prev,
+                            batch_size=batch_size)
+    return AccessVerification(result.valid, result.count, result.head, result.first_bad_seq, start_seq,
+                              result.checkpoints)
 
 
 # ---- reading -----------------------------------------------------------------------------------------------------
@@ -288,68 +315,20 @@ def list_entries(*, actor: str | None = None, subject: str | None = None, action
 
 # ---- export ------------------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class ExportRange:
-    from_seq: int
-    to_seq: int
-    head_seq: int
-    head_hash: str
-    start_prev_hash: str
-    last_checkpoint: int = 0  # the newest checkpoint when the export began
-
-
 def export_range(since: datetime | None = None, until: datetime | None = None) -> ExportRange:
     """The seq range of the kept entries at or after `since` and before `until` (all kept entries without them)."""
-    check_days(**{"from": since, "to": until})
     head = db.session.get(AccessHead, HEAD_ID)
     head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
-    start_seq, start_prev = (head.start_seq, head.start_prev_hash) if head else (1, GENESIS_HASH)
-    from_seq, to_seq = start_seq, head_seq
-    if since is not None:
-        first = db.session.execute(select(func.min(AccessEntry.seq)).where(AccessEntry.at >= since)).scalar()
-        from_seq = max(first, start_seq) if first is not None else head_seq + 1
-    if until is not None:
-        last = db.session.execute(select(func.max(AccessEntry.seq)).where(AccessEntry.at < until)).scalar()
-        to_seq = min(last if last is not None else 0, head_seq)
-    last_checkpoint = db.session.execute(select(func.max(AccessCheckpoint.seq))).scalar() or 0
-    return ExportRange(from_seq, max(to_seq, from_seq - 1), head_seq, head_hash, start_prev, last_checkpoint)
-
-
-def _line(value: dict) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n"
+    # The export's own access entry (written before the answer leaves) may make a checkpoint past the exported head:
+    # the range keeps the newest checkpoint there was before it.
+    return chains.export_range(CHAIN, head_seq, head_hash, since, until, start_seq=head.start_seq if head else 1)
 
 
 def export_lines(scope: ExportRange, batch_size: int = BATCH) -> Iterator[str]:
-    """JSON Lines as the event log's export (docs/event-log.md), format `fleet-access-export-v1`: a header, the
-    entries (their hashed fields as they are hashed), then every checkpoint."""
-    header = {"type": "header", "format": EXPORT_FORMAT, "from_seq": scope.from_seq, "to_seq": scope.to_seq,
-              "head_seq": scope.head_seq, "head_hash": scope.head_hash, "exported_at": format_at(utcnow())}
-    yield _line(header)
-    connection = db.session.connection()
-    mark = "?" if connection.dialect.name == "sqlite" else "%s"
-    query = ("SELECT seq, at, actor, action, target_type, target_id, data, prev_hash, hash FROM access_entries "
-             f"WHERE seq >= {mark} AND seq <= {mark} ORDER BY seq LIMIT {mark}")
-    cursor = connection.connection.driver_connection.cursor()
-    after, quote = scope.from_seq, encode_basestring
-    while after <= scope.to_seq:
-        cursor.execute(query, (after, scope.to_seq, batch_size))
-        rows = cursor.fetchall()
-        if not rows:
-            break
-        chunk = [f'{{"type":"event","hash":"{digest}","fields":[{seq},"{_raw_at(at)}",{quote(actor)},{quote(action)},'
-                 f'{quote(target_type)},{quote(target_id)},{quote(data)},"{prev_hash}"]}}'
-                 for seq, at, actor, action, target_type, target_id, data, prev_hash, digest in rows]
-        chunk.append("")
-        yield "\n".join(chunk)
-        after = rows[-1][0] + 1
-    # Those there were when the export began: the export's own access entry (written before the answer leaves) may
-    # have made one past the exported head, which would read as a log cut short.
-    checkpoints = (select(AccessCheckpoint).where(AccessCheckpoint.seq <= scope.last_checkpoint)
-                   .order_by(AccessCheckpoint.seq))
-    for checkpoint in db.session.execute(checkpoints).scalars():
-        yield _line({"type": "checkpoint", "seq": checkpoint.seq, "head_hash": checkpoint.head_hash,
-                     "at": format_at(checkpoint.at), "signature": checkpoint.signature,
-                     "fingerprint": checkpoint.fingerprint, "certificate": checkpoint.certificate})
+    """JSON Lines as the event log's export (docs/event-log.md), format `fleet-access-export-v2`: a header, the
+    entries (their hashed fields as they are hashed, then their unhashed `role` and `subjects` columns as stored,
+    which the verifier holds against `data`), then the checkpoints there were when the export began."""
+    return chains.export_lines(CHAIN, scope, batch_size)
 
 
 # ---- purge -------------------------------------------------------------------------------------------------------

@@ -20,8 +20,8 @@ class AccessEntry(db.Model):
 
     Hashed like an event (docs/access-log.md): `[seq, at, actor, action, target_type, target_id, data, prev_hash]`,
     where `data` is the canonical JSON text of role, ip, subjects, subject_count, reason and parameters. `role` and
-    `subjects` (`,uid1,uid2,`) repeat what `data` says for filtering and the monthly review's counts; what counts
-    is `data`, which the hash covers.
+    `subjects` (`,uid1,uid2,`) repeat what `data` says for filtering and the monthly review's counts: not hashed,
+    but checked against `data` by the verification, online and offline.
     """
 
     __tablename__ = "access_entries"

@@ -23,8 +23,7 @@ from sqlalchemy import func, select
 import reports
 from fleet.access_log.chain import SUBJECTS_SHOWN, verify_access_log
 from fleet.access_log.model import AccessEntry
-from fleet.access_log.rules import parse_working_hours
-from fleet.clock import format_local, local_time, local_today, local_zone
+from fleet.clock import format_local, local_time, local_today, local_zone, parse_working_hours
 from fleet.errors import Conflict, ValidationFailed
 from fleet.extensions import db
 from fleet.models import Event

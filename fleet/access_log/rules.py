@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from datetime import datetime, time
-
 from fleet.errors import ValidationFailed
 
 # Roles that handle other people's personal data: their accesses are recorded. An employee reading their own
@@ -36,32 +32,3 @@ def require_reason(reason: str | None) -> str:
     if len(reason) > REASON_MAX:
         raise ValidationFailed("The reason is too long.", errors={"reason": [f"At most {REASON_MAX} characters."]})
     return reason
-
-
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-@dataclass(frozen=True)
-class WorkingHours:
-    weekdays: frozenset[int]
-    start: time
-    end: time
-
-    def covers(self, moment: datetime) -> bool:
-        return moment.weekday() in self.weekdays and self.start <= moment.time() < self.end
-
-
-def parse_working_hours(value: str) -> WorkingHours:
-    """`Mon-Fri 08:00-19:00` (days as a range or a comma list, then a time range), in FLEET_TIMEZONE."""
-    match = re.fullmatch(r"\s*([A-Za-z,\-]+)\s+(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", value)
-    if not match:
-        raise ValueError(f"FLEET_WORKING_HOURS must look like 'Mon-Fri 08:00-19:00', not {value!r}.")
-    days: set[int] = set()
-    for part in match.group(1).lower().split(","):
-        first, _, last = part.partition("-")
-        if first[:3] not in DAYS or (last and last[:3] not in DAYS):
-            raise ValueError(f"FLEET_WORKING_HOURS: unknown day in {part!r}.")
-        a, b = DAYS.index(first[:3]), DAYS.index((last or first)[:3])
-        days.update(range(a, b + 1) if a <= b else [*range(a, 7), *range(0, b + 1)])
-    start, end = time(int(match.group(2)), int(match.group(3))), time(int(match.group(4)), int(match.group(5)))
-    return WorkingHours(frozenset(days), start, end)

@@ -11,25 +11,24 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from flask import current_app
-from sqlalchemy import String, and_, bindparam, cast, func, insert, or_, select, text, update
+from sqlalchemy import String, and_, bindparam, cast, func, insert, or_, select, update
 
 from fleet.clock import check_days, format_local
 from fleet.db import utcnow
 from fleet.extensions import db
 from fleet.models import GENESIS_HASH, Asset, Event, EventCheckpoint, EventHead, Loan, Notification
+from fleet.services.chains import Chain, ChainVerification, format_at, good_checkpoints, verify_entries
 from fleet.services.pagination import Page, decode_cursor, make_page
-from fleet.signing import SigningKey, SigningKeyError, verify_bytes
+from fleet.signing import SigningKey, SigningKeyError
 
 HEAD_ID = 1
+EXPORT_FORMAT = "fleet-event-export-v1"
 
 
 def _json_default(value: Any):
@@ -44,10 +43,6 @@ def _json_default(value: Any):
 
 def canonical_data(data: dict) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default)
-
-
-def format_at(at: datetime) -> str:
-    return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def compute_hash(seq: int, at: datetime, actor: str, action: str, subject_type: str, subject_id: str,
@@ -184,6 +179,10 @@ def _checkpoint(connection, key: SigningKey, seq: int, head_hash: str, at: datet
     return True
 
 
+# The event log as fleet.services.chains verifies and exports it.
+CHAIN = Chain(_EVENTS, EventCheckpoint, checkpoint_message, EXPORT_FORMAT)
+
+
 def checkpoint_head(now: datetime | None = None) -> EventCheckpoint | None:
     """Sign the chain's current head now, unless it is signed already or the log is empty (`fleet checkpoint`)."""
     key = current_app.extensions.get("fleet_signing_key")
@@ -227,96 +226,19 @@ def list_checkpoints(*, after_seq: int | None = None, limit: int = 50, cursor: s
     return make_page(rows, limit, lambda checkpoint: [checkpoint.seq])
 
 
-@dataclass(frozen=True)
-class ChainVerification:
-    valid: bool
-    count: int
-    head: str
-    first_bad_seq: int | None
-    checkpoints: int = 0  # signed checkpoints the chain agrees with
-
-
-def _checkpoints_to_check() -> tuple[dict[int, str], int | None]:
-    """{seq: head_hash} of the stored checkpoints, and the first whose signature is not the organisation's.
-
-    Signatures are checked when Fleet has a key: by its certificate, or one its CA issued. Without a key the
-    hashes are still compared: a checkpoint is evidence whoever checks it.
-    """
-    key = current_app.extensions.get("fleet_signing_key")
-    anchor = key.chain[-1] if key and key.chain else (key.certificate if key else None)
-    certificates: dict[str, bool] = {}
-    heads: dict[int, str] = {}
-    for checkpoint in db.session.execute(select(EventCheckpoint).order_by(EventCheckpoint.seq)).scalars():
-        if key is not None:
-            trusted = certificates.get(checkpoint.certificate)
-            certificate = x509.load_pem_x509_certificate(checkpoint.certificate.encode("ascii"))
-            if trusted is None:
-                trusted = certificates[checkpoint.certificate] = _issued_by(certificate, anchor)
-            message = checkpoint_message(checkpoint.seq, checkpoint.head_hash, checkpoint.at)
-            if not trusted or not verify_bytes(certificate, message, base64.b64decode(checkpoint.signature)):
-                return heads, checkpoint.seq
-        heads[checkpoint.seq] = checkpoint.head_hash
-    return heads, None
-
-
-def _issued_by(certificate: x509.Certificate, anchor: x509.Certificate) -> bool:
-    if certificate == anchor:
-        return True
-    try:
-        certificate.verify_directly_issued_by(anchor)
-    except (ValueError, TypeError, InvalidSignature):
-        return False
-    return True
-
-
-def _raw_at(value) -> str:
-    """The canonical text of a stored time, straight from the driver (no ORM round trip)."""
-    if isinstance(value, str):  # SQLite stores "YYYY-MM-DD HH:MM:SS.ffffff" in UTC
-        return value.replace(" ", "T") + ("Z" if "." in value else ".000000Z")
-    return format_at(value.astimezone(UTC))
-
-
 def verify_chain(batch_size: int = 5_000) -> ChainVerification:
     """Recompute every hash in order, streaming the log: memory stays flat however long it is; and compare the
-    chain with its signed checkpoints, which show a log rewritten from the start or cut short."""
-    checkpoints, forged = _checkpoints_to_check()
+    chain with its signed checkpoints, which show a log rewritten from the start or cut short (fleet.services.chains,
+    which verifies the access log the same way)."""
+    checkpoints, forged = good_checkpoints(CHAIN)
     if forged is not None:
         return ChainVerification(False, 0, GENESIS_HASH, forged)
-    matched = 0
-    expected_prev = GENESIS_HASH
-    expected_seq = 1
-    count = 0
-    last_seq = 0
-    sha256, dumps = hashlib.sha256, json.dumps
-    connection = db.session.connection()
-    query = text("SELECT seq, at, actor, action, subject_type, subject_id, data, prev_hash, hash FROM events "
-                 "WHERE seq > :after ORDER BY seq LIMIT :limit")
-    while True:
-        rows = connection.execute(query, {"after": last_seq, "limit": batch_size}).all()
-        if not rows:
-            break
-        for seq, at, actor, action, subject_type, subject_id, data, prev_hash, stored_hash in rows:
-            encoded = dumps([seq, _raw_at(at), actor, action, subject_type, subject_id, data, prev_hash],
-                            separators=(",", ":"), ensure_ascii=False)
-            if seq != expected_seq or prev_hash != expected_prev or \
-                    stored_hash != sha256(encoded.encode("utf-8")).hexdigest():
-                return ChainVerification(False, count, expected_prev, seq if seq == expected_seq else expected_seq,
-                                         matched)
-            signed = checkpoints.get(seq)
-            if signed is not None:
-                if signed != stored_hash:  # a consistent chain, but not the one that was signed: rewritten
-                    return ChainVerification(False, count, expected_prev, seq, matched)
-                matched += 1
-            expected_prev = stored_hash
-            expected_seq += 1
-            count += 1
-        last_seq = rows[-1][0]
-    head = db.session.get(EventHead, HEAD_ID)
-    if head is not None and (head.seq != count or head.hash != expected_prev) or \
-            any(seq > count for seq in checkpoints):
-        # Entries were removed from the end (a checkpoint signed a longer log), or the head was edited.
-        return ChainVerification(False, count, expected_prev, count + 1, matched)
-    return ChainVerification(True, count, expected_prev, None, matched)
+
+    def head() -> tuple[int, str] | None:
+        row = db.session.get(EventHead, HEAD_ID)
+        return (row.seq, row.hash) if row is not None else None
+
+    return verify_entries(CHAIN, checkpoints, head, batch_size=batch_size)
 
 
 def head_hash() -> str:

@@ -17,6 +17,7 @@ from sqlalchemy import text
 from fleet.access_log import chain, review
 from fleet.access_log.chain import Access, append_access
 from fleet.access_log.model import AccessEntry
+from fleet.clock import parse_working_hours
 from fleet.extensions import db
 from fleet.models import Event
 from tests.api.test_loans_api import hand_over, stock
@@ -138,6 +139,14 @@ TAMPERINGS = {
     "truncate": (["DELETE FROM access_entries WHERE seq > 17",
                   "UPDATE access_head SET seq = 17, hash = (SELECT hash FROM access_entries WHERE seq = 17) "
                   "WHERE id = 1"], 18, "events after 17 are missing"),
+    # The two columns beside the hashed data (the review's counts, the subject filter): entry 7 is it1's view of
+    # emp1's loan, so role 'it' and subjects ',emp1,'.
+    "role": (["UPDATE access_entries SET role = 'auditor' WHERE seq = 7"], 7,
+             "event 7's role column was altered: it holds 'auditor', its hashed data says 'it'"),
+    "subjects hidden": (["UPDATE access_entries SET subjects = '' WHERE seq = 7"], 7,
+                        "event 7's subjects column was altered: it holds '', its hashed data says ',emp1,'"),
+    "subjects swapped": (["UPDATE access_entries SET subjects = ',emp2,' WHERE seq = 7"], 7,
+                         "event 7's subjects column was altered"),
 }
 
 
@@ -306,8 +315,6 @@ def test_a_bad_setting_stops_the_start_with_its_name(make_app, setting, value):
 
 
 def test_working_hours_take_ranges_and_lists():
-    from fleet.access_log.rules import parse_working_hours
-
     hours = parse_working_hours("Sat,Mon-Wed 09:30-18:00")
     assert hours.weekdays == {0, 1, 2, 5}
     assert hours.covers(datetime(2026, 12, 5, 9, 30)) and not hours.covers(datetime(2026, 12, 5, 18, 0))

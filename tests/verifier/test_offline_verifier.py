@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from fleet.db import utcnow
 from fleet.extensions import db
+from fleet.services import event_export
 from fleet.services import events as event_service
 from tests.fixtures_data import AUDITOR, EMPLOYEE, IT
 from tests.verifier import independent
@@ -118,6 +119,28 @@ def test_an_untouched_export_passes_both_verifiers(signed, signing_keys, tmp_pat
                           encoding="utf-8")
     assert fleet_verify(ascii_path, signing_keys.ca_path)["valid"]
     assert independent_verify(ascii_path, signing_keys.ca_path) == []
+
+
+def test_a_checkpoint_made_while_the_export_streams_is_left_for_the_next(signed, signing_keys, tmp_path):
+    """A hand-over during a long export appends events and may sign a checkpoint past the exported head: in the
+    export it would read as a log cut short, so the export ends its checkpoints where they were when it began."""
+    app, _, _ = signed
+    with app.app_context():
+        lines = event_export.export_lines(event_export.export_range(), batch_size=10)
+        streamed = [next(lines), next(lines)]  # the header and events 1 to 10
+        _append(10)  # events 47 to 56 meanwhile (46 is the auditor's log-in): a checkpoint at 50
+        assert event_service.latest_checkpoint().seq == 50
+        streamed += list(lines)
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(streamed), encoding="utf-8")
+    answer = fleet_verify(path, signing_keys.ca_path)
+    assert answer["valid"] and answer["last_seq"] == 46 and answer["checkpoints"] == 5, answer
+    assert independent_verify(path, signing_keys.ca_path) == []
+    # The next export has it.
+    with app.app_context():
+        path.write_text("".join(event_export.export_lines(event_export.export_range())), encoding="utf-8")
+    answer = fleet_verify(path, signing_keys.ca_path)
+    assert answer["valid"] and answer["last_seq"] == 56 and answer["signed_up_to"] == 50, answer
 
 
 def test_access_and_bad_ranges(signed):

@@ -1,0 +1,237 @@
+"""What Fleet's two hash chains share: verifying one in order and exporting it as JSON Lines.
+
+The event log (fleet.services.events) and the personal-data access log (fleet.access_log.chain) are built alike
+(docs/event-log.md, docs/access-log.md): each entry's SHA-256 covers `[seq, at, actor, action, type, id, data,
+prev_hash]`, signed checkpoints hold the head, and the export is a header, the entries as they are hashed, then
+the checkpoints. A `Chain` says which tables, column names, tags and unhashed columns one of them has; the loop that
+verifies it and the stream that exports it are written once, here. Both read in batches by seq (flat memory),
+with the statements and the driver's values as they come (no ORM objects per entry).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from json.encoder import encode_basestring
+from operator import itemgetter
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from flask import current_app
+from sqlalchemy import Table, func, select, text
+
+from fleet.clock import check_days
+from fleet.db import utcnow
+from fleet.extensions import db
+from fleet.models import GENESIS_HASH
+from fleet.signing import verify_bytes
+
+BATCH = 5_000
+HASHED = 9  # seq, at, actor, action, type, id, data, prev_hash and the hash: the first columns of every row read
+
+
+@dataclass(frozen=True)
+class Chain:
+    """One hash chain: its tables, the names of its two target columns, its tags and its unhashed columns."""
+
+    entries: Table  # the entries' table (seq, at, actor, action, <kind>_type, <kind>_id, data, prev_hash, hash…)
+    checkpoint_model: type  # the signed checkpoints (seq, head_hash, at, signature, fingerprint, certificate)
+    checkpoint_message: Callable[[int, str, datetime], bytes]  # the bytes a checkpoint of this chain signs
+    export_format: str
+    kind: str = "subject"  # the target columns: subject_type/subject_id, or target_type/target_id
+    # Columns stored beside the hashed ones, not hashed but derived from `data`: the export carries them, and
+    # `columns_check()` gives check(rows) -> the index of the first row whose columns are not what its data says
+    # (rows: the hashed columns, then these), or None; one per verification, which may keep what it learns.
+    columns: tuple[str, ...] = ()
+    columns_check: Callable[[], Callable[[Sequence], int | None]] | None = None
+
+    def select_list(self) -> str:
+        return ", ".join(["seq", "at", "actor", "action", f"{self.kind}_type", f"{self.kind}_id", "data", "prev_hash",
+                          "hash", *self.columns])
+
+
+def format_at(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def raw_at(value) -> str:
+    """The canonical text of a stored time, straight from the driver (no ORM round trip)."""
+    if isinstance(value, str):  # SQLite stores "YYYY-MM-DD HH:MM:SS.ffffff" in UTC
+        return value.replace(" ", "T") + ("Z" if "." in value else ".000000Z")
+    return format_at(value.astimezone(UTC))
+
+
+# ---- verification ------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ChainVerification:
+    valid: bool
+    count: int
+    head: str
+    first_bad_seq: int | None
+    checkpoints: int = 0  # signed checkpoints the chain agrees with
+
+
+def issued_by(certificate: x509.Certificate, anchor: x509.Certificate) -> bool:
+    if certificate == anchor:
+        return True
+    try:
+        certificate.verify_directly_issued_by(anchor)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+def good_checkpoints(chain: Chain) -> tuple[dict[int, str], int | None]:
+    """{seq: head_hash} of the chain's stored checkpoints, and the first whose signature is not the organisation's.
+
+    Signatures are checked when Fleet has a key: by its certificate, or one its CA issued. Without a key the
+    hashes are still compared: a checkpoint is evidence whoever checks it.
+    """
+    key = current_app.extensions.get("fleet_signing_key")
+    anchor = key.chain[-1] if key and key.chain else (key.certificate if key else None)
+    certificates: dict[str, bool] = {}
+    heads: dict[int, str] = {}
+    model = chain.checkpoint_model
+    for checkpoint in db.session.execute(select(model).order_by(model.seq)).scalars():
+        if key is not None:
+            trusted = certificates.get(checkpoint.certificate)
+            certificate = x509.load_pem_x509_certificate(checkpoint.certificate.encode("ascii"))
+            if trusted is None:
+                trusted = certificates[checkpoint.certificate] = issued_by(certificate, anchor)
+            message = chain.checkpoint_message(checkpoint.seq, checkpoint.head_hash, checkpoint.at)
+            if not trusted or not verify_bytes(certificate, message, base64.b64decode(checkpoint.signature)):
+                return heads, checkpoint.seq
+        heads[checkpoint.seq] = checkpoint.head_hash
+    return heads, None
+
+
+def verify_entries(chain: Chain, checkpoints: dict[int, str], head: Callable[[], tuple[int, str] | None], *,
+                   start_seq: int = 1, start_prev: str = GENESIS_HASH,
+                   batch_size: int = BATCH) -> ChainVerification:
+    """Recompute every entry's hash from `start_seq` on, in order, streaming the table (memory stays flat however
+    long it is): each entry is the next seq, names the hash before it, hashes to its stored hash, has the unhashed
+    columns its data says, and agrees with a signed checkpoint of its seq. Then the chain must end at `head()`
+    (seq, hash; None: no head row) and before no checkpoint: else entries were removed from the end, or the head
+    was edited. The first entry found wrong is `first_bad_seq`."""
+    expected_seq, expected_prev, count, matched, last_seq = start_seq, start_prev, 0, 0, start_seq - 1
+    sha256, dumps = hashlib.sha256, json.dumps
+    first_off = chain.columns_check() if chain.columns_check else None
+    hashed = itemgetter(*range(HASHED)) if chain.columns else None
+    connection = db.session.connection()
+    query = text(f"SELECT {chain.select_list()} FROM {chain.entries.name} WHERE seq > :after ORDER BY seq "
+                 "LIMIT :limit")
+    while True:
+        rows = connection.execute(query, {"after": last_seq, "limit": batch_size}).all()
+        if not rows:
+            break
+        # The rows up to the first whose unhashed columns are wrong are checked as a chain; that one is then as
+        # broken as one whose hash does not match, unless an earlier one was.
+        off = first_off(rows) if first_off else None
+        batch = rows if off is None else rows[:off]
+        for seq, at, actor, action, kind, ident, data, prev_hash, stored in (map(hashed, batch) if hashed else batch):
+            encoded = dumps([seq, raw_at(at), actor, action, kind, ident, data, prev_hash],
+                            separators=(",", ":"), ensure_ascii=False)
+            if seq != expected_seq or prev_hash != expected_prev or \
+                    stored != sha256(encoded.encode("utf-8")).hexdigest():
+                return ChainVerification(False, count, expected_prev, min(seq, expected_seq), matched)
+            signed = checkpoints.get(seq)
+            if signed is not None:
+                if signed != stored:  # a consistent chain, but not the one that was signed: rewritten
+                    return ChainVerification(False, count, expected_prev, seq, matched)
+                matched += 1
+            expected_prev, expected_seq, count = stored, expected_seq + 1, count + 1
+        if off is not None:
+            return ChainVerification(False, count, expected_prev, min(rows[off][0], expected_seq), matched)
+        last_seq = rows[-1][0]
+    end, stored_head = expected_seq - 1, head()
+    if stored_head is not None and stored_head != (end, expected_prev) or any(seq > end for seq in checkpoints):
+        # Entries were removed from the end (a checkpoint signed a longer chain), or the head was edited.
+        return ChainVerification(False, count, expected_prev, expected_seq, matched)
+    return ChainVerification(True, count, expected_prev, None, matched)
+
+
+# ---- export ------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ExportRange:
+    from_seq: int  # the first entry exported (the chain's start for all of it)
+    to_seq: int  # the last entry exported; from_seq - 1 when the range holds none
+    head_seq: int
+    head_hash: str
+    last_checkpoint: int = 0  # the newest checkpoint when the export began: the export ends its checkpoints there
+
+
+def export_range(chain: Chain, head_seq: int, head_hash: str, since: datetime | None = None,
+                 until: datetime | None = None, *, start_seq: int = 1) -> ExportRange:
+    """The seq range of the chain's kept entries (from `start_seq` to the head) at or after `since` and before
+    `until` (all of them without either), and its newest checkpoint now."""
+    check_days(**{"from": since, "to": until})
+    # Only the checkpoints there are now go into the export: one made while it streams (by an append of another
+    # request, or the access log's by the export's own entry) would sign past the exported head, and read as a
+    # chain cut short.
+    last_checkpoint = db.session.execute(select(func.max(chain.checkpoint_model.seq))).scalar() or 0
+    entries = chain.entries.c
+    from_seq, to_seq = start_seq, head_seq
+    if since is not None:
+        first = db.session.execute(select(func.min(entries.seq)).where(entries.at >= since)).scalar()
+        from_seq = max(first, start_seq) if first is not None else head_seq + 1
+    if until is not None:
+        last = db.session.execute(select(func.max(entries.seq)).where(entries.at < until)).scalar()
+        to_seq = min(last if last is not None else 0, head_seq)
+    return ExportRange(from_seq, max(to_seq, from_seq - 1), head_seq, head_hash, last_checkpoint)
+
+
+def _line(value: dict) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def export_lines(chain: Chain, scope: ExportRange, batch_size: int = BATCH) -> Iterator[str]:
+    """The export, line by line: a header, the entries in order of seq, then the checkpoints.
+
+    Each entry's fields are written as the very text its hash covers (docs/event-log.md): a verifier can hash the
+    line's `fields` as they stand, and an independent one re-encodes them to check the encoding. A chain's unhashed
+    columns follow as `"columns":{…}`. Checkpoints come last, all those there were when the export began (also
+    those past the range): a later one is what shows that a chain was cut short.
+    """
+    yield _line({"type": "header", "format": chain.export_format, "from_seq": scope.from_seq,
+                 "to_seq": scope.to_seq, "head_seq": scope.head_seq, "head_hash": scope.head_hash,
+                 "exported_at": format_at(utcnow())})
+    connection = db.session.connection()
+    # The driver's own cursor: at a million entries, SQLAlchemy's result rows cost as much as the query itself.
+    mark = "?" if connection.dialect.name == "sqlite" else "%s"
+    query = (f"SELECT {chain.select_list()} FROM {chain.entries.name} WHERE seq >= {mark} AND seq <= {mark} "
+             f"ORDER BY seq LIMIT {mark}")
+    cursor = connection.connection.driver_connection.cursor()
+    after = scope.from_seq
+    # Each string as json.dumps(…, ensure_ascii=False) writes it, without building an encoder per entry; the time
+    # and the hashes need no escaping.
+    quote = encode_basestring
+    keys = [f"{quote(name)}:" for name in chain.columns]
+    while after <= scope.to_seq:
+        cursor.execute(query, (after, scope.to_seq, batch_size))
+        rows = cursor.fetchall()
+        if not rows:
+            break
+        if not keys:
+            chunk = [f'{{"type":"event","hash":"{digest}","fields":[{seq},"{raw_at(at)}",{quote(actor)},'
+                     f'{quote(action)},{quote(kind)},{quote(ident)},{quote(data)},"{prev_hash}"]}}'
+                     for seq, at, actor, action, kind, ident, data, prev_hash, digest in rows]
+        else:
+            chunk = [f'{{"type":"event","hash":"{row[8]}","fields":[{row[0]},"{raw_at(row[1])}",{quote(row[2])},'
+                     f'{quote(row[3])},{quote(row[4])},{quote(row[5])},{quote(row[6])},"{row[7]}"],"columns":{{'
+                     + ",".join([key + quote(value) for key, value in zip(keys, row[HASHED:], strict=True)]) + "}}"
+                     for row in rows]
+        chunk.append("")
+        yield "\n".join(chunk)
+        after = rows[-1][0] + 1
+    model = chain.checkpoint_model
+    checkpoints = select(model).where(model.seq <= scope.last_checkpoint).order_by(model.seq)
+    for checkpoint in db.session.execute(checkpoints).scalars():
+        yield _line({"type": "checkpoint", "seq": checkpoint.seq, "head_hash": checkpoint.head_hash,
+                     "at": format_at(checkpoint.at), "signature": checkpoint.signature,
+                     "fingerprint": checkpoint.fingerprint, "certificate": checkpoint.certificate})
