@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import insert, text
 
 from bench.scale import bulk_events, make_app, percentile
+from fleet.security import SESSION_COOKIE
 
 EMPLOYEE = "u00042"
 # (name, role, page, JSON list of the same data)
@@ -104,14 +105,15 @@ def fill(app, assets: int) -> None:
     bulk_events(app, assets * 10 // 3)
 
 
-def _token(app, uid: str, roles: list[str]) -> str:
+def _token(app, uid: str, roles: list[str], kind: str = "api") -> str:
+    """A live session of `uid` (`api`: a bearer token; `page`: the secret of the page session's cookie)."""
     from fleet.extensions import db
     from fleet.models import ApiToken
 
     token = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
     with app.app_context():
-        db.session.add(ApiToken(token_hash=hashlib.sha256(token.encode()).hexdigest(), uid=uid, name="벤치",
+        db.session.add(ApiToken(token_hash=hashlib.sha256(token.encode()).hexdigest(), kind=kind, uid=uid, name="벤치",
                                 roles=",".join(roles), created_at=now, expires_at=now + timedelta(hours=2)))
         db.session.commit()
     return token
@@ -129,8 +131,7 @@ def page_scale(record, sizes: tuple[int, int], loads: int = 50, rounds: int = 3)
         print(f"  (filled {size:,} assets in {time.perf_counter() - t0:.1f} s)", flush=True)
         for role, (uid, roles) in ROLES.items():
             client = app.test_client()
-            with client.session_transaction() as session:
-                session.update({"uid": uid, "name": "벤치", "roles": roles})
+            client.set_cookie(SESSION_COOKIE, _token(app, uid, roles, kind="page"))  # a server-side page session
             pages[size, role] = client
             apis[size, role] = (app.test_client(), {"Authorization": f"Bearer {_token(app, uid, roles)}"})
     def round_of(role: str, page_url: str, api_url: str) -> dict[tuple[int, str], float]:

@@ -9,6 +9,8 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -248,17 +250,12 @@ def chain_verification(record, events: int) -> None:
     record("chain_memory_growth", round(large[1] / small[1], 2), "peak memory at 10x the events ÷ at 1x (flat ≈ 1)", "")
 
 
-def directory_work(record, ldap: dict, transport: str = "plain") -> None:
-    """LDAP operations and latency of the hand-over's directory check, with 10,000 people.
-
-    `transport` names the figures: plain ldap://, ldaps:// or StartTLS. The connection is
-    opened (and bound) by a first check before the measured ones, as a running worker has it;
-    any new bind during the measured checks would show as an extra operation.
-    """
+@contextmanager
+def ldap_requests() -> Iterator[list[str]]:
+    """The names of the LDAP requests python-ldap sends inside the block, in order, from any connection of this
+    process (the requests of tests/fixtures_directory.py's `ldap_operations`: reading results is none)."""
     from ldap.ldapobject import SimpleLDAPObject
 
-    from fleet.directory import directory_from_config
-    from fleet.services.loans import check_assignee
     from tests.fixtures_directory import LDAP_REQUESTS
 
     sent: list[str] = []
@@ -271,6 +268,22 @@ def directory_work(record, ldap: dict, transport: str = "plain") -> None:
 
     SimpleLDAPObject._ldap_call = counting
     try:
+        yield sent
+    finally:
+        SimpleLDAPObject._ldap_call = original
+
+
+def directory_work(record, ldap: dict, transport: str = "plain") -> None:
+    """LDAP operations and latency of the hand-over's directory check, with 10,000 people.
+
+    `transport` names the figures: plain ldap://, ldaps:// or StartTLS. The connection is
+    opened (and bound) by a first check before the measured ones, as a running worker has it;
+    any new bind during the measured checks would show as an extra operation.
+    """
+    from fleet.directory import directory_from_config
+    from fleet.services.loans import check_assignee
+
+    with ldap_requests() as sent:
         directory = directory_from_config(ldap)
         t0 = time.perf_counter()
         check_assignee(directory, "u00001")  # opens the thread's connection: TCP, TLS, bind
@@ -282,8 +295,6 @@ def directory_work(record, ldap: dict, transport: str = "plain") -> None:
             check_assignee(directory, f"u{(i * 37) % 10000:05d}")
             latencies.append(time.perf_counter() - t0)
             ops.append(len(sent) - before)
-    finally:
-        SimpleLDAPObject._ldap_call = original
     suffix = "" if transport == "plain" else f"_{transport}"
     record(f"ldap_ops_per_handover{suffix}", max(ops), f"LDAP operations per hand-over check, {transport} "
            "(target <= 3)", "")
