@@ -45,6 +45,8 @@ class ReportArgsSchema(Schema):
             raise ValidationError("Must not be before from.", "to")
 
 
+# The name each parameter has in the query string (from_date is `from`), read from the schema once.
+WIRE_NAMES = {key: field.data_key or key for key, field in ReportArgsSchema().fields.items()}
 TAKES = {"inventory": ("as_of", "center"), "loans": ("from_date", "to_date"), "requests": ("from_date", "to_date"),
          "events": ("from_date", "to_date"), "utilisation": ("from_date", "to_date"),
          "replacement": ("as_of", "days", "center"), "repairs": ("from_date", "to_date", "center"),
@@ -55,11 +57,10 @@ def _params(name: str, args: dict) -> dict:
     """The parameters this report takes; one it does not take is refused, as an unknown parameter is, rather than
     ignored (an auditor would otherwise get another report than the one asked for)."""
     takes = TAKES.get(name, ())
-    fields_ = ReportArgsSchema().fields
-    refused = [fields_[key].data_key or key for key, value in args.items()
+    refused = [WIRE_NAMES[key] for key, value in args.items()
                if value is not None and key not in takes and key != "reason"]  # any report may be given a reason
     if refused:
-        listed = ", ".join(fields_[key].data_key or key for key in takes) or "none"
+        listed = ", ".join(WIRE_NAMES[key] for key in takes) or "none"
         raise ValidationFailed(f"The {name} report does not take: {', '.join(refused)}. It takes: {listed}.",
                                errors={key: [f"Not a parameter of the {name} report."] for key in refused})
     return {key: args.get(key) for key in takes}
