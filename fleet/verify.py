@@ -259,6 +259,11 @@ def _read_checkpoints(path: Path, trusted: list[x509.Certificate] | None, result
                 result.problem(f"{where}: checkpoint {seq}'s signature does not match its content: the checkpoint was "
                                "altered.")
                 continue
+            stated = item.get("fingerprint")
+            if stated is not None and stated != _fingerprint(certificate):
+                result.problem(f"{where}: checkpoint {seq} names the certificate {stated}, but it was signed with "
+                               f"{_fingerprint(certificate)}: the checkpoint was altered.")
+                continue
         seen = found.get(seq)
         if seen is not None and seen.head_hash != head:
             result.problem(f"{where}: checkpoint {seq} says head {head}, but {seen.source} signed {seen.head_hash} "

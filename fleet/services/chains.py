@@ -28,7 +28,7 @@ from fleet.clock import check_days
 from fleet.db import utcnow
 from fleet.extensions import db
 from fleet.models import GENESIS_HASH
-from fleet.signing import verify_bytes
+from fleet.signing import fingerprint, verify_bytes
 
 BATCH = 5_000
 HASHED = 9  # seq, at, actor, action, type, id, data, prev_hash and the hash: the first columns of every row read
@@ -104,7 +104,8 @@ def good_checkpoints(chain: Chain) -> tuple[dict[int, str], int | None]:
             if trusted is None:
                 trusted = certificates[checkpoint.certificate] = issued_by(certificate, anchor)
             message = chain.checkpoint_message(checkpoint.seq, checkpoint.head_hash, checkpoint.at)
-            if not trusted or not verify_bytes(certificate, message, base64.b64decode(checkpoint.signature)):
+            if not trusted or not verify_bytes(certificate, message, base64.b64decode(checkpoint.signature)) \
+                    or checkpoint.fingerprint != fingerprint(certificate):  # the fingerprint shown is its certificate's
                 return heads, checkpoint.seq
         heads[checkpoint.seq] = checkpoint.head_hash
     return heads, None

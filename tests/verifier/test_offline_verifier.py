@@ -228,6 +228,18 @@ def test_a_forged_checkpoint_is_refused(signed, signing_keys, tmp_path):
     assert "bad checkpoint 20" in independent_verify(path, signing_keys.ca_path)
 
 
+def test_a_checkpoint_naming_another_certificate_is_refused(signed, signing_keys, tmp_path):
+    """The fingerprint that reports and the API show is not signed: it must be its certificate's."""
+    app, client, auditor = signed
+    _sql(app, "UPDATE event_checkpoints SET fingerprint = :f WHERE seq = 20", f="AB:" * 31 + "AB")
+    with app.app_context():
+        check = event_service.verify_chain()
+        assert not check.valid and check.first_bad_seq == 20
+    path = export(client, auditor, tmp_path / "events.jsonl")
+    answer = fleet_verify(path, signing_keys.ca_path)
+    assert not answer["valid"] and "checkpoint 20 names the certificate AB:AB" in " ".join(answer["problems"])
+
+
 def test_the_verifier_needs_neither_flask_nor_a_database(signed, signing_keys, tmp_path):
     app, client, auditor = signed
     path = export(client, auditor, tmp_path / "events.jsonl")
