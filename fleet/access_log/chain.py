@@ -30,6 +30,7 @@ from fleet.services.chains import BATCH, Chain, ExportRange, format_at, good_che
 from fleet.services.events import _checkpoint_due, append_event, canonical_data, compute_hash
 from fleet.services.pagination import Page, decode_cursor, make_page
 from fleet.signing import SigningKeyError
+from fleet.verify import query_columns, subjects_column  # the offline verifier's own rule, one copy
 
 HEAD_ID = 1
 CHECKPOINT_FORMAT = "fleet-access-checkpoint-v1"
@@ -74,11 +75,6 @@ def ensure_head() -> None:
         db.session.flush()
 
 
-def subjects_column(shown: Sequence[str]) -> str:
-    """The `subjects` column of an entry naming `shown` (sorted uids): `,uid1,uid2,` for the filter, "" for none."""
-    return ("," + ",".join(shown) + ",") if shown else ""
-
-
 def entry_data(role: str, ip: str | None, subjects: Iterable[str], subject_count: int, reason: str | None,
                params: dict | None) -> tuple[str, str]:
     """(data, subjects column): the hashed JSON text of an entry's details, and the uids for filtering."""
@@ -88,20 +84,6 @@ def entry_data(role: str, ip: str | None, subjects: Iterable[str], subject_count
     data = canonical_data({"role": role, "ip": ip, "subjects": shown, "subject_count": subject_count,
                            "reason": reason, "params": params or {}})
     return data, subjects_column(shown)
-
-
-def query_columns(data: str) -> tuple[str, str] | None:
-    """(role, subjects): what an entry's two unhashed columns must hold, as its hashed `data` says (the role, "" for
-    none; the subjects as `subjects_column` writes them); None when `data` is not such an object."""
-    try:
-        details = json.loads(data)
-        role, shown = details["role"], details["subjects"]
-    except (ValueError, TypeError, KeyError):
-        return None
-    if not (role is None or isinstance(role, str)) or not isinstance(shown, list) or \
-            not all(isinstance(uid, str) for uid in shown):
-        return None
-    return role or "", subjects_column(shown)
 
 
 def columns_check() -> Callable[[str, str, str], bool]:
