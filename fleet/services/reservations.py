@@ -580,11 +580,16 @@ def availability(center_code: str, category: str, starts_at: datetime, ends_at: 
 _USABLE_ASSETS = (select(_A.c.id, _A.c.asset_tag, _A.c.status)
                   .where(_A.c.center_id == bindparam("center_id"), _A.c.category == bindparam("category"),
                          _A.c.status.not_in(UNUSABLE)).order_by(_A.c.asset_tag).limit(bindparam("limit")))
-_ASSET_BOOKINGS = (select(_R.c.asset_id, _R.c.starts_at, _R.c.ends_at)
-                   .select_from(_R.join(_A, _A.c.id == _R.c.asset_id))
-                   .where(_A.c.center_id == bindparam("center_id"), _A.c.category == bindparam("category"),
-                          _HOLDING, _R.c.ends_at > bindparam("starts_at"),
-                          _R.c.starts_at < bindparam("ends_at")))
+# From the place's assets to each one's holding bookings, a seek of the per-asset index each: CROSS JOIN keeps
+# SQLite's planner to that order (PostgreSQL plans it freely), which otherwise went through every holding booking
+# that starts before the window ends, of every center and year (7.5 ms at 100,000 bookings).
+_ASSET_BOOKINGS = text(
+    "SELECT reservations.asset_id, reservations.starts_at, reservations.ends_at"
+    " FROM assets CROSS JOIN reservations"
+    " WHERE assets.center_id = :center_id AND assets.category = :category AND reservations.asset_id = assets.id"
+    f" AND {_HOLDING.text} AND reservations.ends_at > :starts_at AND reservations.starts_at < :ends_at",
+).bindparams(bindparam("starts_at", type_=_R.c.starts_at.type), bindparam("ends_at", type_=_R.c.ends_at.type)) \
+    .columns(_R.c.asset_id, _R.c.starts_at, _R.c.ends_at)
 _ASSET_LOANS = (select(_L.c.asset_id, _L.c.due_date).select_from(_L.join(_A, _A.c.id == _L.c.asset_id))
                 .where(_A.c.center_id == bindparam("center_id"), _A.c.category == bindparam("category"),
                        _L.c.status == "active", _L.c.due_date > bindparam("first_day")))

@@ -321,3 +321,20 @@ def test_postgresql_refuses_an_overlap_that_slipped_past_the_check(kit):
                                 "st": "cancelled"})
     db.session.commit()
     assert db.session.execute(select(func.count()).select_from(Loan)).scalar_one() == 0
+
+
+def test_the_per_asset_bookings_are_read_from_the_places_assets_not_from_every_booking(ctx):
+    """A 24 ms p95 at 100,000 bookings came from a plan that read every holding booking starting before the window
+    ends, of every center and year, through the (status, starts_at) index. On SQLite (no statistics, a fresh file)
+    the plan must go from the place's assets to each one's bookings through the per-asset partial index."""
+    connection = db.session.connection()
+    if connection.dialect.name != "sqlite":
+        pytest.skip("SQLite's planner, without statistics; PostgreSQL plans from its own")
+    compiled = svc._ASSET_BOOKINGS.compile(dialect=connection.dialect)
+    params = compiled.construct_params({"center_id": 1, "category": "laptop", "starts_at": local(1),
+                                        "ends_at": local(28)})
+    plan = [row[3] for row in connection.exec_driver_sql(
+        f"EXPLAIN QUERY PLAN {compiled}", tuple(params[name] for name in compiled.positiontup)).all()]
+    assert plan[0].startswith("SEARCH assets USING"), plan
+    assert plan[1].startswith(
+        "SEARCH reservations USING INDEX ix_reservations_holding_asset (asset_id=? AND ends_at>?)"), plan

@@ -28,7 +28,7 @@ from fleet.web.views.common import all_centers, bp, page, refused, rerender
 @page("it")
 def dashboard_page(principal):
     return render_template("desk/dashboard.html", summary=dashboard.summarise_desk(), statuses=STATUSES,
-                           failed_mails=notifications.count_by_status()["failed"],
+                           failed_mails=notifications.count_with_status("failed"),
                            pending_extensions=extension_service.list_pending(limit=50),
                            open_incidents=incident_service.list_open(limit=50),
                            report_number=incident_service.report_number)
