@@ -21,7 +21,7 @@ from sqlalchemy import String, bindparam, delete, func, insert, select, text, up
 
 from fleet.access_log.model import AccessCheckpoint, AccessEntry, AccessHead
 from fleet.clock import check_days
-from fleet.db import utcnow
+from fleet.db import Prepared, insert_of, utcnow
 from fleet.errors import ValidationFailed
 from fleet.extensions import db
 from fleet.models import GENESIS_HASH, Event, EventHead
@@ -39,10 +39,13 @@ PURGE_ACTION = "access_log.purged"
 SUBJECTS_SHOWN = 100  # a list, report or export names its people up to this many; beyond, only their number
 
 _HEAD, _ENTRIES, _CHECKPOINTS = AccessHead.__table__, AccessEntry.__table__, AccessCheckpoint.__table__
-_TAKE_SEQ = (update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(seq=_HEAD.c.seq + 1)
-             .returning(_HEAD.c.seq, _HEAD.c.hash, _HEAD.c.checkpoint_at))
-_INSERT_ENTRY = insert(_ENTRIES)
-_SET_HEAD_HASH = update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(hash=bindparam("digest", type_=String))
+# Sent straight to the driver (fleet.db.Prepared): every change, and every read of personal data, appends.
+_TAKE_SEQ = Prepared(update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(seq=_HEAD.c.seq + 1)
+                     .returning(_HEAD.c.seq, _HEAD.c.hash, _HEAD.c.checkpoint_at))
+_INSERT_ENTRY = Prepared(insert_of(_ENTRIES, ("seq", "at", "actor", "role", "action", "target_type", "target_id",
+                                              "subjects", "data", "prev_hash", "hash")))
+_SET_HEAD_HASH = Prepared(update(_HEAD).where(_HEAD.c.id == HEAD_ID)
+                          .values(hash=bindparam("digest", type_=String)))
 # PostgreSQL: the whole append in one statement, one round trip. The head's UPDATE hashes the entry itself:
 # Fleet sends the canonical JSON text of the entry's middle fields, and the database puts the seq and the previous
 # hash (the old row's, as SET sees it) around it and hashes those very bytes (sha256, PostgreSQL 11+): the same
@@ -55,6 +58,7 @@ _APPEND_PG = text(
     "prev_hash, hash) SELECT seq, :at, :actor, :role, :action, :target_type, :target_id, :subjects, :data, "
     "prev_hash, hash FROM head) "
     "SELECT seq, prev_hash, hash, checkpoint_at FROM head").bindparams(bindparam("at", type_=_ENTRIES.c.at.type))
+_APPEND_PG = Prepared(_APPEND_PG)
 
 
 @dataclass(frozen=True)
@@ -135,20 +139,20 @@ def append_access(actor: str, role: str | None, ip: str | None, access: Access, 
     if connection.dialect.name == "postgresql":
         middle = json.dumps([format_at(at), actor, access.action, target_type, target_id, data],
                             separators=(",", ":"), ensure_ascii=False)[1:-1]
-        result = connection.execute(_APPEND_PG, {"middle": middle, **values}).one_or_none()
+        result = _APPEND_PG.execute(connection, {"middle": middle, **values}).one_or_none()
         if result is None:
             ensure_head()
             return append_access(actor, role, ip, access, at=at)
         seq, prev_hash, digest, checkpoint_at = result
     else:
-        result = connection.execute(_TAKE_SEQ).one_or_none()
+        result = _TAKE_SEQ.execute(connection, {}).one_or_none()
         if result is None:
             ensure_head()
             return append_access(actor, role, ip, access, at=at)
         seq, prev_hash, checkpoint_at = result
         digest = compute_hash(seq, at, actor, access.action, target_type, target_id, data, prev_hash)
-        connection.execute(_INSERT_ENTRY, {"seq": seq, **values, "prev_hash": prev_hash, "hash": digest})
-        connection.execute(_SET_HEAD_HASH, {"digest": digest})
+        _INSERT_ENTRY.execute(connection, {"seq": seq, **values, "prev_hash": prev_hash, "hash": digest})
+        _SET_HEAD_HASH.execute(connection, {"digest": digest})
     values.update(seq=seq, prev_hash=prev_hash, hash=digest)
     key = current_app.extensions.get("fleet_signing_key")
     if key is not None and _checkpoint_due(seq, at, checkpoint_at):

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, or_, select, update
 
-from fleet.db import MAX_ID, run, utcnow
+from fleet.db import MAX_ID, Prepared, run, utcnow
 from fleet.directory.base import Directory, Person
 from fleet.errors import Forbidden, NotAuthenticated, NotFound
 from fleet.extensions import db
@@ -141,6 +141,7 @@ _TOKENS = ApiToken.__table__
 _LOOK_UP = select(_TOKENS.c.id, _TOKENS.c.kind, _TOKENS.c.uid, _TOKENS.c.dn, _TOKENS.c.name, _TOKENS.c.roles,
                   _TOKENS.c.created_at, _TOKENS.c.last_used_at, _TOKENS.c.expires_at,
                   _TOKENS.c.revoked_at).where(_TOKENS.c.token_hash == bindparam("digest"))
+_LOOK_UP = Prepared(_LOOK_UP)  # sent straight to the driver (fleet.db.Prepared): every request asks
 _RENEW = (update(_TOKENS).where(_TOKENS.c.id == bindparam("session_id"),
                                 or_(_TOKENS.c.last_used_at.is_(None), _TOKENS.c.last_used_at <= bindparam("due")))
           .values(last_used_at=bindparam("used_at"), last_address=bindparam("used_from")))

@@ -20,7 +20,7 @@ from flask import current_app
 from sqlalchemy import String, and_, bindparam, cast, func, insert, or_, select, update
 
 from fleet.clock import check_days, format_local
-from fleet.db import utcnow
+from fleet.db import Prepared, insert_of, utcnow
 from fleet.extensions import db
 from fleet.models import GENESIS_HASH, Asset, Event, EventCheckpoint, EventHead, Loan, Notification
 from fleet.services.chains import Chain, ChainVerification, format_at, good_checkpoints, verify_entries
@@ -61,13 +61,13 @@ def ensure_head() -> None:
 
 _HEAD, _EVENTS = EventHead.__table__, Event.__table__
 # Built once: building and cache-keying a statement on every append cost more than running it.
-_TAKE_SEQ = (update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(seq=_HEAD.c.seq + 1)
-             .returning(_HEAD.c.seq, _HEAD.c.hash, _HEAD.c.checkpoint_at))
-_INSERT_EVENT = insert(_EVENTS)
+_TAKE_SEQ = Prepared(update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(seq=_HEAD.c.seq + 1)
+                      .returning(_HEAD.c.seq, _HEAD.c.hash, _HEAD.c.checkpoint_at))
 _SET_HEAD_HASH = update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(hash=bindparam("digest", type_=String))
 # PostgreSQL: the event's INSERT rides in the head's UPDATE (a data-modifying WITH), one round trip
 # fewer per append. SQLite has no INSERT inside WITH, and no round trips to save.
 _EVENT_COLUMNS = ("seq", "at", "actor", "action", "subject_type", "subject_id", "data", "prev_hash", "hash")
+_INSERT_EVENT = Prepared(insert_of(_EVENTS, _EVENT_COLUMNS))
 _INSERT_EVENT_SET_HEAD = _SET_HEAD_HASH.add_cte(insert(_EVENTS).values(
     {name: bindparam(f"event_{name}", type_=_EVENTS.c[name].type) for name in _EVENT_COLUMNS}).cte("appended"))
 # An event that names the message it queues (a hand-over's or a return's receipt): the outbox row is written with
@@ -84,7 +84,12 @@ _TAKE_SEQ_AND_NOTIFICATION_ID = (
 _INSERT_EVENT_AND_NOTIFICATION_SET_HEAD = _INSERT_EVENT_SET_HEAD.add_cte(insert(_NOTIFICATIONS).values(
     {name: bindparam(f"notification_{name}", type_=_NOTIFICATIONS.c[name].type) for name in _NOTIFICATION_COLUMNS})
     .cte("queued"))
-_QUEUE = insert(_NOTIFICATIONS).returning(_NOTIFICATIONS.c.id)
+_QUEUE = Prepared(insert_of(_NOTIFICATIONS, _NOTIFICATION_COLUMNS[1:]).returning(_NOTIFICATIONS.c.id))
+# sent straight to the driver (fleet.db.Prepared): every write appends
+_TAKE_SEQ_AND_NOTIFICATION_ID = Prepared(_TAKE_SEQ_AND_NOTIFICATION_ID)
+_INSERT_EVENT_AND_NOTIFICATION_SET_HEAD = Prepared(_INSERT_EVENT_AND_NOTIFICATION_SET_HEAD)
+_INSERT_EVENT_SET_HEAD = Prepared(_INSERT_EVENT_SET_HEAD)
+_SET_HEAD_HASH = Prepared(_SET_HEAD_HASH)
 
 
 def append_event(actor: str, action: str, subject_type: str, subject_id: Any, *,
@@ -101,14 +106,14 @@ def append_event(actor: str, action: str, subject_type: str, subject_id: Any, *,
     connection = db.session.connection()
     on_postgresql = connection.dialect.name == "postgresql"
     ride = notification is not None and on_postgresql
-    result = connection.execute(_TAKE_SEQ_AND_NOTIFICATION_ID if ride else _TAKE_SEQ).one_or_none()
+    result = (_TAKE_SEQ_AND_NOTIFICATION_ID if ride else _TAKE_SEQ).execute(connection, {}).one_or_none()
     if result is None:
         ensure_head()
         return append_event(actor, action, subject_type, subject_id, before=before, after=after, extra=extra, at=at,
                             notification=notification)
     seq, prev_hash, checkpoint_at = result[:3]
     if notification is not None:
-        notification_id = result[3] if ride else connection.execute(_QUEUE, notification).scalar_one()
+        notification_id = result[3] if ride else _QUEUE.execute(connection, notification).scalar_one()
         extra = {**(extra or {}), "notification_id": notification_id}
     payload: dict = {}
     if before is not None:
@@ -125,14 +130,14 @@ def append_event(actor: str, action: str, subject_type: str, subject_id: Any, *,
     values = {"seq": seq, "at": at, "actor": actor, "action": action, "subject_type": subject_type,
               "subject_id": subject_id, "data": data, "prev_hash": prev_hash, "hash": digest}
     if ride:
-        connection.execute(_INSERT_EVENT_AND_NOTIFICATION_SET_HEAD, {
+        _INSERT_EVENT_AND_NOTIFICATION_SET_HEAD.execute(connection, {
             "digest": digest, **{f"event_{k}": v for k, v in values.items()},
             **{f"notification_{k}": v for k, v in notification.items()}, "notification_id": notification_id})
     elif on_postgresql:
-        connection.execute(_INSERT_EVENT_SET_HEAD, {"digest": digest, **{f"event_{k}": v for k, v in values.items()}})
+        _INSERT_EVENT_SET_HEAD.execute(connection, {"digest": digest, **{f"event_{k}": v for k, v in values.items()}})
     else:
-        connection.execute(_INSERT_EVENT, values)
-        connection.execute(_SET_HEAD_HASH, {"digest": digest})
+        _INSERT_EVENT.execute(connection, values)
+        _SET_HEAD_HASH.execute(connection, {"digest": digest})
     key = current_app.extensions.get("fleet_signing_key")
     if key is not None and _checkpoint_due(seq, at, checkpoint_at):
         _checkpoint(connection, key, seq, digest, at)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from fleet.clock import format_local, local_time, local_today, local_zone
-from fleet.db import MAX_ID, run, utcnow
+from fleet.db import MAX_ID, Prepared, insert_of, run, utcnow
 from fleet.directory.base import Directory, Person
 from fleet.errors import Conflict, NotFound, RuleViolation, ValidationFailed
 from fleet.extensions import db
@@ -61,8 +61,9 @@ _CANCEL_PENDING_EXTENSION = (update(_EXTENSIONS).where(_EXTENSIONS.c.loan_id == 
                              .values(status="cancelled",
                                      decided_at=bindparam("now", type_=_EXTENSIONS.c.decided_at.type))
                              .returning(_EXTENSIONS.c.id))
-_RESERVE_DOCUMENT = insert(_DOCUMENTS).returning(_DOCUMENTS.c.id)
-_NAME_DOCUMENT = (update(_DOCUMENTS).where(_DOCUMENTS.c.id == bindparam("document_id"))
+_RESERVE_DOCUMENT = Prepared(insert_of(_DOCUMENTS, ("kind", "subject", "filename", "created_at", "created_by"),
+                                      media_type="application/pdf").returning(_DOCUMENTS.c.id))
+_NAME_DOCUMENT = Prepared(update(_DOCUMENTS).where(_DOCUMENTS.c.id == bindparam("document_id"))
                   .values(subject=bindparam("new_subject", type_=_DOCUMENTS.c.subject.type),
                           filename=bindparam("new_filename", type_=_DOCUMENTS.c.filename.type)))
 _ASSET_BY_TAG = select(Asset).where(Asset.asset_tag == bindparam("tag"))
@@ -107,8 +108,8 @@ _TAKE_IF_NOT_BOOKED = (
                   _RESERVATIONS.c.person_uid != bindparam("assignee")).exists())
     .values(status="on_loan", updated_at=bindparam("now", type_=_ASSETS.c.updated_at.type)))
 # The loan's row, written by a Core INSERT (no unit of work); the answer's Loan is built from the same values.
-_INSERT_LOAN = insert(_LOANS).returning(_LOANS.c.id)
 _LOAN_COLUMNS = tuple(c.key for c in _LOANS.columns if c.key != "id")
+_INSERT_LOAN = Prepared(insert_of(_LOANS, _LOAN_COLUMNS).returning(_LOANS.c.id))
 # PostgreSQL: the asset's move also draws the ids of the loan and of its handover form, so that the form is
 # registered under its final name and both rows go in one statement (the form's INSERT in a CTE): two round trips
 # fewer than register, insert, rename. PostgreSQL checks the loan's foreign key to the form at the statement's
@@ -117,19 +118,35 @@ _TAKE_IF_NOT_BOOKED_DRAWING_IDS = _TAKE_IF_NOT_BOOKED.returning(
     func.nextval(func.pg_get_serial_sequence("loans", "id")),
     func.nextval(func.pg_get_serial_sequence("documents", "id")))
 _FORM_COLUMNS = ("id", "kind", "subject", "filename", "media_type", "created_at", "created_by")
-_INSERT_LOAN_WITH_FORM = insert(_LOANS).values(
+_INSERT_LOAN_WITH_FORM = Prepared(insert(_LOANS).values(
     {name: bindparam(f"loan_{name}", type_=_LOANS.c[name].type) for name in ("id", *_LOAN_COLUMNS)},
 ).add_cte(insert(_DOCUMENTS).values(
-    {name: bindparam(f"form_{name}", type_=_DOCUMENTS.c[name].type) for name in _FORM_COLUMNS}).cte("form"))
-# A return closes the loan and, in the same statement, says which booking (if any) the loan was picked up for.
-_CLOSE_LOAN_RETURNING_BOOKING = _CLOSE_LOAN.returning(
+    {name: bindparam(f"form_{name}", type_=_DOCUMENTS.c[name].type) for name in _FORM_COLUMNS}).cte("form")))
+# A return closes the loan and, in the same statement, says which booking (if any) the loan was picked up for:
+# one prepared statement per set of columns closing sets (a return's, a loss's).
+_BOOKING_OF_LOAN = (
     # named in full: a RETURNING clause names its table's columns bare, and a bare "id" in the subquery would be the
     # unit's own
     select(_UNITS.c.reservation_id).where(literal_column("reservation_units.loan_id") == literal_column("loans.id"))
     .limit(1).scalar_subquery())
-_RESOLVE_FINDINGS = (update(_FINDINGS).where(_FINDINGS.c.loan_id == bindparam("of_loan"),
+_CLOSING: dict[tuple[str, ...], Prepared] = {}
+
+
+def _closing(columns: tuple[str, ...]) -> Prepared:
+    statement = _CLOSING.get(columns)
+    if statement is None:
+        statement = _CLOSING[columns] = Prepared(_CLOSE_LOAN.values(
+            {name: bindparam(name, type_=_LOANS.c[name].type) for name in columns}).returning(_BOOKING_OF_LOAN))
+    return statement
+_RESOLVE_FINDINGS = Prepared(update(_FINDINGS).where(_FINDINGS.c.loan_id == bindparam("of_loan"),
                                              _FINDINGS.c.resolved_at.is_(None))
                      .values(resolved_at=bindparam("now", type_=_FINDINGS.c.resolved_at.type)))
+
+# The hand-over's and the return's statements, sent straight to the driver (fleet.db.Prepared).
+_TAKE_IF_NOT_BOOKED_DRAWING_IDS = Prepared(_TAKE_IF_NOT_BOOKED_DRAWING_IDS)
+_TAKE_IF_NOT_BOOKED = Prepared(_TAKE_IF_NOT_BOOKED)
+_CANCEL_PENDING_EXTENSION = Prepared(_CANCEL_PENDING_EXTENSION)
+_MOVE_ASSET = Prepared(_MOVE_ASSET)
 
 
 @dataclass(frozen=True)
@@ -403,7 +420,7 @@ def _close_loan(loan: Loan, values: dict, now: datetime) -> tuple[int | None, li
     ids of the extensions cancelled, whose events come after the caller's own (the event log's head is taken last,
     after every row).
     """
-    closed = run(_CLOSE_LOAN_RETURNING_BOOKING, {"loan_id": loan.id, **values}).first()
+    closed = run(_closing(tuple(values)), {"loan_id": loan.id, **values}).first()
     if closed is None:
         db.session.refresh(loan)
         raise Conflict(f"Loan {loan.number} is already {loan.status}.", code="loan-closed")
