@@ -143,7 +143,8 @@ class Prepared:
         arguments = tuple(values[name] for name in compiled.order) if compiled.order is not None else values
         cursor = connection.connection.cursor()
         dispatch = connection.dispatch
-        if connection._has_events:
+        observed = connection._has_events or connection.engine._has_events  # as Connection.execute decides
+        if observed:
             dispatch.before_cursor_execute(connection, cursor, compiled.sql, arguments, None, False)
         try:
             cursor.execute(compiled.sql, arguments)
@@ -158,7 +159,7 @@ class Prepared:
             raise exc.DBAPIError.instance(compiled.sql, arguments, error, dialect.loaded_dbapi.Error,
                                           connection_invalidated=invalidated, dialect=dialect) from error
         cursor.close()
-        if connection._has_events:
+        if observed:
             dispatch.after_cursor_execute(connection, cursor, compiled.sql, arguments, None, False)
         return PreparedResult(compiled.row_of(description) if rows else None, compiled.result_processors, rows,
                               rowcount)
