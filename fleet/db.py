@@ -178,6 +178,10 @@ class _Compiled:
         compiled = statement.compile(dialect=dialect)
         if compiled.post_compile_params or compiled.literal_execute_params or compiled.escaped_bind_names:
             raise ValueError("a prepared statement takes plain parameters only (no IN lists)")
+        if compiled.insert_prefetch or compiled.update_prefetch:
+            # SQLAlchemy would work these out in Python as it executes (`default=`, `onupdate=`); here nothing would
+            raise ValueError("a prepared statement sets every column that has a Python default or onupdate itself: "
+                             + ", ".join(c.key for c in (*compiled.insert_prefetch, *compiled.update_prefetch)))
         self.sql = compiled.string
         self.order = list(compiled.positiontup) if compiled.positional else None
         names = compiled.bind_names  # BindParameter -> its name in the SQL

@@ -1,0 +1,97 @@
+"""fleet.db.Prepared, the hot path's statements sent straight to the driver: on SQLite and PostgreSQL alike they
+store and read back what SQLAlchemy's own execution does, stay in the session's transaction, raise SQLAlchemy's
+exceptions, and show themselves to the engine's listeners."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import bindparam, event, select, update
+from sqlalchemy.exc import IntegrityError
+
+from fleet.db import Prepared, insert_of, run
+from fleet.extensions import db
+from fleet.models import Asset, Loan, Notification
+from tests.factories import create_asset
+
+_NOTIFICATIONS, _LOANS = Notification.__table__, Loan.__table__
+_QUEUE = Prepared(insert_of(_NOTIFICATIONS, ("kind", "recipient_uid", "language", "data", "status", "attempts",
+                                             "next_attempt_at", "created_at")).returning(_NOTIFICATIONS.c.id))
+_READ = Prepared(select(_NOTIFICATIONS.c.id, _NOTIFICATIONS.c.data, _NOTIFICATIONS.c.next_attempt_at,
+                        _NOTIFICATIONS.c.created_at).where(_NOTIFICATIONS.c.id == bindparam("nid")))
+_ASSETS = Asset.__table__
+_RENAME = Prepared(update(_ASSETS).where(_ASSETS.c.asset_tag == bindparam("tag"))
+                   .values(model=bindparam("model", type_=_ASSETS.c.model.type),
+                           updated_at=bindparam("now", type_=_ASSETS.c.updated_at.type)))
+_LOAN_COLUMNS = tuple(c.key for c in _LOANS.columns if c.key != "id")
+_INSERT_LOAN = Prepared(insert_of(_LOANS, _LOAN_COLUMNS).returning(_LOANS.c.id))
+SEOUL = timezone(timedelta(hours=9))
+
+
+def test_values_go_in_and_come_back_as_sqlalchemy_would_have_them(ctx):
+    at = datetime(2027, 1, 1, 0, 30, tzinfo=SEOUL)  # 31 December 2026, 15:30 UTC
+    nid = run(_QUEUE, {"kind": "handover_receipt", "recipient_uid": "emp1", "language": "ko",
+                       "data": {"loan_id": 7, "이름": "지은"}, "status": "queued", "attempts": 0,
+                       "next_attempt_at": at, "created_at": at}).scalar_one()
+    row = run(_READ, {"nid": nid}).one()
+    assert row.id == nid and row.data == {"loan_id": 7, "이름": "지은"}
+    assert row.next_attempt_at == at and row.next_attempt_at.tzinfo is not None
+    assert row.created_at.utcoffset() == timedelta(0)
+    db.session.expire_all()
+    stored = db.session.get(Notification, nid)  # the ORM reads the same row the same way
+    assert (stored.data, stored.next_attempt_at) == ({"loan_id": 7, "이름": "지은"}, at)
+    assert stored.kind == "handover_receipt"
+    assert run(_READ, {"nid": nid + 1000}).one_or_none() is None
+    assert run(_READ, {"nid": nid + 1000}).first() is None
+
+
+def test_a_statement_stays_in_the_sessions_transaction(ctx):
+    create_asset(asset_tag="NB-1")
+    now = datetime(2027, 1, 4, 1, tzinfo=UTC)
+    assert run(_RENAME, {"tag": "NB-1", "model": "gram 17", "now": now}).rowcount == 1
+    assert run(_RENAME, {"tag": "NB-2", "model": "gram 17", "now": now}).rowcount == 0
+    db.session.rollback()
+    assert db.session.execute(select(Asset.model).where(Asset.asset_tag == "NB-1")).scalar_one() != "gram 17"
+
+
+def test_a_refused_row_is_sqlalchemys_integrity_error_and_the_session_goes_on(ctx):
+    asset = create_asset(asset_tag="NB-1")
+    values = dict.fromkeys(_LOAN_COLUMNS) | {
+        "asset_id": asset.id, "center_id": asset.center_id, "status": "active", "assignee_uid": "emp1",
+        "assignee_name": "이지은", "issued_by": "it1", "checked_out_at": datetime(2027, 1, 4, 1, tzinfo=UTC),
+        "due_date": date(2027, 1, 18), "accessories_out": ["charger"]}
+    first = run(_INSERT_LOAN, values).scalar_one()
+    with pytest.raises(IntegrityError):  # the unique index on an asset's open loan
+        run(_INSERT_LOAN, values)
+    db.session.rollback()
+    assert db.session.get(Loan, first) is None  # rolled back with the transaction it was in
+    loan_id = run(_INSERT_LOAN, values).scalar_one()
+    db.session.commit()
+    loan = db.session.get(Loan, loan_id)
+    assert (loan.due_date, loan.accessories_out, loan.accessories_returned) == (date(2027, 1, 18), ["charger"], None)
+
+
+def test_the_engines_listeners_see_each_statement(ctx):
+    seen: list[str] = []
+
+    def listen(_connection, _cursor, statement, *_args) -> None:
+        seen.append(statement.split()[0])
+
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        run(_READ, {"nid": 1})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+    assert seen[-1] == "SELECT"
+
+
+def test_what_it_cannot_send_as_sqlalchemy_would_is_refused(ctx):
+    in_list = Prepared(select(Asset.id).where(Asset.asset_tag.in_(bindparam("tags", expanding=True))))
+    with pytest.raises(ValueError, match="IN lists"):
+        run(in_list, {"tags": ["NB-1"]})
+    # assets.updated_at is set on every UPDATE by SQLAlchemy (onupdate): a statement that leaves it out would
+    # write NULL
+    forgetful = Prepared(update(_ASSETS).where(_ASSETS.c.asset_tag == bindparam("tag")).values(model="x"))
+    with pytest.raises(ValueError, match="updated_at"):
+        run(forgetful, {"tag": "NB-1"})
