@@ -118,12 +118,14 @@ class Prepared:
 
     SQLAlchemy's `Connection.execute` spends some 20–60 µs of Python per statement on what never changes for a
     statement built once at import (the compiled form's lookup, the parameters' assembly, the result's set-up);
-    a hand-over and its return send 25–30 statements. Here the SQL text, the parameters' order, their type
+    a hand-over and its return send some 30 on SQLite. Here the SQL text, the parameters' order, their type
     processors (UTC datetimes, JSON, dates: exactly SQLAlchemy's own) and the result columns' processors are
     worked out once per dialect; a call fills in the values and runs the cursor. It stays inside the session's
     transaction (the connection is the session's), fires the engine's `before_cursor_execute` and
     `after_cursor_execute` listeners (statement counts in the tests), and raises SQLAlchemy's own exceptions
-    (`IntegrityError`, `OperationalError` …). Statements with expanding (`IN`) parameters are not prepared.
+    (`IntegrityError`, `OperationalError` …). Refused when first run: a statement with expanding (`IN`)
+    parameters, or one that leaves a column's Python `default` or `onupdate` to SQLAlchemy (`insert_of` names
+    every column written).
     """
 
     __slots__ = ("statement", "_by_dialect")

@@ -122,14 +122,22 @@ _INSERT_LOAN_WITH_FORM = Prepared(insert(_LOANS).values(
     {name: bindparam(f"loan_{name}", type_=_LOANS.c[name].type) for name in ("id", *_LOAN_COLUMNS)},
 ).add_cte(insert(_DOCUMENTS).values(
     {name: bindparam(f"form_{name}", type_=_DOCUMENTS.c[name].type) for name in _FORM_COLUMNS}).cte("form")))
+_RESOLVE_FINDINGS = Prepared(update(_FINDINGS).where(_FINDINGS.c.loan_id == bindparam("of_loan"),
+                                                     _FINDINGS.c.resolved_at.is_(None))
+                             .values(resolved_at=bindparam("now", type_=_FINDINGS.c.resolved_at.type)))
 # A return closes the loan and, in the same statement, says which booking (if any) the loan was picked up for:
-# one prepared statement per set of columns closing sets (a return's, a loss's).
+# one prepared statement for each set of columns a closing writes (a return's, a loss's).
 _BOOKING_OF_LOAN = (
     # named in full: a RETURNING clause names its table's columns bare, and a bare "id" in the subquery would be the
     # unit's own
     select(_UNITS.c.reservation_id).where(literal_column("reservation_units.loan_id") == literal_column("loans.id"))
     .limit(1).scalar_subquery())
 _CLOSING: dict[tuple[str, ...], Prepared] = {}
+# The hand-over's and the return's statements, sent straight to the driver (fleet.db.Prepared).
+_TAKE_IF_NOT_BOOKED_DRAWING_IDS = Prepared(_TAKE_IF_NOT_BOOKED_DRAWING_IDS)
+_TAKE_IF_NOT_BOOKED = Prepared(_TAKE_IF_NOT_BOOKED)
+_CANCEL_PENDING_EXTENSION = Prepared(_CANCEL_PENDING_EXTENSION)
+_MOVE_ASSET = Prepared(_MOVE_ASSET)
 
 
 def _closing(columns: tuple[str, ...]) -> Prepared:
@@ -138,15 +146,6 @@ def _closing(columns: tuple[str, ...]) -> Prepared:
         statement = _CLOSING[columns] = Prepared(_CLOSE_LOAN.values(
             {name: bindparam(name, type_=_LOANS.c[name].type) for name in columns}).returning(_BOOKING_OF_LOAN))
     return statement
-_RESOLVE_FINDINGS = Prepared(update(_FINDINGS).where(_FINDINGS.c.loan_id == bindparam("of_loan"),
-                                             _FINDINGS.c.resolved_at.is_(None))
-                     .values(resolved_at=bindparam("now", type_=_FINDINGS.c.resolved_at.type)))
-
-# The hand-over's and the return's statements, sent straight to the driver (fleet.db.Prepared).
-_TAKE_IF_NOT_BOOKED_DRAWING_IDS = Prepared(_TAKE_IF_NOT_BOOKED_DRAWING_IDS)
-_TAKE_IF_NOT_BOOKED = Prepared(_TAKE_IF_NOT_BOOKED)
-_CANCEL_PENDING_EXTENSION = Prepared(_CANCEL_PENDING_EXTENSION)
-_MOVE_ASSET = Prepared(_MOVE_ASSET)
 
 
 @dataclass(frozen=True)
