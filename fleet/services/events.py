@@ -84,7 +84,9 @@ _TAKE_SEQ_AND_NOTIFICATION_ID = (
 _INSERT_EVENT_AND_NOTIFICATION_SET_HEAD = _INSERT_EVENT_SET_HEAD.add_cte(insert(_NOTIFICATIONS).values(
     {name: bindparam(f"notification_{name}", type_=_NOTIFICATIONS.c[name].type) for name in _NOTIFICATION_COLUMNS})
     .cte("queued"))
-_QUEUE = Prepared(insert_of(_NOTIFICATIONS, _NOTIFICATION_COLUMNS[1:]).returning(_NOTIFICATIONS.c.id))
+# One message row (an outbox_row's values): the SQLite side of an event that names its message, and
+# fleet.services.notifications.queue's INSERT.
+QUEUE_NOTIFICATION = Prepared(insert_of(_NOTIFICATIONS, _NOTIFICATION_COLUMNS[1:]).returning(_NOTIFICATIONS.c.id))
 # sent straight to the driver (fleet.db.Prepared): every write appends
 _TAKE_SEQ_AND_NOTIFICATION_ID = Prepared(_TAKE_SEQ_AND_NOTIFICATION_ID)
 _INSERT_EVENT_AND_NOTIFICATION_SET_HEAD = Prepared(_INSERT_EVENT_AND_NOTIFICATION_SET_HEAD)
@@ -113,7 +115,7 @@ def append_event(actor: str, action: str, subject_type: str, subject_id: Any, *,
                             notification=notification)
     seq, prev_hash, checkpoint_at = result[:3]
     if notification is not None:
-        notification_id = result[3] if ride else _QUEUE.execute(connection, notification).scalar_one()
+        notification_id = result[3] if ride else QUEUE_NOTIFICATION.execute(connection, notification).scalar_one()
         extra = {**(extra or {}), "notification_id": notification_id}
     payload: dict = {}
     if before is not None:

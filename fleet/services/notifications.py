@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from fleet.db import MAX_ID, run, utcnow
@@ -25,7 +25,7 @@ from fleet.errors import Conflict, NotFound, ValidationFailed
 from fleet.extensions import db
 from fleet.models import NOTIFICATION_STATUSES, Notification
 from fleet.services.auth import Principal
-from fleet.services.events import append_event
+from fleet.services.events import QUEUE_NOTIFICATION, append_event
 from fleet.services.pagination import Page, decode_cursor, make_page
 
 DEFAULT_LANGUAGE = "ko"
@@ -33,8 +33,6 @@ LANGUAGES = ("ko", "en")
 IT_DESK = "it-desk"  # how events and pages name the IT desk's mailbox as a recipient
 
 _NOTIFICATIONS = Notification.__table__
-# The hot path's one INSERT (hand-over, return), built once (see fleet.db.run).
-_QUEUE = insert(_NOTIFICATIONS).returning(_NOTIFICATIONS.c.id)
 _QUEUE_ONCE = {
     "postgresql": postgresql.insert(_NOTIFICATIONS).on_conflict_do_nothing(index_elements=["dedupe_key"])
     .returning(_NOTIFICATIONS.c.id),
@@ -69,7 +67,7 @@ def queue(kind: str, *, now: datetime, recipient_uid: str | None = None, to_addr
                         cc_address=cc_address, language=language, data=data, document_id=document_id,
                         dedupe_key=dedupe_key)
     if dedupe_key is None:
-        return run(_QUEUE, values).scalar_one()
+        return run(QUEUE_NOTIFICATION, values).scalar_one()
     return run(_QUEUE_ONCE[db.session.connection().dialect.name], values).scalar_one_or_none()
 
 
