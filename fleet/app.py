@@ -7,14 +7,14 @@ import os
 from pathlib import Path
 
 from flask import Flask, request
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from fleet import api as api_package
 from fleet import cli, limits, problems, signing, web
 from fleet.access_log import recording as access_recording
 from fleet.config import load_settings
-from fleet.db import declare_write_intent
+from fleet.db import commit_or_refusal, declare_write_intent
 from fleet.directory import directory_from_config
 from fleet.extensions import db, migrate
 from fleet.services.actor_check import ActorChecks
@@ -106,17 +106,7 @@ def _init_request_cycle(app: Flask) -> None:
         if response.status_code >= 400:
             db.session.rollback()
             return response
-        try:
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            return problems.problem_response(
-                409, "Conflict", "The change conflicts with another one made at the same moment; try again.")
-        except OperationalError:
-            db.session.rollback()
-            return problems.problem_response(503, "Database busy", "The database is busy; try again in a moment.",
-                                             headers={"Retry-After": "2"})
-        return response
+        return commit_or_refusal() or response
 
     @app.errorhandler(DataError)
     def _value_the_database_cannot_hold(exc):

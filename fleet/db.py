@@ -16,10 +16,12 @@ import sqlite3
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
+from flask import Response
 from sqlalchemy import DateTime, bindparam, event, exc, insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 
+from fleet import problems
 from fleet.extensions import db
 
 # Every table's id is an INTEGER column: 32 bits on PostgreSQL. A larger id names nothing (a 404), and is never
@@ -67,6 +69,22 @@ def end_short_read() -> None:
     statement sees what is committed when it starts, and a SELECT locks no row."""
     if db.session.get_bind().dialect.name == "sqlite":
         db.session.commit()
+
+
+def commit_or_refusal() -> Response | None:
+    """Commit the request's unit of work; when the database refuses, roll back and answer the problem to send
+    instead (409: a unique rule broken by a change made at the same moment; 503: the database busy)."""
+    try:
+        db.session.commit()
+    except exc.IntegrityError:
+        db.session.rollback()
+        return problems.problem_response(
+            409, "Conflict", "The change conflicts with another one made at the same moment; try again.")
+    except exc.OperationalError:
+        db.session.rollback()
+        return problems.problem_response(503, "Database busy", "The database is busy; try again in a moment.",
+                                         headers={"Retry-After": "2"})
+    return None
 
 
 @contextmanager

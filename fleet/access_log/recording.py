@@ -9,6 +9,9 @@ the answer leaves and before the request commits:
   only then does the answer leave.
 
 If the entry cannot be written, the answer is replaced by a 503 and nothing is shown (fail closed).
+
+A change that commits before its answer is serialized (`fleet.api.common.committed`: the hand-over and the return)
+appends its entries itself, with `record_change_now`, so that they still go in its own transaction.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from flask import Flask, current_app, g, render_template, request
+from flask import Flask, abort, current_app, g, render_template, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from fleet import problems
@@ -89,6 +92,22 @@ def _refuse():
     if request.path.startswith("/api/"):
         return problems.problem_response(503, title, detail, headers={"Retry-After": "2"})
     return render_template("error.html", status=503, title=title, detail=detail), 503
+
+
+def record_change_now() -> None:
+    """Append what the view noted now, in the change's own transaction (a write request that commits before its
+    answer is serialized); the hook then finds nothing left to write."""
+    accesses = g.pop(_PENDING, None)
+    if not accesses:
+        return
+    principal = current_principal()
+    role, ip = handler_role(principal.roles), request.remote_addr
+    try:
+        for access in accesses:
+            append_access(principal.uid, role, ip, access)
+    except SQLAlchemyError:
+        current_app.logger.exception("the access log could not be written: the change is refused")
+        abort(_refuse())
 
 
 def record_pending(response):

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
+from flask import abort
 from flask_smorest import Blueprint
+
+from fleet.access_log.recording import record_change_now
+from fleet.db import commit_or_refusal
 
 SECURITY = [{"bearerAuth": []}]
 
@@ -21,3 +25,14 @@ def documented_errors(blp: Blueprint):
         return decorator
 
     return errors
+
+
+def committed(answer: dict) -> dict:
+    """Commit the view's change now, with the access entries it noted, and answer `answer` (plain values, read
+    before the commit). The answer is then serialized after the commit: on SQLite the write lock is not held while
+    it is. The request's commit hook then finds nothing left to do."""
+    record_change_now()
+    refusal = commit_or_refusal()
+    if refusal is not None:
+        abort(refusal)
+    return answer

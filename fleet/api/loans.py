@@ -3,7 +3,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from fleet.access_log.recording import filters_of, note_access
-from fleet.api.common import SECURITY, documented_errors
+from fleet.api.common import SECURITY, committed, documented_errors
 from fleet.schemas.loans import (
     BatchSchema,
     BulkLoanCreateSchema,
@@ -80,7 +80,7 @@ class Loans(MethodView):
         day) → 409 naming the booked period."""
         loan = loan_service.hand_over(get_directory(), _order(body), require_principal())
         note_access("create", f"loan:{loan.id}", [loan.assignee_uid])
-        return loan_view(loan)
+        return committed(loan_view(loan))
 
 
 @blp.route("/loans/bulk")
@@ -129,7 +129,7 @@ class LoanReturn(MethodView):
         The asset goes to in_stock, quarantine (laptop not wiped) or in_repair (damaged)."""
         loan = loan_service.get_loan_by_ref(loan_ref)
         note_access("change", f"loan:{loan.id}", [loan.assignee_uid])
-        return loan_view(loan_service.take_back(loan, require_principal(), **body))
+        return committed(loan_view(loan_service.take_back(loan, require_principal(), **body)))
 
 
 @blp.route("/loans/<string:loan_ref>/lost")
