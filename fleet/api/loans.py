@@ -111,7 +111,7 @@ class LoanById(MethodView):
     def get(self, loan_ref):
         """One loan, by id or by number (L-2026-000042). Employees: their own only."""
         principal = require_principal()
-        loan = loan_service.get_loan_by_ref(loan_ref)
+        loan = loan_service.read_loan(loan_ref)
         loan_service.check_can_read(loan, principal)
         note_access("view", f"loan:{loan.id}", [loan.assignee_uid])
         return loan_view(loan)
@@ -127,7 +127,7 @@ class LoanReturn(MethodView):
     def post(self, body, loan_ref):
         """Take a device back: condition, accessories returned, damage notes, data wiped.
         The asset goes to in_stock, quarantine (laptop not wiped) or in_repair (damaged)."""
-        loan = loan_service.get_loan_by_ref(loan_ref)
+        loan = loan_service.read_loan(loan_ref)
         note_access("change", f"loan:{loan.id}", [loan.assignee_uid])
         return committed(loan_view(loan_service.take_back(loan, require_principal(), **body)))
 
@@ -141,6 +141,6 @@ class LoanLost(MethodView):
     @blp.doc(security=SECURITY)
     def post(self, body, loan_ref):
         """Close an active loan as lost; the asset becomes lost."""
-        loan = loan_service.get_loan_by_ref(loan_ref)
+        loan = loan_service.read_loan(loan_ref)
         note_access("change", f"loan:{loan.id}", [loan.assignee_uid])
         return loan_view(loan_service.mark_lost(loan, require_principal(), body["reason"]))

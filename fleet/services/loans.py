@@ -18,11 +18,11 @@ from datetime import date, datetime, time, timedelta
 from flask import current_app
 from sqlalchemy import and_, bindparam, exists, func, insert, literal_column, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, make_transient_to_detached
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from fleet.clock import format_local, local_time, local_today, local_zone
-from fleet.db import MAX_ID, Prepared, insert_of, run, utcnow
+from fleet.db import MAX_ID, Prepared, columns_of, detached, insert_of, run, utcnow
 from fleet.directory.base import Directory, Person
 from fleet.errors import Conflict, NotFound, RuleViolation, ValidationFailed
 from fleet.extensions import db
@@ -66,7 +66,27 @@ _RESERVE_DOCUMENT = Prepared(insert_of(_DOCUMENTS, ("kind", "subject", "filename
 _NAME_DOCUMENT = Prepared(update(_DOCUMENTS).where(_DOCUMENTS.c.id == bindparam("document_id"))
                   .values(subject=bindparam("new_subject", type_=_DOCUMENTS.c.subject.type),
                           filename=bindparam("new_filename", type_=_DOCUMENTS.c.filename.type)))
-_ASSET_BY_TAG = select(Asset).where(Asset.asset_tag == bindparam("tag"))
+_CENTERS = Center.__table__
+
+
+def _labelled(table, prefix: str) -> list:
+    return [column.label(f"{prefix}__{column.key}") for column in table.columns]
+
+
+# The hand-over's asset with its center, and the returned loan with its asset and their centers: one prepared
+# statement each, made into objects outside the session (fleet.db.detached), not loaded by the ORM.
+_ASSET_CENTER = _CENTERS.alias("asset_center")
+_ASSET_BY_TAG = Prepared(select(*_ASSETS.columns, *_labelled(_CENTERS, "center"))
+                         .join(_CENTERS, _CENTERS.c.id == _ASSETS.c.center_id)
+                         .where(_ASSETS.c.asset_tag == bindparam("tag")))
+_LOAN_BY_ID = Prepared(select(*_LOANS.columns, *_labelled(_ASSETS, "asset"), *_labelled(_CENTERS, "center"),
+                              *_labelled(_ASSET_CENTER, "asset_center"))
+                       .join(_ASSETS, _ASSETS.c.id == _LOANS.c.asset_id)
+                       .join(_CENTERS, _CENTERS.c.id == _LOANS.c.center_id)
+                       .join(_ASSET_CENTER, _ASSET_CENTER.c.id == _ASSETS.c.center_id)
+                       .where(_LOANS.c.id == bindparam("loan_id")))
+_ASSET_STATUS = Prepared(select(_ASSETS.c.status).where(_ASSETS.c.id == bindparam("asset_id")))
+_LOAN_STATUS = Prepared(select(_LOANS.c.status).where(_LOANS.c.id == bindparam("loan_id")))
 _ASSETS_BY_TAGS = select(Asset).where(Asset.asset_tag.in_(bindparam("tags", expanding=True)))
 # A batch locks every asset and request it will change, in id order, before its first event.
 _LOCK_ASSETS = (select(_ASSETS.c.id).where(_ASSETS.c.asset_tag.in_(bindparam("tags", expanding=True)))
@@ -186,17 +206,19 @@ def _due_date(order: HandoverOrder, now: datetime) -> date:
 
 
 def _asset_for_handover(tag: str) -> Asset:
-    asset = db.session.execute(_ASSET_BY_TAG, {"tag": tag.strip().upper()}).scalar_one_or_none()
-    if asset is None:
+    """The asset and its center, as objects outside the session (fleet.db.detached): the hand-over changes them by
+    Core statements only."""
+    row = run(_ASSET_BY_TAG, {"tag": tag.strip().upper()}).one_or_none()
+    if row is None:
         raise NotFound(f"No asset has the tag {tag!r}.")
-    return asset
+    return detached(Asset, columns_of(row), center=detached(Center, columns_of(row, "center__")))
 
 
 def _moved(asset: Asset, expected: str, new: str, now: datetime) -> bool:
     """Move the asset only if it still is `expected`: one winner under concurrency."""
     result = run(_MOVE_ASSET, {"asset_id": asset.id, "expected": expected, "new_status": new, "now": now})
     if result.rowcount != 1:
-        db.session.refresh(asset)
+        set_committed_value(asset, "status", run(_ASSET_STATUS, {"asset_id": asset.id}).scalar_one())
         return False
     set_committed_value(asset, "status", new)
     set_committed_value(asset, "updated_at", now)
@@ -320,10 +342,10 @@ def _hand_over_one(person: Person, order: HandoverOrder, actor: Principal, now: 
 
 
 def _insert_loan(values: dict, tag: str, *, loan_id: int | None = None, form: dict | None = None) -> Loan:
-    """Write the loan with one Core INSERT and answer it as a persistent Loan built from the same values (its asset
-    and center are the session's already: no read back). The unique index on open loans refuses a second one.
-    `loan_id` and `form` (PostgreSQL): the ids drawn by the asset's move, and the handover form's row, written in
-    the same statement."""
+    """Write the loan with one Core INSERT and answer it as a Loan built from the same values, outside the session
+    (fleet.db.detached: no read back, no unit of work; the caller sets its asset and center). The unique index on
+    open loans refuses a second one. `loan_id` and `form` (PostgreSQL): the ids drawn by the asset's move, and the
+    handover form's row, written in the same statement."""
     try:
         if form is not None:
             run(_INSERT_LOAN_WITH_FORM, {**{f"loan_{k}": v for k, v in values.items()}, "loan_id": loan_id,
@@ -332,10 +354,7 @@ def _insert_loan(values: dict, tag: str, *, loan_id: int | None = None, form: di
             loan_id = run(_INSERT_LOAN, values).scalar_one()
     except IntegrityError as exc:
         raise Conflict(f"Asset {tag} is already on an open loan.", code="asset-on-loan") from exc
-    loan = Loan(id=loan_id, **values)
-    make_transient_to_detached(loan)
-    db.session.add(loan)
-    return loan
+    return detached(Loan, {"id": loan_id, **values})
 
 
 def hand_over(directory: Directory, order: HandoverOrder, actor: Principal, now: datetime | None = None) -> Loan:
@@ -421,7 +440,7 @@ def _close_loan(loan: Loan, values: dict, now: datetime) -> tuple[int | None, li
     """
     closed = run(_closing(tuple(values)), {"loan_id": loan.id, **values}).first()
     if closed is None:
-        db.session.refresh(loan)
+        set_committed_value(loan, "status", run(_LOAN_STATUS, {"loan_id": loan.id}).scalar_one())
         raise Conflict(f"Loan {loan.number} is already {loan.status}.", code="loan-closed")
     for name, value in values.items():
         set_committed_value(loan, name, value)
@@ -539,20 +558,41 @@ def get_loan(loan_id: int) -> Loan:
     return loan
 
 
-# A loan with its asset and its center in one statement built once (its cache key is worked out once, not on every
-# `session.get`); the asset's own center is the loan's, found in the session rather than joined a second time.
-_LOAN_BY_ID = (select(Loan).where(Loan.id == bindparam("loan_id"))
-               .options(joinedload(Loan.asset).lazyload(Asset.center)))
+_LOAN_WITH_ASSET = (select(Loan).where(Loan.id == bindparam("loan_id"))
+                    .options(joinedload(Loan.asset).lazyload(Asset.center)))
 
 
-def get_loan_by_ref(ref: str) -> Loan:
-    """A loan by id (`42`) or by number (`L-2026-000042`)."""
+def _loan_id_of(ref: str) -> int | None:
     loan_id = int(ref) if ref.isdigit() else parse_loan_number(ref)
-    loan = db.session.execute(_LOAN_BY_ID, {"loan_id": loan_id}).scalar_one_or_none() \
-        if loan_id is not None and loan_id <= MAX_ID else None
+    return loan_id if loan_id is not None and loan_id <= MAX_ID else None
+
+
+def _check_ref(loan: Loan | None, ref: str) -> Loan:
     if loan is None or (not ref.isdigit() and loan.number != ref.strip().upper()):
         raise NotFound(f"There is no loan {ref!r}.")
     return loan
+
+
+def get_loan_by_ref(ref: str) -> Loan:
+    """A loan by id (`42`) or by number (`L-2026-000042`), in the session."""
+    loan_id = _loan_id_of(ref)
+    return _check_ref(None if loan_id is None else
+                      db.session.execute(_LOAN_WITH_ASSET, {"loan_id": loan_id}).scalar_one_or_none(), ref)
+
+
+def read_loan(ref: str) -> Loan:
+    """A loan by id or number with its asset and their centers, read by one prepared statement into objects
+    outside the session (fleet.db.detached): for the API's answers about one loan and its return or loss, which
+    change it by Core statements only. Reading any other relationship of it raises DetachedInstanceError."""
+    loan_id = _loan_id_of(ref)
+    row = None if loan_id is None else run(_LOAN_BY_ID, {"loan_id": loan_id}).one_or_none()
+    if row is None:
+        return _check_ref(None, ref)
+    center = detached(Center, columns_of(row, "center__"))
+    asset_center = center if row.asset__center_id == center.id else \
+        detached(Center, columns_of(row, "asset_center__"))
+    asset = detached(Asset, columns_of(row, "asset__"), center=asset_center)
+    return _check_ref(detached(Loan, columns_of(row), asset=asset, center=center), ref)
 
 
 def get_active_loan_for_asset(tag: str) -> Loan:
