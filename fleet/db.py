@@ -63,16 +63,6 @@ def reading():
         _write_intent.reset(token)
 
 
-def end_short_read() -> None:
-    """End the short read a request makes before its own work (the caller's session, a look-up before the
-    directory is asked). On SQLite its transaction ends here: a write after it must begin with BEGIN IMMEDIATE,
-    and no snapshot is held while the request waits on the directory. On PostgreSQL the request's later
-    statements go on in the same transaction, two round trips (COMMIT, BEGIN) fewer: under READ COMMITTED each
-    statement sees what is committed when it starts, and a SELECT locks no row."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        db.session.commit()
-
-
 def commit_or_refusal() -> Response | None:
     """Commit the request's unit of work; when the database refuses, roll back and answer the problem to send
     instead (409: a unique rule broken by a change made at the same moment; 503: the database busy)."""
@@ -213,6 +203,20 @@ def columns_of(row, prefix: str = "") -> dict:
         return {name: value for name, value in zip(row._fields, row, strict=True) if "__" not in name}
     return {name[len(prefix):]: value for name, value in zip(row._fields, row, strict=True)
             if name.startswith(prefix)}
+
+
+def read_alone(statement: Prepared, params: dict) -> PreparedResult:
+    """A read made before the request's own work, that no transaction need hold: the caller's session look-up.
+
+    On SQLite it runs on a connection of the pool with no BEGIN and no COMMIT: SQLite reads it in an implicit
+    read transaction that ends with the statement, so no snapshot is held while the request goes on (a hand-over
+    asks the directory next), and a write after it begins with BEGIN IMMEDIATE. On PostgreSQL it is the first
+    statement of the request's transaction, as `run` (no round trip more: under READ COMMITTED each statement sees
+    what is committed when it starts, and a SELECT locks no row)."""
+    if db.session.get_bind().dialect.name != "sqlite":
+        return run(statement, params)
+    with db.engine.connect() as connection:
+        return statement.execute(connection, params)
 
 
 def insert_of(table, columns, **fixed):

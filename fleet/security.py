@@ -18,7 +18,7 @@ from typing import TypeVar
 from flask import current_app, g, request
 from sqlalchemy.exc import OperationalError
 
-from fleet.db import end_short_read, reading, utcnow, writing
+from fleet.db import utcnow, writing
 from fleet.directory import get_directory  # noqa: F401 (the views take it from here)
 from fleet.errors import Forbidden, NotAuthenticated
 from fleet.extensions import db
@@ -96,11 +96,9 @@ def _resolve(secret: str, kind: str) -> Principal | None:
     """The principal of a live session, its roles re-checked and its idle clock renewed; None when over."""
     idle = current_app.config["FLEET_IDLE_MINUTES"]
     now = utcnow()
-    # A short read (on SQLite a transaction of its own): a hand-over then asks the directory
-    # before it touches the database again, so no database lock is held during LDAP calls.
-    with reading():
-        row = auth_service.find_session(secret, kind)
-        end_short_read()
+    # Read alone (fleet.db.read_alone): a hand-over then asks the directory before it touches the database
+    # again, so no database lock or snapshot is held during LDAP calls.
+    row = auth_service.find_session(secret, kind)
     if row is None:
         return None
     why = auth_service.expiry_of(row, now, idle)

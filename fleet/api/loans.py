@@ -78,7 +78,7 @@ class Loans(MethodView):
         unknown, disabled or not eligible → 422 saying which; the directory down → 503. An asset booked
         for someone else for a period the loan would overlap (running now, or starting before the due
         day) → 409 naming the booked period."""
-        loan = loan_service.hand_over(get_directory(), _order(body), require_principal())
+        loan = loan_service.hand_over(get_directory(), _order(body), require_principal(), attach=False)
         note_access("create", f"loan:{loan.id}", [loan.assignee_uid])
         return committed(loan_view(loan))
 

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, or_, select, update
 
-from fleet.db import MAX_ID, Prepared, run, utcnow
+from fleet.db import MAX_ID, Prepared, read_alone, run, utcnow
 from fleet.directory.base import Directory, Person
 from fleet.errors import Forbidden, NotAuthenticated, NotFound
 from fleet.extensions import db
@@ -151,7 +151,7 @@ def find_session(secret: str, kind: str):
     """The stored row of a secret (id, uid, dn, roles, times), or None. A page's secret is no API token."""
     if not secret or len(secret) > 200:
         return None
-    row = run(_LOOK_UP, {"digest": _hash(secret)}).one_or_none()
+    row = read_alone(_LOOK_UP, {"digest": _hash(secret)}).one_or_none()
     return row if row is not None and row.kind == kind else None
 
 

@@ -357,17 +357,29 @@ def _insert_loan(values: dict, tag: str, *, loan_id: int | None = None, form: di
     return detached(Loan, {"id": loan_id, **values})
 
 
-def hand_over(directory: Directory, order: HandoverOrder, actor: Principal, now: datetime | None = None) -> Loan:
-    """Hand one in-stock asset to a person the directory says is active and eligible, now."""
+def hand_over(directory: Directory, order: HandoverOrder, actor: Principal, now: datetime | None = None, *,
+              attach: bool = True) -> Loan:
+    """Hand one in-stock asset to a person the directory says is active and eligible, now.
+
+    `attach`: answer the loan in the session, for a caller that goes on changing it or relates other objects to
+    it; False: as written, outside the session (fleet.db.detached), for an answer that only shows it (the API's
+    hand-over: some 0.1 ms less)."""
     person = check_assignee(directory, order.assignee)
-    return _hand_over_one(person, order, actor, now or utcnow())
+    loan = _hand_over_one(person, order, actor, now or utcnow())
+    return _attached(loan) if attach else loan
 
 
 def hand_over_checked(person: Person, order: HandoverOrder, actor: Principal, *, now: datetime,
                       notify: bool = True) -> Loan:
     """Hand over to a person the caller has just checked in the directory (a swap), in the caller's unit of work;
-    `notify`: mail the handover receipt (a swap sends one mail of its own instead)."""
-    return _hand_over_one(person, order, actor, now, notify=notify)
+    `notify`: mail the handover receipt (a swap sends one mail of its own instead). The loan is in the session."""
+    return _attached(_hand_over_one(person, order, actor, now, notify=notify))
+
+
+def _attached(loan: Loan) -> Loan:
+    """The session's own loan for one built outside it, with its asset and center (no read: their values are
+    known)."""
+    return db.session.merge(loan, load=False)
 
 
 def hand_over_many(directory: Directory, orders: list[HandoverOrder], actor: Principal, note: str | None = None,
