@@ -188,12 +188,18 @@ def detached(model, values: dict, **related):
     its relationships, set as loaded. Changes to it are never flushed: the hot path writes with Core statements
     and sets what they wrote with `set_committed_value`.
     """
-    obj = model.__mapper__.class_manager.new_instance()
+    mapper = model.__mapper__
+    obj = mapper.class_manager.new_instance()
     obj.__dict__.update(values)
     make_transient_to_detached(obj)
     for name, other in related.items():
         set_committed_value(obj, name, other)
     return obj
+
+
+def dialect_name() -> str:
+    """The database's kind ("sqlite", "postgresql"): the engine's, without the session's bind look-up."""
+    return db.engine.dialect.name
 
 
 def columns_of(row, prefix: str = "") -> dict:
@@ -213,7 +219,7 @@ def read_alone(statement: Prepared, params: dict) -> PreparedResult:
     asks the directory next), and a write after it begins with BEGIN IMMEDIATE. On PostgreSQL it is the first
     statement of the request's transaction, as `run` (no round trip more: under READ COMMITTED each statement sees
     what is committed when it starts, and a SELECT locks no row)."""
-    if db.session.get_bind().dialect.name != "sqlite":
+    if dialect_name() != "sqlite":
         return run(statement, params)
     with db.engine.connect() as connection:
         return statement.execute(connection, params)

@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from fleet import problems
 from fleet.access_log.chain import Access, append_access
 from fleet.access_log.rules import SENSITIVE_REASONS, handler_role
-from fleet.db import write_intended, writing
+from fleet.db import dialect_name, write_intended, writing
 from fleet.extensions import db
 from fleet.security import current_principal
 from fleet.services.requests import can_see_personal_data
@@ -121,7 +121,7 @@ def record_pending(response):
         if write_intended():
             for access in accesses:
                 append_access(principal.uid, role, ip, access)
-        elif db.session.get_bind().dialect.name == "postgresql":
+        elif dialect_name() == "postgresql":
             # The read's own transaction takes the entry (it changed nothing, and a read of PostgreSQL
             # can go on to write): no ROLLBACK and BEGIN between them.
             for access in accesses:

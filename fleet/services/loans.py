@@ -22,7 +22,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from fleet.clock import format_local, local_time, local_today, local_zone
-from fleet.db import MAX_ID, Prepared, columns_of, detached, insert_of, run, utcnow
+from fleet.db import MAX_ID, Prepared, columns_of, detached, dialect_name, insert_of, run, utcnow
 from fleet.directory.base import Directory, Person
 from fleet.errors import Conflict, NotFound, RuleViolation, ValidationFailed
 from fleet.extensions import db
@@ -299,7 +299,7 @@ def _hand_over_one(person: Person, order: HandoverOrder, actor: Principal, now: 
     request = _request_to_fulfil(order.request_id)
     asset = asset or _asset_for_handover(order.asset_tag)
     tag = asset.asset_tag
-    on_postgresql = db.session.get_bind().dialect.name == "postgresql"
+    on_postgresql = dialect_name() == "postgresql"
     drawn = _take_asset_if_not_booked(asset, person.uid, due, now, draw_ids=on_postgresql and batch is None)
     accessories = list(asset.accessories or []) if order.accessories is None else list(order.accessories)
     values = dict.fromkeys(_LOAN_COLUMNS) | {

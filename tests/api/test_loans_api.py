@@ -146,6 +146,25 @@ def test_return_good_wiped_goes_back_in_stock(app, client, it_headers):
                                json={"condition": "good", "data_wiped": True}), 409)
 
 
+def test_a_loan_keeps_the_center_it_was_handed_over_at(app, client, it_headers):
+    """The loan's center is the one of the hand-over, read with the loan, even after its asset moved (the answer
+    reads the loan, its asset and both centers in one statement)."""
+    stock(app, "NB-001")
+    loan = hand_over(client, it_headers).get_json()
+    with app.app_context():
+        other = Center(code="NO", name="노은도서관 스마트워크센터", kind="smart_work_center", seats=4)
+        db.session.add(other)
+        db.session.flush()
+        db.session.execute(db.update(Asset).where(Asset.asset_tag == "NB-001").values(center_id=other.id))
+        db.session.commit()
+    for ref in (loan["id"], loan["number"]):
+        shown = client.get(f"/api/v1/loans/{ref}", headers=it_headers).get_json()
+        assert (shown["center"], shown["asset_tag"], shown["number"]) == ("JJ", "NB-001", loan["number"])
+    back = client.post(f"/api/v1/loans/{loan['id']}/return", headers=it_headers,
+                       json={"condition": "good", "accessories_returned": ["charger", "bag"], "data_wiped": True})
+    assert back.status_code == 200 and back.get_json()["center"] == "JJ"
+
+
 @pytest.mark.parametrize("condition,wiped,status", [("good", False, "quarantine"), ("damaged", True, "in_repair"),
                                                     ("damaged", False, "in_repair")])
 def test_return_sends_the_asset_where_it_belongs(app, client, it_headers, condition, wiped, status):

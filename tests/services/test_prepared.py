@@ -1,18 +1,21 @@
 """fleet.db.Prepared, the hot path's statements sent straight to the driver: on SQLite and PostgreSQL alike they
 store and read back what SQLAlchemy's own execution does, stay in the session's transaction, raise SQLAlchemy's
-exceptions, and show themselves to the engine's listeners."""
+exceptions, and show themselves to the engine's listeners. With them: `detached` (the objects the hot path builds
+from their rows) and `read_alone` (the session look-up)."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import bindparam, event, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import DetachedInstanceError
 
-from fleet.db import Prepared, insert_of, run
+from fleet.db import Prepared, columns_of, detached, insert_of, read_alone, run
 from fleet.extensions import db
-from fleet.models import Asset, Loan, Notification
+from fleet.models import Asset, Center, Loan, Notification
 from tests.factories import create_asset
 
 _NOTIFICATIONS, _LOANS = Notification.__table__, Loan.__table__
@@ -95,3 +98,50 @@ def test_what_it_cannot_send_as_sqlalchemy_would_is_refused(ctx):
     forgetful = Prepared(update(_ASSETS).where(_ASSETS.c.asset_tag == bindparam("tag")).values(model="x"))
     with pytest.raises(ValueError, match="updated_at"):
         run(forgetful, {"tag": "NB-1"})
+
+
+_ASSET_BY_TAG = Prepared(select(*_ASSETS.columns).where(_ASSETS.c.asset_tag == bindparam("tag")))
+
+
+def test_a_numeric_column_comes_back_a_decimal(ctx):
+    # psycopg says which type it sent a NUMERIC as: the result's processors are worked out from the first rows
+    create_asset(asset_tag="NB-1", purchase_cost=Decimal("1299000.50"))
+    assert run(_ASSET_BY_TAG, {"tag": "NB-1"}).one().purchase_cost == Decimal("1299000.50")
+
+
+def test_an_object_built_from_its_row_is_as_loaded_and_outside_the_session(ctx):
+    stored = create_asset(asset_tag="NB-1")
+    row = run(_ASSET_BY_TAG, {"tag": "NB-1"}).one()
+    center = db.session.get(Center, stored.center_id)
+    asset = detached(Asset, columns_of(row), center=center)
+    assert (asset.id, asset.asset_tag, asset.accessories, asset.center.code) == (
+        stored.id, "NB-1", ["charger", "bag"], center.code)
+    assert asset not in db.session and not db.session.dirty
+    db.session.commit()  # the session's objects expire; this one is no part of it
+    assert asset.model == "gram 16"
+    loan = detached(Loan, dict.fromkeys(_LOAN_COLUMNS) | {"id": 7, "asset_id": asset.id, "status": "active"})
+    with pytest.raises(DetachedInstanceError):
+        _ = loan.asset  # a relationship not given is never a silent None
+
+
+def test_a_read_alone_sends_no_begin_on_sqlite_and_holds_no_transaction(ctx):
+    create_asset(asset_tag="NB-1")
+    seen: list[str] = []
+
+    def listen(_connection, _cursor, statement, *_args) -> None:
+        seen.append(statement.split()[0])
+
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        assert read_alone(_ASSET_BY_TAG, {"tag": "NB-1"}).one().asset_tag == "NB-1"
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+    if db.engine.dialect.name == "sqlite":
+        assert seen == ["SELECT"]
+        assert not db.session().in_transaction()
+        # it sees what is committed, not what the session is writing
+        run(_RENAME, {"tag": "NB-1", "model": "gram 17", "now": datetime(2027, 1, 4, 1, tzinfo=UTC)})
+        assert read_alone(_ASSET_BY_TAG, {"tag": "NB-1"}).one().model == "gram 16"
+        db.session.rollback()
+    else:
+        assert seen[-1] == "SELECT" and db.session().in_transaction()  # the request's own transaction
