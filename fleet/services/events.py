@@ -13,7 +13,7 @@ import hashlib
 import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -94,9 +94,24 @@ _INSERT_EVENT_SET_HEAD = Prepared(_INSERT_EVENT_SET_HEAD)
 _SET_HEAD_HASH = Prepared(_SET_HEAD_HASH)
 
 
+class AppendedEvent(NamedTuple):
+    """The event just appended, as stored (a plain record: an ORM Event costs its instrumented attributes on every
+    write path)."""
+
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    subject_type: str
+    subject_id: str
+    data: str
+    prev_hash: str
+    hash: str
+
+
 def append_event(actor: str, action: str, subject_type: str, subject_id: Any, *,
                  before: dict | None = None, after: dict | None = None, extra: dict | None = None,
-                 at: datetime | None = None, notification: dict | None = None) -> Event:
+                 at: datetime | None = None, notification: dict | None = None) -> AppendedEvent:
     """Append one event in the caller's transaction. Never carries request reasons or notes.
 
     Core statements on the session's connection, not the ORM unit of work: an append is on
@@ -143,7 +158,7 @@ def append_event(actor: str, action: str, subject_type: str, subject_id: Any, *,
     key = current_app.extensions.get("fleet_signing_key")
     if key is not None and _checkpoint_due(seq, at, checkpoint_at):
         _checkpoint(connection, key, seq, digest, at)
-    return Event(**values)
+    return AppendedEvent(**values)
 
 
 # ---- signed checkpoints ------------------------------------------------------------------
