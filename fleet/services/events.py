@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import String, and_, bindparam, cast, func, insert, or_, select, update
+from sqlalchemy import String, and_, bindparam, cast, func, insert, or_, select, text, update
 
 from fleet.clock import check_days, format_local
 from fleet.db import Prepared, insert_of, utcnow
@@ -87,7 +87,28 @@ _INSERT_EVENT_AND_NOTIFICATION_SET_HEAD = _INSERT_EVENT_SET_HEAD.add_cte(insert(
 # One message row (an outbox_row's values): the SQLite side of an event that names its message, and
 # fleet.services.notifications.queue's INSERT.
 QUEUE_NOTIFICATION = Prepared(insert_of(_NOTIFICATIONS, _NOTIFICATION_COLUMNS[1:]).returning(_NOTIFICATIONS.c.id))
+# PostgreSQL, one round trip: the head's UPDATE hashes the event itself. Fleet sends the canonical JSON text of the
+# event's middle fields, and the database puts the seq and the previous hash (the old row's, as SET sees it) around
+# it and hashes those very bytes: the same hash as compute_hash, which verify_chain recomputes in Python (the access
+# log appends the same way). An event that names its message needs the message's id before the hash: the caller
+# draws it in an earlier statement (the hand-over's move of the asset, the return's registration of its form), and
+# the message's INSERT rides in the same statement.
+_APPEND_SQL = (
+    "WITH head AS (UPDATE event_head SET seq = seq + 1, prev_hash = hash, hash = encode(sha256(convert_to("
+    "'[' || (seq + 1) || ',' || CAST(:middle AS text) || ',\"' || hash || '\"]', 'UTF8')), 'hex') WHERE id = 1 "
+    "RETURNING seq, prev_hash, hash, checkpoint_at), "
+    "appended AS (INSERT INTO events (seq, at, actor, action, subject_type, subject_id, data, prev_hash, hash) "
+    "SELECT seq, :at, :actor, :action, :subject_type, :subject_id, :data, prev_hash, hash FROM head){queued} "
+    "SELECT seq, prev_hash, hash, checkpoint_at FROM head")
+_QUEUED_SQL = (", queued AS (INSERT INTO notifications ({columns}) SELECT {values} FROM head)".format(
+    columns=", ".join(_NOTIFICATION_COLUMNS), values=", ".join(f":notification_{c}" for c in _NOTIFICATION_COLUMNS)))
+_APPEND_PG = text(_APPEND_SQL.format(queued="")).bindparams(bindparam("at", type_=_EVENTS.c.at.type))
+_APPEND_WITH_NOTIFICATION_PG = text(_APPEND_SQL.format(queued=_QUEUED_SQL)).bindparams(
+    bindparam("at", type_=_EVENTS.c.at.type),
+    *(bindparam(f"notification_{name}", type_=_NOTIFICATIONS.c[name].type) for name in _NOTIFICATION_COLUMNS))
 # sent straight to the driver (fleet.db.Prepared): every write appends
+_APPEND_PG = Prepared(_APPEND_PG)
+_APPEND_WITH_NOTIFICATION_PG = Prepared(_APPEND_WITH_NOTIFICATION_PG)
 _TAKE_SEQ_AND_NOTIFICATION_ID = Prepared(_TAKE_SEQ_AND_NOTIFICATION_ID)
 _INSERT_EVENT_AND_NOTIFICATION_SET_HEAD = Prepared(_INSERT_EVENT_AND_NOTIFICATION_SET_HEAD)
 _INSERT_EVENT_SET_HEAD = Prepared(_INSERT_EVENT_SET_HEAD)
@@ -122,6 +143,9 @@ def append_event(actor: str, action: str, subject_type: str, subject_id: Any, *,
     """
     connection = db.session.connection()
     on_postgresql = connection.dialect.name == "postgresql"
+    if on_postgresql and (notification is None or "id" in notification):
+        return _append_in_one(connection, actor, action, subject_type, subject_id, before=before, after=after,
+                              extra=extra, at=at, notification=notification)
     ride = notification is not None and on_postgresql
     result = (_TAKE_SEQ_AND_NOTIFICATION_ID if ride else _TAKE_SEQ).execute(connection, {}).one_or_none()
     if result is None:
@@ -132,16 +156,9 @@ def append_event(actor: str, action: str, subject_type: str, subject_id: Any, *,
     if notification is not None:
         notification_id = result[3] if ride else QUEUE_NOTIFICATION.execute(connection, notification).scalar_one()
         extra = {**(extra or {}), "notification_id": notification_id}
-    payload: dict = {}
-    if before is not None:
-        payload["before"] = before
-    if after is not None:
-        payload["after"] = after
-    if extra:
-        payload.update(extra)
     # The hash covers the moment in UTC, as the database gives it back to verify_chain.
     at = (at or utcnow()).astimezone(UTC)
-    data = canonical_data(payload)
+    data = canonical_data(_payload(before, after, extra))
     subject_id = str(subject_id)
     digest = compute_hash(seq, at, actor, action, subject_type, subject_id, data, prev_hash)
     values = {"seq": seq, "at": at, "actor": actor, "action": action, "subject_type": subject_type,
@@ -155,10 +172,52 @@ def append_event(actor: str, action: str, subject_type: str, subject_id: Any, *,
     else:
         _INSERT_EVENT.execute(connection, values)
         _SET_HEAD_HASH.execute(connection, {"digest": digest})
+    _checkpoint_if_due(connection, seq, digest, at, checkpoint_at)
+    return AppendedEvent(**values)
+
+
+def _payload(before: dict | None, after: dict | None, extra: dict | None) -> dict:
+    payload: dict = {}
+    if before is not None:
+        payload["before"] = before
+    if after is not None:
+        payload["after"] = after
+    if extra:
+        payload.update(extra)
+    return payload
+
+
+def _append_in_one(connection, actor: str, action: str, subject_type: str, subject_id: Any, *,
+                   before: dict | None, after: dict | None, extra: dict | None, at: datetime | None,
+                   notification: dict | None) -> AppendedEvent:
+    """append_event on PostgreSQL in one statement (see _APPEND_SQL); `notification` with its id drawn."""
+    if notification is not None:
+        extra = {**(extra or {}), "notification_id": notification["id"]}
+    at = (at or utcnow()).astimezone(UTC)
+    data = canonical_data(_payload(before, after, extra))
+    subject_id = str(subject_id)
+    values = {"at": at, "actor": actor, "action": action, "subject_type": subject_type, "subject_id": subject_id,
+              "data": data}
+    middle = json.dumps([format_at(at), actor, action, subject_type, subject_id, data], separators=(",", ":"),
+                        ensure_ascii=False)[1:-1]
+    if notification is None:
+        result = _APPEND_PG.execute(connection, {"middle": middle, **values}).one_or_none()
+    else:
+        result = _APPEND_WITH_NOTIFICATION_PG.execute(connection, {
+            "middle": middle, **values, **{f"notification_{k}": v for k, v in notification.items()}}).one_or_none()
+    if result is None:
+        ensure_head()
+        return _append_in_one(connection, actor, action, subject_type, subject_id, before=before, after=after,
+                              extra=extra, at=at, notification=notification)
+    seq, prev_hash, digest, checkpoint_at = result
+    _checkpoint_if_due(connection, seq, digest, at, checkpoint_at)
+    return AppendedEvent(seq=seq, prev_hash=prev_hash, hash=digest, **values)
+
+
+def _checkpoint_if_due(connection, seq: int, digest: str, at: datetime, checkpoint_at: datetime | None) -> None:
     key = current_app.extensions.get("fleet_signing_key")
     if key is not None and _checkpoint_due(seq, at, checkpoint_at):
         _checkpoint(connection, key, seq, digest, at)
-    return AppendedEvent(**values)
 
 
 # ---- signed checkpoints ------------------------------------------------------------------

@@ -63,6 +63,11 @@ _CANCEL_PENDING_EXTENSION = (update(_EXTENSIONS).where(_EXTENSIONS.c.loan_id == 
                              .returning(_EXTENSIONS.c.id))
 _RESERVE_DOCUMENT = Prepared(insert_of(_DOCUMENTS, ("kind", "subject", "filename", "created_at", "created_by"),
                                       media_type="application/pdf").returning(_DOCUMENTS.c.id))
+# PostgreSQL: the return form's registration also draws the id of the return's receipt, so that its event is
+# appended in one statement (fleet.services.events: the event's hash covers the message's id).
+_RESERVE_DOCUMENT_DRAWING_NOTIFICATION_ID = Prepared(
+    insert_of(_DOCUMENTS, ("kind", "subject", "filename", "created_at", "created_by"), media_type="application/pdf")
+    .returning(_DOCUMENTS.c.id, func.nextval(func.pg_get_serial_sequence("notifications", "id"))))
 _NAME_DOCUMENT = Prepared(update(_DOCUMENTS).where(_DOCUMENTS.c.id == bindparam("document_id"))
                   .values(subject=bindparam("new_subject", type_=_DOCUMENTS.c.subject.type),
                           filename=bindparam("new_filename", type_=_DOCUMENTS.c.filename.type)))
@@ -136,7 +141,8 @@ _INSERT_LOAN = Prepared(insert_of(_LOANS, _LOAN_COLUMNS).returning(_LOANS.c.id))
 # end, when both rows are there.
 _TAKE_IF_NOT_BOOKED_DRAWING_IDS = _TAKE_IF_NOT_BOOKED.returning(
     func.nextval(func.pg_get_serial_sequence("loans", "id")),
-    func.nextval(func.pg_get_serial_sequence("documents", "id")))
+    func.nextval(func.pg_get_serial_sequence("documents", "id")),
+    func.nextval(func.pg_get_serial_sequence("notifications", "id")))
 _FORM_COLUMNS = ("id", "kind", "subject", "filename", "media_type", "created_at", "created_by")
 _INSERT_LOAN_WITH_FORM = Prepared(insert(_LOANS).values(
     {name: bindparam(f"loan_{name}", type_=_LOANS.c[name].type) for name in ("id", *_LOAN_COLUMNS)},
@@ -249,10 +255,11 @@ def _until(due: date, now: datetime) -> datetime:
 
 
 def _take_asset_if_not_booked(asset: Asset, assignee_uid: str, due: date, now: datetime, *,
-                              draw_ids: bool = False) -> tuple[int, int] | None:
+                              draw_ids: bool = False) -> tuple[int, int, int] | None:
     """Move the asset in_stock → on_loan unless a booking for someone else is in the way: one statement; when it
     does not move, the booked check and the move again, to refuse with the right reason. `draw_ids` (PostgreSQL):
-    the same statement draws the ids of the loan and its handover form, answered as (loan_id, document_id)."""
+    the same statement draws the ids of the loan, its handover form and its receipt, answered as (loan_id,
+    document_id, notification_id)."""
     params = {"asset_id": asset.id, "now": now, "until": _until(due, now), "assignee": assignee_uid}
     if draw_ids:
         drawn = run(_TAKE_IF_NOT_BOOKED_DRAWING_IDS, params).first()
@@ -262,7 +269,7 @@ def _take_asset_if_not_booked(asset: Asset, assignee_uid: str, due: date, now: d
     if moved:
         set_committed_value(asset, "status", "on_loan")
         set_committed_value(asset, "updated_at", now)
-        return (drawn[0], drawn[1]) if drawn else None
+        return (drawn[0], drawn[1], drawn[2]) if drawn else None
     _check_not_booked(asset, assignee_uid, due, now)
     _take_asset(asset, now)
     return None
@@ -279,6 +286,17 @@ def _reserve_document(kind: str, subject: str | None, filename: str, actor: str,
     """Register a form to be rendered on first download; answers its id."""
     return run(_RESERVE_DOCUMENT, {"kind": kind, "subject": subject, "filename": filename, "created_at": now,
                                    "created_by": actor}).scalar_one()
+
+
+def _reserve_return_form(loan: Loan, actor: Principal, now: datetime) -> tuple[int, int | None]:
+    """Register the return form; on PostgreSQL the same statement draws the id of the return's receipt (None on
+    SQLite: the receipt's INSERT answers it)."""
+    values = {"kind": "return_form", "subject": f"loan:{loan.id}", "filename": f"return-{loan.number}.pdf",
+              "created_at": now, "created_by": actor.uid}
+    if dialect_name() == "postgresql":
+        document_id, notification_id = run(_RESERVE_DOCUMENT_DRAWING_NOTIFICATION_ID, values).one()
+        return document_id, notification_id
+    return run(_RESERVE_DOCUMENT, values).scalar_one(), None
 
 
 def _request_to_fulfil(request_id: int | None) -> LoanRequest | None:
@@ -309,8 +327,9 @@ def _hand_over_one(person: Person, order: HandoverOrder, actor: Principal, now: 
         "issued_by_name": actor.name, "checked_out_at": now, "due_date": due, "request_id": order.request_id,
         "batch_id": batch.id if batch else None, "accessories_out": accessories, "condition_out": order.condition,
         "note": order.note}
+    notification_id = None
     if drawn is not None:
-        loan_id, document_id = drawn
+        loan_id, document_id, notification_id = drawn
         form = {"id": document_id, "kind": "handover_form", "subject": f"loan:{loan_id}",
                 "filename": f"handover-{format_loan_number(local_time(now).year, loan_id)}.pdf",
                 "media_type": "application/pdf", "created_at": now, "created_by": actor.uid}
@@ -336,8 +355,9 @@ def _hand_over_one(person: Person, order: HandoverOrder, actor: Principal, now: 
         "number": loan.number, "asset_tag": asset.asset_tag, "asset_status": {"before": "in_stock", "after": "on_loan"},
         "assignee": person.uid, "due_date": due, "request_id": order.request_id,
         "batch_id": batch.id if batch else None, "accessories": accessories,
-    }, notification=notifications.row_for_person("handover_receipt", person, now=now, data={"loan_id": loan.id},
-                                                 document_id=document_id) if notify else None)
+    }, notification=notifications.row_for_person(
+        "handover_receipt", person, now=now, data={"loan_id": loan.id}, document_id=document_id,
+        notification_id=notification_id) if notify else None)
     return loan
 
 
@@ -496,7 +516,7 @@ def take_back(loan: Loan, actor: Principal, *, condition: str, accessories_retur
                                errors={"accessories_returned": [f"Not handed over: {a}" for a in unknown]})
     now = now or utcnow()
     new_status = status_after_return(loan.asset, condition, data_wiped)
-    document_id = _reserve_document("return_form", f"loan:{loan.id}", f"return-{loan.number}.pdf", actor.uid, now)
+    document_id, notification_id = _reserve_return_form(loan, actor, now)
     reservation_id, cancelled = _close_loan(loan, {
         "status": "returned", "returned_at": now, "received_by": actor.uid, "received_by_name": actor.name,
         "return_condition": condition, "accessories_returned": list(dict.fromkeys(accessories_returned)),
@@ -508,9 +528,9 @@ def take_back(loan: Loan, actor: Principal, *, condition: str, accessories_retur
         "status": "returned", "asset_tag": loan.asset.asset_tag,
         "asset_status": {"before": "on_loan", "after": new_status}, "condition": condition,
         "accessories_missing": missing, "data_wiped": data_wiped, "days_overdue": days_overdue(loan, now),
-    }, notification=notifications.row_for_uid("return_receipt", loan.assignee_uid, now=now, data={"loan_id": loan.id},
-                                              name=loan.assignee_name, address=loan.assignee_email,
-                                              document_id=document_id) if notify else None)
+    }, notification=notifications.row_for_uid(
+        "return_receipt", loan.assignee_uid, now=now, data={"loan_id": loan.id}, name=loan.assignee_name,
+        address=loan.assignee_email, document_id=document_id, notification_id=notification_id) if notify else None)
     _record_cancelled_extensions(cancelled, loan, actor.uid, now)
     _close_booking_of(loan, reservation_id, actor.uid, now)
     return loan

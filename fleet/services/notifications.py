@@ -71,11 +71,17 @@ def queue(kind: str, *, now: datetime, recipient_uid: str | None = None, to_addr
     return run(_QUEUE_ONCE[db.session.connection().dialect.name], values).scalar_one_or_none()
 
 
-def row_for_person(kind: str, person: Person, *, now: datetime, data: dict, document_id: int | None = None) -> dict:
+def row_for_person(kind: str, person: Person, *, now: datetime, data: dict, document_id: int | None = None,
+                   notification_id: int | None = None) -> dict:
     """The row of a message to a person the caller has just looked up in the directory (address and language
-    known), to be written with its event (append_event's `notification`)."""
-    return outbox_row(kind, now=now, recipient_uid=person.uid, to_address=person.email, to_name=person.name,
-                      language=language_of(person), data=data, document_id=document_id)
+    known), to be written with its event (append_event's `notification`); `notification_id`: drawn already
+    (PostgreSQL: the event and the row then go in one statement)."""
+    return _with_id(outbox_row(kind, now=now, recipient_uid=person.uid, to_address=person.email, to_name=person.name,
+                               language=language_of(person), data=data, document_id=document_id), notification_id)
+
+
+def _with_id(row: dict, notification_id: int | None) -> dict:
+    return row if notification_id is None else {"id": notification_id, **row}
 
 
 def queue_for_person(kind: str, person: Person, *, now: datetime, data: dict, document_id: int | None = None) -> int:
@@ -85,10 +91,12 @@ def queue_for_person(kind: str, person: Person, *, now: datetime, data: dict, do
 
 
 def row_for_uid(kind: str, uid: str, *, now: datetime, data: dict, name: str | None = None,
-                address: str | None = None, document_id: int | None = None) -> dict:
-    """The row of a message to a person known by uid only (see queue_for_uid), to be written with its event."""
-    return outbox_row(kind, now=now, recipient_uid=uid, to_address=address, to_name=name, data=data,
-                      document_id=document_id)
+                address: str | None = None, document_id: int | None = None,
+                notification_id: int | None = None) -> dict:
+    """The row of a message to a person known by uid only (see queue_for_uid), to be written with its event;
+    `notification_id`: drawn already, as for row_for_person."""
+    return _with_id(outbox_row(kind, now=now, recipient_uid=uid, to_address=address, to_name=name, data=data,
+                               document_id=document_id), notification_id)
 
 
 def queue_for_uid(kind: str, uid: str, *, now: datetime, data: dict, name: str | None = None,

@@ -13,16 +13,16 @@ from tests.fixtures_data import EMPLOYEE, EMPLOYEE2
 
 # The token's look-up (on SQLite read alone, with no transaction; on PostgreSQL the first statement of the request's
 # transaction), then: the asset read, the asset's move with the booked-asset check (PostgreSQL: drawing the ids
-# of the loan and its form), the form registered, the loan, the form named (PostgreSQL: the form and the loan in one
-# statement, under their final names), the event head taken (PostgreSQL: and the outbox row's id), the outbox row
-# and the event (PostgreSQL: one statement with the head's hash; SQLite: two INSERTs and the head's UPDATE), and
+# of the loan, its form and its receipt), the form registered, the loan, the form named (PostgreSQL: the form and the
+# loan in one statement, under their final names), the event with its outbox row (PostgreSQL: one statement that
+# takes the head, hashes the event and inserts both; SQLite: the head taken, two INSERTs and the head's hash), and
 # the access record of the person's data entered (PostgreSQL: one statement; SQLite: the access head, the entry and
 # the head's hash). SQLite's count has its BEGIN IMMEDIATE; psycopg's are not statements of their own.
-HAND_OVER = {"postgresql": 7, "sqlite": 14}
-# The return: the token, the loan read, the form registered, the loan closed (naming its booking), the asset moved,
-# the leaver findings resolved, the pending extension cancelled, the head, the outbox row and the event, and the
-# access record.
-RETURN = {"postgresql": 10, "sqlite": 15}
+HAND_OVER = {"postgresql": 6, "sqlite": 14}
+# The return: the token, the loan read, the form registered (PostgreSQL: drawing the receipt's id), the loan closed
+# (naming its booking), the asset moved, the leaver findings resolved, the pending extension cancelled, the event
+# with its outbox row, and the access record.
+RETURN = {"postgresql": 9, "sqlite": 15}
 
 
 @contextmanager
