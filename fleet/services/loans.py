@@ -63,11 +63,6 @@ _CANCEL_PENDING_EXTENSION = (update(_EXTENSIONS).where(_EXTENSIONS.c.loan_id == 
                              .returning(_EXTENSIONS.c.id))
 _RESERVE_DOCUMENT = Prepared(insert_of(_DOCUMENTS, ("kind", "subject", "filename", "created_at", "created_by"),
                                       media_type="application/pdf").returning(_DOCUMENTS.c.id))
-# PostgreSQL: the return form's registration also draws the id of the return's receipt, so that its event is
-# appended in one statement (fleet.services.events: the event's hash covers the message's id).
-_RESERVE_DOCUMENT_DRAWING_NOTIFICATION_ID = Prepared(
-    insert_of(_DOCUMENTS, ("kind", "subject", "filename", "created_at", "created_by"), media_type="application/pdf")
-    .returning(_DOCUMENTS.c.id, func.nextval(func.pg_get_serial_sequence("notifications", "id"))))
 _NAME_DOCUMENT = Prepared(update(_DOCUMENTS).where(_DOCUMENTS.c.id == bindparam("document_id"))
                   .values(subject=bindparam("new_subject", type_=_DOCUMENTS.c.subject.type),
                           filename=bindparam("new_filename", type_=_DOCUMENTS.c.filename.type)))
@@ -159,6 +154,41 @@ _BOOKING_OF_LOAN = (
     select(_UNITS.c.reservation_id).where(literal_column("reservation_units.loan_id") == literal_column("loans.id"))
     .limit(1).scalar_subquery())
 _CLOSING: dict[tuple[str, ...], Prepared] = {}
+# PostgreSQL: the whole return's writes before its event in one statement (data-modifying WITHs), one round trip
+# where SQLite sends five: the return form registered, the loan closed (naming the form and its booking), its pending
+# extension cancelled, the asset moved and the leaver findings resolved, each of the last three only if the loan
+# was closed (which also takes the loan's row first, the order every writer takes them in); and the id of the
+# receipt drawn for the event that names it. No row: the loan was not active. `moved` 0: the asset was not on loan.
+_RETURN_COLUMNS = ("status", "returned_at", "received_by", "received_by_name", "return_condition",
+                   "accessories_returned", "damage_notes", "data_wiped")
+_RETURN_FORM = (insert_of(_DOCUMENTS, ("subject", "filename", "created_by"), kind="return_form",
+                          media_type="application/pdf", created_at=bindparam("now", type_=_DOCUMENTS.c.created_at.type))
+                .returning(_DOCUMENTS.c.id).cte("form"))
+_RETURN_CLOSED = (update(_LOANS).where(_LOANS.c.id == bindparam("loan_id"), _LOANS.c.status == "active")
+                  .values({**{name: bindparam(name, type_=_LOANS.c[name].type) for name in _RETURN_COLUMNS},
+                           "return_document_id": select(_RETURN_FORM.c.id).scalar_subquery()})
+                  .returning(_LOANS.c.due_date, _BOOKING_OF_LOAN.label("reservation_id"), _LOANS.c.id)
+                  .cte("closed"))
+_IF_CLOSED = select(_RETURN_CLOSED.c.id).exists()
+_RETURN_CANCELLED = (update(_EXTENSIONS).where(_EXTENSIONS.c.loan_id == bindparam("loan_id"),
+                                               _EXTENSIONS.c.status == "pending", _IF_CLOSED)
+                     .values(status="cancelled", decided_at=bindparam("now", type_=_EXTENSIONS.c.decided_at.type))
+                     .returning(_EXTENSIONS.c.id).cte("cancelled"))
+_RETURN_MOVED = (update(_ASSETS).where(_ASSETS.c.id == bindparam("asset_id"), _ASSETS.c.status == "on_loan", _IF_CLOSED)
+                 .values(status=bindparam("new_status", type_=_ASSETS.c.status.type),
+                         updated_at=bindparam("now", type_=_ASSETS.c.updated_at.type))
+                 .returning(_ASSETS.c.id).cte("moved"))
+_RETURN_RESOLVED = (update(_FINDINGS).where(_FINDINGS.c.loan_id == bindparam("loan_id"),
+                                            _FINDINGS.c.resolved_at.is_(None), _IF_CLOSED)
+                    .values(resolved_at=bindparam("now", type_=_FINDINGS.c.resolved_at.type)).cte("resolved"))
+_RETURN_IN_ONE = Prepared(
+    select(select(_RETURN_FORM.c.id).scalar_subquery().label("document_id"),
+           func.nextval(func.pg_get_serial_sequence("notifications", "id")).label("notification_id"),
+           _RETURN_CLOSED.c.due_date, _RETURN_CLOSED.c.reservation_id,
+           select(func.array_agg(_RETURN_CANCELLED.c.id)).scalar_subquery().label("cancelled"),
+           select(func.count()).select_from(_RETURN_MOVED).scalar_subquery().label("moved"))
+    .select_from(_RETURN_CLOSED).add_cte(_RETURN_FORM, _RETURN_CLOSED, _RETURN_CANCELLED, _RETURN_MOVED,
+                                         _RETURN_RESOLVED))
 # The hand-over's and the return's statements, sent straight to the driver (fleet.db.Prepared).
 _TAKE_IF_NOT_BOOKED_DRAWING_IDS = Prepared(_TAKE_IF_NOT_BOOKED_DRAWING_IDS)
 _TAKE_IF_NOT_BOOKED = Prepared(_TAKE_IF_NOT_BOOKED)
@@ -286,17 +316,6 @@ def _reserve_document(kind: str, subject: str | None, filename: str, actor: str,
     """Register a form to be rendered on first download; answers its id."""
     return run(_RESERVE_DOCUMENT, {"kind": kind, "subject": subject, "filename": filename, "created_at": now,
                                    "created_by": actor}).scalar_one()
-
-
-def _reserve_return_form(loan: Loan, actor: Principal, now: datetime) -> tuple[int, int | None]:
-    """Register the return form; on PostgreSQL the same statement draws the id of the return's receipt (None on
-    SQLite: the receipt's INSERT answers it)."""
-    values = {"kind": "return_form", "subject": f"loan:{loan.id}", "filename": f"return-{loan.number}.pdf",
-              "created_at": now, "created_by": actor.uid}
-    if dialect_name() == "postgresql":
-        document_id, notification_id = run(_RESERVE_DOCUMENT_DRAWING_NOTIFICATION_ID, values).one()
-        return document_id, notification_id
-    return run(_RESERVE_DOCUMENT, values).scalar_one(), None
 
 
 def _request_to_fulfil(request_id: int | None) -> LoanRequest | None:
@@ -480,6 +499,28 @@ def _close_loan(loan: Loan, values: dict, now: datetime) -> tuple[int | None, li
     return closed[1], list(run(_CANCEL_PENDING_EXTENSION, {"of_loan": loan.id, "now": now}).scalars())
 
 
+def _return_in_one(loan: Loan, closing: dict, new_status: str, actor: Principal,
+                   now: datetime) -> tuple[int, int, int | None, list[int]]:
+    """The return's writes before its event on PostgreSQL (_RETURN_IN_ONE): answers the return form's id, the
+    receipt's id, the booking the loan was picked up for and the extensions cancelled, as the SQLite path does;
+    refuses as it does (the form's row then goes with the rollback)."""
+    done = run(_RETURN_IN_ONE, {**closing, "loan_id": loan.id, "asset_id": loan.asset.id, "new_status": new_status,
+                                "now": now, "subject": f"loan:{loan.id}", "filename": f"return-{loan.number}.pdf",
+                                "created_by": actor.uid}).first()
+    if done is None:
+        set_committed_value(loan, "status", run(_LOAN_STATUS, {"loan_id": loan.id}).scalar_one())
+        raise Conflict(f"Loan {loan.number} is already {loan.status}.", code="loan-closed")
+    if not done.moved:
+        asset = loan.asset
+        set_committed_value(asset, "status", run(_ASSET_STATUS, {"asset_id": asset.id}).scalar_one())
+        raise Conflict(f"Asset {asset.asset_tag} is {asset.status}, not on_loan.", code="asset-status-changed")
+    for name, value in {**closing, "return_document_id": done.document_id, "due_date": done.due_date}.items():
+        set_committed_value(loan, name, value)
+    set_committed_value(loan.asset, "status", new_status)
+    set_committed_value(loan.asset, "updated_at", now)
+    return done.document_id, done.notification_id, done.reservation_id, list(done.cancelled or [])
+
+
 def _record_cancelled_extensions(extension_ids: list[int], loan: Loan, actor: str, now: datetime) -> None:
     for extension_id in extension_ids:
         append_event(actor, "extension.cancelled", "extension", extension_id, at=now, before={"status": "pending"},
@@ -516,13 +557,19 @@ def take_back(loan: Loan, actor: Principal, *, condition: str, accessories_retur
                                errors={"accessories_returned": [f"Not handed over: {a}" for a in unknown]})
     now = now or utcnow()
     new_status = status_after_return(loan.asset, condition, data_wiped)
-    document_id, notification_id = _reserve_return_form(loan, actor, now)
-    reservation_id, cancelled = _close_loan(loan, {
-        "status": "returned", "returned_at": now, "received_by": actor.uid, "received_by_name": actor.name,
-        "return_condition": condition, "accessories_returned": list(dict.fromkeys(accessories_returned)),
-        "damage_notes": damage_notes, "data_wiped": data_wiped, "return_document_id": document_id}, now)
-    _move_asset(loan.asset, "on_loan", new_status, now)
-    _resolve_leaver_findings(loan, now)
+    closing = {"status": "returned", "returned_at": now, "received_by": actor.uid, "received_by_name": actor.name,
+               "return_condition": condition, "accessories_returned": list(dict.fromkeys(accessories_returned)),
+               "damage_notes": damage_notes, "data_wiped": data_wiped}
+    if dialect_name() == "postgresql":
+        document_id, notification_id, reservation_id, cancelled = _return_in_one(loan, closing, new_status, actor,
+                                                                                 now)
+    else:
+        notification_id = None  # the receipt's INSERT answers it
+        document_id = _reserve_document("return_form", f"loan:{loan.id}", f"return-{loan.number}.pdf", actor.uid,
+                                        now)
+        reservation_id, cancelled = _close_loan(loan, closing | {"return_document_id": document_id}, now)
+        _move_asset(loan.asset, "on_loan", new_status, now)
+        _resolve_leaver_findings(loan, now)
     missing = [a for a in handed if a not in accessories_returned]
     append_event(actor.uid, "loan.returned", "loan", loan.id, at=now, before={"status": "active"}, after={
         "status": "returned", "asset_tag": loan.asset.asset_tag,
