@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from fleet.extensions import db
-from fleet.models import Asset, Center, Event, Loan
+from fleet.models import Asset, Center, Document, Event, LeaverFinding, Loan, Notification
 from fleet.services.events import verify_chain
 from fleet.services.loans import HandoverOrder, hand_over_many
 from fleet.services.loans import hand_over as hand_over_service
@@ -163,6 +163,50 @@ def test_a_loan_keeps_the_center_it_was_handed_over_at(app, client, it_headers):
     back = client.post(f"/api/v1/loans/{loan['id']}/return", headers=it_headers,
                        json={"condition": "good", "accessories_returned": ["charger", "bag"], "data_wiped": True})
     assert back.status_code == 200 and back.get_json()["center"] == "JJ"
+
+
+def _counts(app) -> tuple[int, int, int]:
+    with app.app_context():
+        return tuple(db.session.execute(db.select(db.func.count()).select_from(model)).scalar()
+                     for model in (Document, Event, Notification))
+
+
+def test_a_refused_return_changes_nothing(app, client, it_headers):
+    """Both refusals of a return after its checks: the loan closed already, the asset no longer on loan (its
+    status changed under the loan). On PostgreSQL the return's writes go in one statement: the form it registered
+    goes with the rollback too."""
+    stock(app, "NB-001", "NB-002")
+    first = hand_over(client, it_headers).get_json()
+    body = {"condition": "good", "accessories_returned": ["charger", "bag"], "data_wiped": True}
+    assert client.post(f"/api/v1/loans/{first['id']}/return", headers=it_headers, json=body).status_code == 200
+    before = _counts(app)
+    refused = assert_problem(client.post(f"/api/v1/loans/{first['id']}/return", headers=it_headers, json=body), 409)
+    assert refused["type"].endswith("loan-closed") and _counts(app) == before
+    second = hand_over(client, it_headers, tag="NB-002").get_json()
+    with app.app_context():
+        db.session.execute(db.update(Asset).where(Asset.asset_tag == "NB-002").values(status="in_repair"))
+        db.session.commit()
+    before = _counts(app)
+    refused = assert_problem(client.post(f"/api/v1/loans/{second['id']}/return", headers=it_headers, json=body), 409)
+    assert refused["type"].endswith("asset-status-changed") and "in_repair" in refused["detail"]
+    assert _counts(app) == before
+    assert client.get(f"/api/v1/loans/{second['id']}", headers=it_headers).get_json()["status"] == "active"
+
+
+def test_a_return_resolves_its_loans_leaver_findings(app, client, it_headers):
+    stock(app, "NB-001", "NB-002")
+    loans = [hand_over(client, it_headers, tag=tag).get_json() for tag in ("NB-001", "NB-002")]
+    with app.app_context():
+        for loan in loans:
+            db.session.add(LeaverFinding(uid=EMPLOYEE, loan_id=loan["id"], reason="disabled",
+                                         found_at=datetime(2026, 12, 1, tzinfo=UTC)))
+        db.session.commit()
+    back = client.post(f"/api/v1/loans/{loans[0]['id']}/return", headers=it_headers,
+                       json={"condition": "good", "accessories_returned": [], "data_wiped": True})
+    assert back.status_code == 200, back.get_json()
+    with app.app_context():
+        resolved = dict(db.session.execute(db.select(LeaverFinding.loan_id, LeaverFinding.resolved_at)).all())
+    assert resolved[loans[0]["id"]] is not None and resolved[loans[1]["id"]] is None
 
 
 @pytest.mark.parametrize("condition,wiped,status", [("good", False, "quarantine"), ("damaged", True, "in_repair"),
