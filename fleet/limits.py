@@ -9,7 +9,9 @@ N workers a client gets up to N times the limit); a shared store such as
 
 from __future__ import annotations
 
-from flask import Flask, request
+import functools
+
+from flask import Flask, Response, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -39,7 +41,29 @@ def init_app(app: Flask) -> None:
 
     @limiter.request_filter
     def _not_a_log_in() -> bool:
-        """Every other request skips the limiter's bookkeeping at once (it is on the hot path)."""
+        """Every other request skips the limiter's bookkeeping (it is on the hot path)."""
         return request.endpoint not in LOGIN_ENDPOINTS
 
+    _only_for_log_ins(app, limiter)
     app.extensions["fleet_limiter"] = limiter
+
+
+def _only_for_log_ins(app: Flask, limiter: Limiter) -> None:
+    """Flask-Limiter hooks every request of the app (a check before, its headers after, its context's reset at the
+    end), and even with the filter above each costs a few calls; only a log-in has limits. Each of its hooks is
+    wrapped to run for the log-ins alone (the limits themselves are checked by the views' decorators)."""
+
+    def for_log_ins(hook):
+        @functools.wraps(hook)
+        def gated(*args):
+            if request.endpoint in LOGIN_ENDPOINTS:
+                return hook(*args)
+            return args[0] if args and isinstance(args[0], Response) else None
+
+        return gated
+
+    for hooks in (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs):
+        funcs = hooks.get(None, [])
+        for i, hook in enumerate(funcs):
+            if getattr(hook, "__self__", None) is limiter or getattr(hook, "args", (None,))[0] is limiter:
+                funcs[i] = for_log_ins(hook)

@@ -75,3 +75,12 @@ def test_behind_a_proxy_each_client_counts_apart(make_app):
 
     assert [attempt("192.0.2.1") for _ in range(3)] == [401, 401, 429]
     assert attempt("192.0.2.2") == 401  # another desk behind the same proxy
+
+
+def test_the_limiter_answers_for_log_ins_only(limited):
+    """Its headers on a log-in's answer; every other request goes past the limiter's hooks (the hot path)."""
+    answer = _token(limited, "emp1", "emp1pw")
+    assert answer.status_code == 201 and "X-RateLimit-Limit" in answer.headers
+    token = answer.get_json()["token"]
+    loans = limited.get("/api/v1/loans", headers={"Authorization": f"Bearer {token}"})
+    assert loans.status_code == 200 and "X-RateLimit-Limit" not in loans.headers
