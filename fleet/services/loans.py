@@ -369,14 +369,16 @@ def _hand_over_one(person: Person, order: HandoverOrder, actor: Principal, now: 
                                        actor=actor.uid, now=now)
     # The receipt is decided here, in the hand-over's transaction; a batch's form lists other people, so a
     # batch loan's receipt goes without it.
-    # The outbox row is written with the event that names it (one statement on PostgreSQL).
+    # The outbox row is written with the event that names it (one statement on PostgreSQL, its id drawn with the
+    # asset's move; when a request was fulfilled, its own mail was queued since: the receipt's id is drawn again
+    # then, so that the person's mails go out in the order they happened).
     append_event(actor.uid, "loan.handed_over", "loan", loan.id, at=now, after={
         "number": loan.number, "asset_tag": asset.asset_tag, "asset_status": {"before": "in_stock", "after": "on_loan"},
         "assignee": person.uid, "due_date": due, "request_id": order.request_id,
         "batch_id": batch.id if batch else None, "accessories": accessories,
     }, notification=notifications.row_for_person(
         "handover_receipt", person, now=now, data={"loan_id": loan.id}, document_id=document_id,
-        notification_id=notification_id) if notify else None)
+        notification_id=notification_id if request is None else None) if notify else None)
     return loan
 
 
