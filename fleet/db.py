@@ -19,8 +19,7 @@ from datetime import UTC, datetime
 from flask import Response
 from sqlalchemy import DateTime, bindparam, event, exc, insert, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 from sqlalchemy.types import TypeDecorator
 
 from fleet import problems
@@ -183,18 +182,29 @@ def detached(model, values: dict, **related):
     outside the session: the hot path's loan, asset and center.
 
     The ORM spends some 100–150 µs of Python on each object it loads or adds (the query's loading set-up, the
-    unit of work, the identity map); this costs a few. `values` must hold every column (an attribute left out is
-    expired, and reading it raises DetachedInstanceError: loud, never a stale value); `related`: the objects of
-    its relationships, set as loaded. Changes to it are never flushed: the hot path writes with Core statements
-    and sets what they wrote with `set_committed_value`.
+    unit of work, the identity map); this costs a few. `values` must hold every column (ValueError otherwise);
+    `related`: the objects of its relationships, set as loaded (reading one not given raises
+    DetachedInstanceError: loud, never a stale value). Changes to it are never flushed: the hot path writes with
+    Core statements and sets what they wrote with `set_committed_value`.
     """
     mapper = model.__mapper__
+    columns = _COLUMNS.get(model)
+    if columns is None:
+        columns = _COLUMNS[model] = frozenset(attribute.key for attribute in mapper.column_attrs)
+    if not columns <= values.keys():
+        # an absent column would read as None, not raise, on an object outside the session
+        raise ValueError(f"{model.__name__} needs every column: {', '.join(sorted(columns - values.keys()))} missing")
     obj = mapper.class_manager.new_instance()
     obj.__dict__.update(values)
-    make_transient_to_detached(obj)
+    # as make_transient_to_detached would, without expiring what is absent: no column is, and a relationship
+    # not given raises DetachedInstanceError when read (its lazy load needs a session)
+    instance_state(obj).key = mapper.identity_key_from_primary_key([values[c.key] for c in mapper.primary_key])
     for name, other in related.items():
         set_committed_value(obj, name, other)
     return obj
+
+
+_COLUMNS: dict[type, frozenset[str]] = {}
 
 
 def dialect_name() -> str:

@@ -122,6 +122,8 @@ def test_an_object_built_from_its_row_is_as_loaded_and_outside_the_session(ctx):
     loan = detached(Loan, dict.fromkeys(_LOAN_COLUMNS) | {"id": 7, "asset_id": asset.id, "status": "active"})
     with pytest.raises(DetachedInstanceError):
         _ = loan.asset  # a relationship not given is never a silent None
+    with pytest.raises(ValueError, match="due_date"):
+        detached(Loan, dict.fromkeys(_LOAN_COLUMNS[:8]) | {"id": 8})  # nor a column left out
 
 
 def test_a_read_alone_sends_no_begin_on_sqlite_and_holds_no_transaction(ctx):
