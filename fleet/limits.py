@@ -65,5 +65,7 @@ def _only_for_log_ins(app: Flask, limiter: Limiter) -> None:
     for hooks in (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs):
         funcs = hooks.get(None, [])
         for i, hook in enumerate(funcs):
-            if getattr(hook, "__self__", None) is limiter or getattr(hook, "args", (None,))[0] is limiter:
+            bound = getattr(hook, "__self__", None) is limiter  # its before-request check and its reset
+            partial = isinstance(hook, functools.partial) and hook.args[:1] == (limiter,)  # its headers
+            if bound or partial:
                 funcs[i] = for_log_ins(hook)

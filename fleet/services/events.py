@@ -64,16 +64,16 @@ _HEAD, _EVENTS = EventHead.__table__, Event.__table__
 _TAKE_SEQ = Prepared(update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(seq=_HEAD.c.seq + 1)
                       .returning(_HEAD.c.seq, _HEAD.c.hash, _HEAD.c.checkpoint_at))
 _SET_HEAD_HASH = update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(hash=bindparam("digest", type_=String))
-# PostgreSQL: the event's INSERT rides in the head's UPDATE (a data-modifying WITH), one round trip
-# fewer per append. SQLite has no INSERT inside WITH, and no round trips to save.
+# SQLite: the head taken, the event's INSERT and the head's new hash, three statements (one writer at a time, and
+# no round trips to save). PostgreSQL appends in one statement (_APPEND_SQL below), or, for an event that names a
+# message whose id its caller did not draw, in two: the head taken with the message's id, then the event's INSERT
+# and the message's riding in the head's UPDATE (data-modifying WITHs).
 _EVENT_COLUMNS = ("seq", "at", "actor", "action", "subject_type", "subject_id", "data", "prev_hash", "hash")
 _INSERT_EVENT = Prepared(insert_of(_EVENTS, _EVENT_COLUMNS))
 _INSERT_EVENT_SET_HEAD = _SET_HEAD_HASH.add_cte(insert(_EVENTS).values(
     {name: bindparam(f"event_{name}", type_=_EVENTS.c[name].type) for name in _EVENT_COLUMNS}).cte("appended"))
 # An event that names the message it queues (a hand-over's or a return's receipt): the outbox row is written with
-# the event. On PostgreSQL the head's UPDATE also draws the message's id (the event's hash covers it), and the
-# message's INSERT rides with the event's in the one statement that sets the head; on SQLite it is an INSERT of its
-# own before the event's.
+# the event (the event's hash covers the message's id). On SQLite it is an INSERT of its own before the event's.
 _NOTIFICATIONS = Notification.__table__
 _NOTIFICATION_COLUMNS = ("id", "kind", "recipient_uid", "to_address", "to_name", "cc_address", "language", "data",
                          "document_id", "dedupe_key", "status", "attempts", "next_attempt_at", "created_at")
@@ -111,7 +111,6 @@ _APPEND_PG = Prepared(_APPEND_PG)
 _APPEND_WITH_NOTIFICATION_PG = Prepared(_APPEND_WITH_NOTIFICATION_PG)
 _TAKE_SEQ_AND_NOTIFICATION_ID = Prepared(_TAKE_SEQ_AND_NOTIFICATION_ID)
 _INSERT_EVENT_AND_NOTIFICATION_SET_HEAD = Prepared(_INSERT_EVENT_AND_NOTIFICATION_SET_HEAD)
-_INSERT_EVENT_SET_HEAD = Prepared(_INSERT_EVENT_SET_HEAD)
 _SET_HEAD_HASH = Prepared(_SET_HEAD_HASH)
 
 
@@ -167,8 +166,6 @@ def append_event(actor: str, action: str, subject_type: str, subject_id: Any, *,
         _INSERT_EVENT_AND_NOTIFICATION_SET_HEAD.execute(connection, {
             "digest": digest, **{f"event_{k}": v for k, v in values.items()},
             **{f"notification_{k}": v for k, v in notification.items()}, "notification_id": notification_id})
-    elif on_postgresql:
-        _INSERT_EVENT_SET_HEAD.execute(connection, {"digest": digest, **{f"event_{k}": v for k, v in values.items()}})
     else:
         _INSERT_EVENT.execute(connection, values)
         _SET_HEAD_HASH.execute(connection, {"digest": digest})
