@@ -213,8 +213,9 @@ def dialect_name() -> str:
 
 
 def columns_of(row, prefix: str = "") -> dict:
-    """The values of a row's columns named `prefix…`, by their names without it (a row of one table's columns
-    beside another's, labelled `asset_id`, `center_code` …)."""
+    """The values of a row's columns named `prefix…`, by their names without it: a row of one table's columns
+    beside other tables' labelled `asset__id`, `center__code` … (no prefix: the columns without `__` in their
+    names, the first table's)."""
     if not prefix:
         return {name: value for name, value in zip(row._fields, row, strict=True) if "__" not in name}
     return {name[len(prefix):]: value for name, value in zip(row._fields, row, strict=True)
