@@ -256,9 +256,14 @@ def _moved(asset: Asset, expected: str, new: str, now: datetime) -> bool:
     if result.rowcount != 1:
         set_committed_value(asset, "status", run(_ASSET_STATUS, {"asset_id": asset.id}).scalar_one())
         return False
+    _set_moved(asset, new, now)
+    return True
+
+
+def _set_moved(asset: Asset, new: str, now: datetime) -> None:
+    """What a move of the asset wrote, set on the object in hand (no read back)."""
     set_committed_value(asset, "status", new)
     set_committed_value(asset, "updated_at", now)
-    return True
 
 
 def booking_in_the_way(asset_id: int, assignee_uid: str, due: date, now: datetime):
@@ -297,8 +302,7 @@ def _take_asset_if_not_booked(asset: Asset, assignee_uid: str, due: date, now: d
     else:
         drawn, moved = None, run(_TAKE_IF_NOT_BOOKED, params).rowcount == 1
     if moved:
-        set_committed_value(asset, "status", "on_loan")
-        set_committed_value(asset, "updated_at", now)
+        _set_moved(asset, "on_loan", now)
         return (drawn[0], drawn[1], drawn[2]) if drawn else None
     _check_not_booked(asset, assignee_uid, due, now)
     _take_asset(asset, now)
@@ -493,12 +497,22 @@ def _close_loan(loan: Loan, values: dict, now: datetime) -> tuple[int | None, li
     """
     closed = run(_closing(tuple(values)), {"loan_id": loan.id, **values}).first()
     if closed is None:
-        set_committed_value(loan, "status", run(_LOAN_STATUS, {"loan_id": loan.id}).scalar_one())
-        raise Conflict(f"Loan {loan.number} is already {loan.status}.", code="loan-closed")
+        raise _already_closed(loan)
+    _set_closed(loan, values, closed.due_date)
+    return closed[1], list(run(_CANCEL_PENDING_EXTENSION, {"of_loan": loan.id, "now": now}).scalars())
+
+
+def _already_closed(loan: Loan) -> Conflict:
+    """The refusal of a loan that another change closed first (its status read again, to say which)."""
+    set_committed_value(loan, "status", run(_LOAN_STATUS, {"loan_id": loan.id}).scalar_one())
+    return Conflict(f"Loan {loan.number} is already {loan.status}.", code="loan-closed")
+
+
+def _set_closed(loan: Loan, values: dict, due_date: date) -> None:
+    """What the closing wrote, set on the loan in hand; the due date as the closing read it."""
     for name, value in values.items():
         set_committed_value(loan, name, value)
-    set_committed_value(loan, "due_date", closed.due_date)
-    return closed[1], list(run(_CANCEL_PENDING_EXTENSION, {"of_loan": loan.id, "now": now}).scalars())
+    set_committed_value(loan, "due_date", due_date)
 
 
 def _return_in_one(loan: Loan, closing: dict, new_status: str, actor: Principal,
@@ -510,16 +524,12 @@ def _return_in_one(loan: Loan, closing: dict, new_status: str, actor: Principal,
                                 "now": now, "subject": f"loan:{loan.id}", "filename": f"return-{loan.number}.pdf",
                                 "created_by": actor.uid}).first()
     if done is None:
-        set_committed_value(loan, "status", run(_LOAN_STATUS, {"loan_id": loan.id}).scalar_one())
-        raise Conflict(f"Loan {loan.number} is already {loan.status}.", code="loan-closed")
+        raise _already_closed(loan)
     if not done.moved:
-        asset = loan.asset
-        set_committed_value(asset, "status", run(_ASSET_STATUS, {"asset_id": asset.id}).scalar_one())
-        raise Conflict(f"Asset {asset.asset_tag} is {asset.status}, not on_loan.", code="asset-status-changed")
-    for name, value in {**closing, "return_document_id": done.document_id, "due_date": done.due_date}.items():
-        set_committed_value(loan, name, value)
-    set_committed_value(loan.asset, "status", new_status)
-    set_committed_value(loan.asset, "updated_at", now)
+        set_committed_value(loan.asset, "status", run(_ASSET_STATUS, {"asset_id": loan.asset.id}).scalar_one())
+        raise _status_changed(loan.asset, "on_loan")
+    _set_closed(loan, {**closing, "return_document_id": done.document_id}, done.due_date)
+    _set_moved(loan.asset, new_status, now)
     return done.document_id, done.notification_id, done.reservation_id, list(done.cancelled or [])
 
 
@@ -531,7 +541,11 @@ def _record_cancelled_extensions(extension_ids: list[int], loan: Loan, actor: st
 
 def _move_asset(asset: Asset, expected: str, new: str, now: datetime) -> None:
     if not _moved(asset, expected, new, now):
-        raise Conflict(f"Asset {asset.asset_tag} is {asset.status}, not {expected}.", code="asset-status-changed")
+        raise _status_changed(asset, expected)
+
+
+def _status_changed(asset: Asset, expected: str) -> Conflict:
+    return Conflict(f"Asset {asset.asset_tag} is {asset.status}, not {expected}.", code="asset-status-changed")
 
 
 def status_after_return(asset: Asset, condition: str, data_wiped: bool) -> str:
