@@ -46,14 +46,10 @@ _INSERT_ENTRY = Prepared(insert_of(_ENTRIES, ("seq", "at", "actor", "role", "act
                                               "subjects", "data", "prev_hash", "hash")))
 _SET_HEAD_HASH = Prepared(update(_HEAD).where(_HEAD.c.id == HEAD_ID)
                           .values(hash=bindparam("digest", type_=String)))
-# PostgreSQL: the whole append in one statement, one round trip. The head's UPDATE hashes the entry itself:
-# Fleet sends the canonical JSON text of the entry's middle fields, and the database puts the seq and the previous
-# hash (the old row's, as SET sees it) around it and hashes those very bytes (sha256, PostgreSQL 11+): the same
-# hash as compute_hash, which verify_access_log recomputes in Python.
+# PostgreSQL: the whole append in one statement, one round trip; the head's UPDATE hashes the entry itself
+# (chains.hashing_head), which verify_access_log recomputes in Python.
 _APPEND_PG = text(
-    "WITH head AS (UPDATE access_head SET seq = seq + 1, prev_hash = hash, hash = encode(sha256(convert_to("
-    "'[' || (seq + 1) || ',' || CAST(:middle AS text) || ',\"' || hash || '\"]', 'UTF8')), 'hex') WHERE id = 1 "
-    "RETURNING seq, prev_hash, hash, checkpoint_at), "
+    f"WITH {chains.hashing_head('access_head')}, "
     "appended AS (INSERT INTO access_entries (seq, at, actor, role, action, target_type, target_id, subjects, data, "
     "prev_hash, hash) SELECT seq, :at, :actor, :role, :action, :target_type, :target_id, :subjects, :data, "
     "prev_hash, hash FROM head) "
@@ -137,8 +133,7 @@ def append_access(actor: str, role: str | None, ip: str | None, access: Access, 
     values = {"at": at, "actor": actor, "role": role or "", "action": access.action, "target_type": target_type,
               "target_id": target_id, "subjects": subjects, "data": data}
     if connection.dialect.name == "postgresql":
-        middle = json.dumps([format_at(at), actor, access.action, target_type, target_id, data],
-                            separators=(",", ":"), ensure_ascii=False)[1:-1]
+        middle = chains.middle_text(at, actor, access.action, target_type, target_id, data)
         result = _APPEND_PG.execute(connection, {"middle": middle, **values}).one_or_none()
         if result is None:
             ensure_head()

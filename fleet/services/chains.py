@@ -58,6 +58,23 @@ def format_at(at: datetime) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def hashing_head(head_table: str) -> str:
+    """PostgreSQL: the `head` WITH of a chain's append in one statement. The head's UPDATE takes the next seq, keeps
+    the old hash as prev_hash (SET sees the old row) and hashes the entry itself: the database puts the seq and the
+    previous hash around `:middle` (`middle_text`) and hashes those very bytes (sha256, PostgreSQL 11+), the same
+    hash as compute_hash, which the chain's verification recomputes in Python."""
+    return (f"head AS (UPDATE {head_table} SET seq = seq + 1, prev_hash = hash, hash = encode(sha256(convert_to("
+            "'[' || (seq + 1) || ',' || CAST(:middle AS text) || ',\"' || hash || '\"]', 'UTF8')), 'hex') "
+            "WHERE id = 1 RETURNING seq, prev_hash, hash, checkpoint_at)")
+
+
+def middle_text(at: datetime, actor: str, action: str, kind_type: str, kind_id: str, data: str) -> str:
+    """The canonical JSON text of an entry's six middle values, as compute_hash encodes them, without the array's
+    brackets: what `hashing_head` puts the seq and the previous hash around."""
+    return json.dumps([format_at(at), actor, action, kind_type, kind_id, data], separators=(",", ":"),
+                      ensure_ascii=False)[1:-1]
+
+
 def raw_at(value) -> str:
     """The canonical text of a stored time, straight from the driver (no ORM round trip)."""
     if isinstance(value, str):  # SQLite stores "YYYY-MM-DD HH:MM:SS.ffffff" in UTC

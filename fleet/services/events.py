@@ -23,7 +23,15 @@ from fleet.clock import check_days, format_local
 from fleet.db import Prepared, insert_of, utcnow
 from fleet.extensions import db
 from fleet.models import GENESIS_HASH, Asset, Event, EventCheckpoint, EventHead, Loan, Notification
-from fleet.services.chains import Chain, ChainVerification, format_at, good_checkpoints, verify_entries
+from fleet.services.chains import (
+    Chain,
+    ChainVerification,
+    format_at,
+    good_checkpoints,
+    hashing_head,
+    middle_text,
+    verify_entries,
+)
 from fleet.services.pagination import Page, decode_cursor, make_page
 from fleet.signing import SigningKey, SigningKeyError
 
@@ -87,16 +95,12 @@ _INSERT_EVENT_AND_NOTIFICATION_SET_HEAD = _INSERT_EVENT_SET_HEAD.add_cte(insert(
 # One message row (an outbox_row's values): the SQLite side of an event that names its message, and
 # fleet.services.notifications.queue's INSERT.
 QUEUE_NOTIFICATION = Prepared(insert_of(_NOTIFICATIONS, _NOTIFICATION_COLUMNS[1:]).returning(_NOTIFICATIONS.c.id))
-# PostgreSQL, one round trip: the head's UPDATE hashes the event itself. Fleet sends the canonical JSON text of the
-# event's middle fields, and the database puts the seq and the previous hash (the old row's, as SET sees it) around
-# it and hashes those very bytes: the same hash as compute_hash, which verify_chain recomputes in Python (the access
-# log appends the same way). An event that names its message needs the message's id before the hash: the caller
-# draws it in an earlier statement (the hand-over's move of the asset, the return's registration of its form), and
-# the message's INSERT rides in the same statement.
+# PostgreSQL, one round trip: the head's UPDATE hashes the event itself (chains.hashing_head, as the access log's
+# does), which verify_chain recomputes in Python. An event that names its message needs the message's id before the
+# hash: the caller draws it in an earlier statement (the hand-over's move of the asset, the return's statement),
+# and the message's INSERT rides in the same statement.
 _APPEND_SQL = (
-    "WITH head AS (UPDATE event_head SET seq = seq + 1, prev_hash = hash, hash = encode(sha256(convert_to("
-    "'[' || (seq + 1) || ',' || CAST(:middle AS text) || ',\"' || hash || '\"]', 'UTF8')), 'hex') WHERE id = 1 "
-    "RETURNING seq, prev_hash, hash, checkpoint_at), "
+    f"WITH {hashing_head('event_head')}, "
     "appended AS (INSERT INTO events (seq, at, actor, action, subject_type, subject_id, data, prev_hash, hash) "
     "SELECT seq, :at, :actor, :action, :subject_type, :subject_id, :data, prev_hash, hash FROM head){queued} "
     "SELECT seq, prev_hash, hash, checkpoint_at FROM head")
@@ -195,8 +199,7 @@ def _append_in_one(connection, actor: str, action: str, subject_type: str, subje
     subject_id = str(subject_id)
     values = {"at": at, "actor": actor, "action": action, "subject_type": subject_type, "subject_id": subject_id,
               "data": data}
-    middle = json.dumps([format_at(at), actor, action, subject_type, subject_id, data], separators=(",", ":"),
-                        ensure_ascii=False)[1:-1]
+    middle = middle_text(at, actor, action, subject_type, subject_id, data)
     if notification is None:
         result = _APPEND_PG.execute(connection, {"middle": middle, **values}).one_or_none()
     else:
