@@ -14,7 +14,7 @@ from fleet import api as api_package
 from fleet import cli, limits, problems, signing, web
 from fleet.access_log import recording as access_recording
 from fleet.config import load_settings
-from fleet.db import commit_or_refusal, declare_write_intent
+from fleet.db import commit_or_refusal, declare_write_intent, work_pending
 from fleet.directory import directory_from_config
 from fleet.extensions import db, migrate
 from fleet.services.actor_check import ActorChecks
@@ -103,6 +103,8 @@ def _init_request_cycle(app: Flask) -> None:
 
     @app.after_request
     def _commit(response):
+        if not work_pending():
+            return response
         if response.status_code >= 400:
             db.session.rollback()
             return response

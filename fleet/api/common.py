@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from flask import abort
+from flask import Response, abort, current_app
 from flask_smorest import Blueprint
 
 from fleet.access_log.recording import record_change_now
 from fleet.db import commit_or_refusal
+from fleet.schemas.quick import QuickDump
 
 SECURITY = [{"bearerAuth": []}]
 
@@ -27,12 +28,15 @@ def documented_errors(blp: Blueprint):
     return errors
 
 
-def committed(answer: dict) -> dict:
+def committed(answer: dict, dump: QuickDump, status: int) -> Response:
     """Commit the view's change now, with the access entries it noted, and answer `answer` (plain values, read
-    before the commit). The answer is then serialized after the commit: on SQLite the write lock is not held while
-    it is. The request's commit hook then finds nothing left to do."""
+    before the commit) as `dump` gives it, with `status`. The answer is serialized after the commit: on SQLite the
+    write lock is not held while it is. The request's commit hook then finds nothing left to do, and the view's
+    `@blp.response` (which documents the answer) passes the response on as it is."""
     record_change_now()
     refusal = commit_or_refusal()
     if refusal is not None:
         abort(refusal)
-    return answer
+    response = current_app.json.response(dump(answer))
+    response.status_code = status
+    return response

@@ -14,11 +14,13 @@ from fleet.schemas.loans import (
     LoanReturnSchema,
     LoanSchema,
 )
+from fleet.schemas.quick import QuickDump
 from fleet.security import get_directory, require_principal, roles_required
 from fleet.services import loans as loan_service
 
 blp = Blueprint("loans", __name__, url_prefix="/api/v1", description="Hand-over and return of devices")
 errors = documented_errors(blp)
+LOAN_ANSWER = QuickDump(LoanSchema())  # the hand-over's and the return's answer (fleet.schemas.quick)
 
 
 def document_ref(document_id: int | None) -> dict | None:
@@ -80,7 +82,7 @@ class Loans(MethodView):
         day) → 409 naming the booked period."""
         loan = loan_service.hand_over(get_directory(), _order(body), require_principal(), attach=False)
         note_access("create", f"loan:{loan.id}", [loan.assignee_uid])
-        return committed(loan_view(loan))
+        return committed(loan_view(loan), LOAN_ANSWER, 201)
 
 
 @blp.route("/loans/bulk")
@@ -129,7 +131,7 @@ class LoanReturn(MethodView):
         The asset goes to in_stock, quarantine (laptop not wiped) or in_repair (damaged)."""
         loan = loan_service.read_loan(loan_ref)
         note_access("change", f"loan:{loan.id}", [loan.assignee_uid])
-        return committed(loan_view(loan_service.take_back(loan, require_principal(), **body)))
+        return committed(loan_view(loan_service.take_back(loan, require_principal(), **body)), LOAN_ANSWER, 200)
 
 
 @blp.route("/loans/<string:loan_ref>/lost")
