@@ -42,7 +42,7 @@ def database_url(request, tmp_path_factory):
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'fleet.sqlite'}"
     else:
-        url = request.getfixturevalue("postgres_cluster").create_database("fleet_test")
+        url = request.getfixturevalue("postgres_cluster").database("fleet_test")
     _migrate(url)
     return url
 

@@ -30,6 +30,7 @@ class PostgresCluster:
         self.dir = Path(tempfile.mkdtemp(prefix="fleet-pg-"))
         self.port = _free_port()
         self._as_postgres = os.geteuid() == 0
+        self._made: set[str] = set()
 
     def _run(self, *args: str) -> None:
         cmd = list(args)
@@ -50,6 +51,16 @@ class PostgresCluster:
 
     def create_database(self, name: str) -> str:
         self._run("psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-qc", f'CREATE DATABASE "{name}"')
+        self._made.add(name)
+        return self._url(name)
+
+    def database(self, name: str) -> str:
+        """The URL of database `name`, made at the first call. pytest sets a session fixture of one parameter up
+        again when tests of the other parameter came between (it tears the first down): the second time finds the
+        database there, migrated."""
+        return self._url(name) if name in self._made else self.create_database(name)
+
+    def _url(self, name: str) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
 
     def stop(self) -> None:
