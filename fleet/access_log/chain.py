@@ -17,17 +17,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import current_app
-from sqlalchemy import String, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
 
 from fleet.access_log.model import AccessCheckpoint, AccessEntry, AccessHead
 from fleet.clock import check_days
-from fleet.db import Prepared, insert_of, utcnow
+from fleet.db import Prepared, insert_of, session_connection, utcnow
 from fleet.errors import ValidationFailed
 from fleet.extensions import db
 from fleet.models import GENESIS_HASH, Event, EventHead
 from fleet.services import chains
 from fleet.services.chains import BATCH, Chain, ExportRange, format_at, good_checkpoints, verify_entries
-from fleet.services.events import _checkpoint_due, append_event, canonical_data, compute_hash
+from fleet.services.events import _checkpoint_due, append_event, canonical_data
 from fleet.services.pagination import Page, decode_cursor, make_page
 from fleet.signing import SigningKeyError
 from fleet.verify import query_columns, subjects_column  # the offline verifier's own rule, one copy
@@ -40,14 +40,9 @@ SUBJECTS_SHOWN = 100  # a list, report or export names its people up to this man
 
 _HEAD, _ENTRIES, _CHECKPOINTS = AccessHead.__table__, AccessEntry.__table__, AccessCheckpoint.__table__
 # Sent straight to the driver (fleet.db.Prepared): every change, and every read of personal data, appends.
-_TAKE_SEQ = Prepared(update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(seq=_HEAD.c.seq + 1)
-                     .returning(_HEAD.c.seq, _HEAD.c.hash, _HEAD.c.checkpoint_at))
-_INSERT_ENTRY = Prepared(insert_of(_ENTRIES, ("seq", "at", "actor", "role", "action", "target_type", "target_id",
-                                              "subjects", "data", "prev_hash", "hash")))
-_SET_HEAD_HASH = Prepared(update(_HEAD).where(_HEAD.c.id == HEAD_ID)
-                          .values(hash=bindparam("digest", type_=String)))
 # PostgreSQL: the whole append in one statement, one round trip; the head's UPDATE hashes the entry itself
-# (chains.hashing_head), which verify_access_log recomputes in Python.
+# (chains.hashing_head), which verify_access_log recomputes in Python. SQLite (no data-modifying WITH): that UPDATE,
+# then the entry's INSERT.
 _APPEND_PG = text(
     f"WITH {chains.hashing_head('access_head')}, "
     "appended AS (INSERT INTO access_entries (seq, at, actor, role, action, target_type, target_id, subjects, data, "
@@ -55,6 +50,10 @@ _APPEND_PG = text(
     "prev_hash, hash FROM head) "
     "SELECT seq, prev_hash, hash, checkpoint_at FROM head").bindparams(bindparam("at", type_=_ENTRIES.c.at.type))
 _APPEND_PG = Prepared(_APPEND_PG)
+_HASH_HEAD_SQLITE = Prepared(text(chains.hashing_head_update("access_head", "sqlite")).columns(
+    _HEAD.c.seq, _HEAD.c.prev_hash, _HEAD.c.hash, _HEAD.c.checkpoint_at))
+_INSERT_ENTRY = Prepared(insert_of(_ENTRIES, ("seq", "at", "actor", "role", "action", "target_type", "target_id",
+                                              "subjects", "data", "prev_hash", "hash")))
 
 
 @dataclass(frozen=True)
@@ -123,31 +122,27 @@ def columns_check() -> Callable[[str, str, str], bool]:
 def append_access(actor: str, role: str | None, ip: str | None, access: Access, *,
                   at: datetime | None = None) -> dict:
     """Append one access entry in the caller's transaction: on PostgreSQL one statement (the head's UPDATE, which
-    hashes the entry, and the INSERT); on SQLite the head's UPDATE, the INSERT and the head's hash. No SELECT. A
+    hashes the entry, and the INSERT); on SQLite two (that UPDATE, then the INSERT). No SELECT. A
     failure here is the caller's to refuse the read or the change with (fail closed)."""
-    connection = db.session.connection()
+    connection = session_connection()
     at = (at or utcnow()).astimezone(UTC)
     count = access.subject_count if access.subject_count is not None else len(set(access.subjects))
     data, subjects = entry_data(role, ip, access.subjects, count, access.reason, access.params)
     target_type, _, target_id = access.target.partition(":")
     values = {"at": at, "actor": actor, "role": role or "", "action": access.action, "target_type": target_type,
               "target_id": target_id, "subjects": subjects, "data": data}
-    if connection.dialect.name == "postgresql":
-        middle = chains.middle_text(at, actor, access.action, target_type, target_id, data)
+    middle = chains.middle_text(at, actor, access.action, target_type, target_id, data)
+    on_postgresql = connection.dialect.name == "postgresql"
+    if on_postgresql:
         result = _APPEND_PG.execute(connection, {"middle": middle, **values}).one_or_none()
-        if result is None:
-            ensure_head()
-            return append_access(actor, role, ip, access, at=at)
-        seq, prev_hash, digest, checkpoint_at = result
     else:
-        result = _TAKE_SEQ.execute(connection, {}).one_or_none()
-        if result is None:
-            ensure_head()
-            return append_access(actor, role, ip, access, at=at)
-        seq, prev_hash, checkpoint_at = result
-        digest = compute_hash(seq, at, actor, access.action, target_type, target_id, data, prev_hash)
+        result = _HASH_HEAD_SQLITE.execute(connection, {"middle": middle}).one_or_none()
+    if result is None:
+        ensure_head()
+        return append_access(actor, role, ip, access, at=at)
+    seq, prev_hash, digest, checkpoint_at = result
+    if not on_postgresql:
         _INSERT_ENTRY.execute(connection, {"seq": seq, **values, "prev_hash": prev_hash, "hash": digest})
-        _SET_HEAD_HASH.execute(connection, {"digest": digest})
     values.update(seq=seq, prev_hash=prev_hash, hash=digest)
     key = current_app.extensions.get("fleet_signing_key")
     if key is not None and _checkpoint_due(seq, at, checkpoint_at):

@@ -55,7 +55,7 @@ class AccessHead(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(_SEQ)
     hash: Mapped[str] = mapped_column(String(64))
-    # PostgreSQL's one-statement append keeps the hash it replaced here, to give the entry its prev_hash.
+    # The append's head UPDATE keeps the hash it replaced here, to give the entry its prev_hash.
     prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     checkpoint_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     start_seq: Mapped[int] = mapped_column(_SEQ)

@@ -45,9 +45,8 @@ class EventHead(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(db.Integer, "sqlite"))
     hash: Mapped[str] = mapped_column(String(64))
-    # Set by PostgreSQL's one-statement append to the hash of the row it locks (SET sees the old row) and read back
-    # by the same statement, so that the event it inserts names its predecessor without a read before; the other
-    # appends leave it as it is (NULL until the first).
+    # Set by the append's head UPDATE to the hash it replaces (SET sees the old row) and read back by the same
+    # statement, so that the event inserted names its predecessor without a read before (NULL until the first).
     prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # When the last signed checkpoint was made: read with the head on every append, so that the first
     # event of a new day is checkpointed without a query more.

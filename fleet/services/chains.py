@@ -58,14 +58,25 @@ def format_at(at: datetime) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+# SHA-256 of UTF-8 text, as lowercase hex, in each database's SQL: PostgreSQL's own (11+); on SQLite the function
+# fleet.db gives every connection (fleet_sha256: Python's hashlib).
+_SHA256_HEX = {"postgresql": "encode(sha256(convert_to({}, 'UTF8')), 'hex')", "sqlite": "fleet_sha256({})"}
+
+
+def hashing_head_update(head_table: str, dialect: str) -> str:
+    """The head's UPDATE of a chain's append that hashes the entry itself: it takes the next seq, keeps the old
+    hash as prev_hash (SET sees the old row, on both databases) and puts the seq and the previous hash around
+    `:middle` (`middle_text`), then hashes those very bytes: the same hash as compute_hash, which the chain's
+    verification recomputes in Python. It answers the entry's seq, prev_hash and hash, and the head's last
+    checkpoint time; the entry's INSERT takes them."""
+    hashed = "'[' || (seq + 1) || ',' || CAST(:middle AS text) || ',\"' || hash || '\"]'"
+    return (f"UPDATE {head_table} SET seq = seq + 1, prev_hash = hash, hash = {_SHA256_HEX[dialect].format(hashed)} "
+            "WHERE id = 1 RETURNING seq, prev_hash, hash, checkpoint_at")
+
+
 def hashing_head(head_table: str) -> str:
-    """PostgreSQL: the `head` WITH of a chain's append in one statement. The head's UPDATE takes the next seq, keeps
-    the old hash as prev_hash (SET sees the old row) and hashes the entry itself: the database puts the seq and the
-    previous hash around `:middle` (`middle_text`) and hashes those very bytes (sha256, PostgreSQL 11+), the same
-    hash as compute_hash, which the chain's verification recomputes in Python."""
-    return (f"head AS (UPDATE {head_table} SET seq = seq + 1, prev_hash = hash, hash = encode(sha256(convert_to("
-            "'[' || (seq + 1) || ',' || CAST(:middle AS text) || ',\"' || hash || '\"]', 'UTF8')), 'hex') "
-            "WHERE id = 1 RETURNING seq, prev_hash, hash, checkpoint_at)")
+    """PostgreSQL: the `head` WITH of a chain's append in one statement (the INSERT reads it)."""
+    return f"head AS ({hashing_head_update(head_table, 'postgresql')})"
 
 
 def middle_text(at: datetime, actor: str, action: str, kind_type: str, kind_id: str, data: str) -> str:

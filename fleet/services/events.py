@@ -20,7 +20,7 @@ from flask import current_app
 from sqlalchemy import String, and_, bindparam, cast, func, insert, or_, select, text, update
 
 from fleet.clock import check_days, format_local
-from fleet.db import Prepared, insert_of, utcnow
+from fleet.db import Prepared, insert_of, session_connection, utcnow
 from fleet.extensions import db
 from fleet.models import GENESIS_HASH, Asset, Event, EventCheckpoint, EventHead, Loan, Notification
 from fleet.services.chains import (
@@ -29,6 +29,7 @@ from fleet.services.chains import (
     format_at,
     good_checkpoints,
     hashing_head,
+    hashing_head_update,
     middle_text,
     verify_entries,
 )
@@ -69,14 +70,15 @@ def ensure_head() -> None:
 
 _HEAD, _EVENTS = EventHead.__table__, Event.__table__
 # Built once: building and cache-keying a statement on every append cost more than running it.
-_TAKE_SEQ = Prepared(update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(seq=_HEAD.c.seq + 1)
-                      .returning(_HEAD.c.seq, _HEAD.c.hash, _HEAD.c.checkpoint_at))
 _SET_HEAD_HASH = update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(hash=bindparam("digest", type_=String))
-# SQLite: the head taken, the event's INSERT and the head's new hash, three statements (one writer at a time, and
-# no round trips to save). PostgreSQL appends in one statement (_APPEND_SQL below), or, for an event that names a
-# message whose id its caller did not draw, in two: the head taken with the message's id, then the event's INSERT
-# and the message's riding in the head's UPDATE (data-modifying WITHs).
+# The head's UPDATE hashes the event itself (chains.hashing_head_update, as the access log's does), which
+# verify_chain recomputes in Python. SQLite: that UPDATE, then the event's INSERT (no data-modifying WITH; one
+# writer at a time, and no round trips to save). PostgreSQL appends in one statement (_APPEND_SQL below), or, for
+# an event that names a message whose id its caller did not draw, in two: the head taken with the message's id,
+# then the event's INSERT and the message's riding in the head's UPDATE (data-modifying WITHs).
 _EVENT_COLUMNS = ("seq", "at", "actor", "action", "subject_type", "subject_id", "data", "prev_hash", "hash")
+_HASH_HEAD_SQLITE = Prepared(text(hashing_head_update("event_head", "sqlite")).columns(
+    _HEAD.c.seq, _HEAD.c.prev_hash, _HEAD.c.hash, _HEAD.c.checkpoint_at))
 _INSERT_EVENT = Prepared(insert_of(_EVENTS, _EVENT_COLUMNS))
 _INSERT_EVENT_SET_HEAD = _SET_HEAD_HASH.add_cte(insert(_EVENTS).values(
     {name: bindparam(f"event_{name}", type_=_EVENTS.c[name].type) for name in _EVENT_COLUMNS}).cte("appended"))
@@ -95,10 +97,9 @@ _INSERT_EVENT_AND_NOTIFICATION_SET_HEAD = _INSERT_EVENT_SET_HEAD.add_cte(insert(
 # One message row (an outbox_row's values): the SQLite side of an event that names its message, and
 # fleet.services.notifications.queue's INSERT.
 QUEUE_NOTIFICATION = Prepared(insert_of(_NOTIFICATIONS, _NOTIFICATION_COLUMNS[1:]).returning(_NOTIFICATIONS.c.id))
-# PostgreSQL, one round trip: the head's UPDATE hashes the event itself (chains.hashing_head, as the access log's
-# does), which verify_chain recomputes in Python. An event that names its message needs the message's id before the
-# hash: the caller draws it in an earlier statement (the hand-over's move of the asset, the return's statement),
-# and the message's INSERT rides in the same statement.
+# PostgreSQL, one round trip. An event that names its message needs the message's id before the hash: the caller
+# draws it in an earlier statement (the hand-over's move of the asset, the return's statement), and the message's
+# INSERT rides in the same statement.
 _APPEND_SQL = (
     f"WITH {hashing_head('event_head')}, "
     "appended AS (INSERT INTO events (seq, at, actor, action, subject_type, subject_id, data, prev_hash, hash) "
@@ -115,7 +116,6 @@ _APPEND_PG = Prepared(_APPEND_PG)
 _APPEND_WITH_NOTIFICATION_PG = Prepared(_APPEND_WITH_NOTIFICATION_PG)
 _TAKE_SEQ_AND_NOTIFICATION_ID = Prepared(_TAKE_SEQ_AND_NOTIFICATION_ID)
 _INSERT_EVENT_AND_NOTIFICATION_SET_HEAD = Prepared(_INSERT_EVENT_AND_NOTIFICATION_SET_HEAD)
-_SET_HEAD_HASH = Prepared(_SET_HEAD_HASH)
 
 
 class AppendedEvent(NamedTuple):
@@ -144,21 +144,30 @@ def append_event(actor: str, action: str, subject_type: str, subject_id: Any, *,
     `notification`: the values of an outbox row (fleet.services.notifications.outbox_row) written with the event,
     which names it as `notification_id`.
     """
-    connection = db.session.connection()
-    on_postgresql = connection.dialect.name == "postgresql"
-    if on_postgresql and (notification is None or "id" in notification):
-        return _append_in_one(connection, actor, action, subject_type, subject_id, before=before, after=after,
+    connection = session_connection()
+    if connection.dialect.name != "postgresql":
+        if notification is not None:  # its INSERT first: the event's hash covers its id
+            notification_id = QUEUE_NOTIFICATION.execute(connection, notification).scalar_one()
+            extra, notification = {**(extra or {}), "notification_id": notification_id}, None
+    elif notification is not None and "id" not in notification:
+        return _append_riding(connection, actor, action, subject_type, subject_id, before=before, after=after,
                               extra=extra, at=at, notification=notification)
-    ride = notification is not None and on_postgresql
-    result = (_TAKE_SEQ_AND_NOTIFICATION_ID if ride else _TAKE_SEQ).execute(connection, {}).one_or_none()
+    return _append_hashed(connection, actor, action, subject_type, subject_id, before=before, after=after,
+                          extra=extra, at=at, notification=notification)
+
+
+def _append_riding(connection, actor: str, action: str, subject_type: str, subject_id: Any, *,
+                   before: dict | None, after: dict | None, extra: dict | None, at: datetime | None,
+                   notification: dict) -> AppendedEvent:
+    """append_event on PostgreSQL for an event naming a message whose id its caller did not draw: the head taken
+    with the message's id, then the event's INSERT and the message's riding in the head's UPDATE."""
+    result = _TAKE_SEQ_AND_NOTIFICATION_ID.execute(connection, {}).one_or_none()
     if result is None:
         ensure_head()
-        return append_event(actor, action, subject_type, subject_id, before=before, after=after, extra=extra, at=at,
-                            notification=notification)
-    seq, prev_hash, checkpoint_at = result[:3]
-    if notification is not None:
-        notification_id = result[3] if ride else QUEUE_NOTIFICATION.execute(connection, notification).scalar_one()
-        extra = {**(extra or {}), "notification_id": notification_id}
+        return _append_riding(connection, actor, action, subject_type, subject_id, before=before, after=after,
+                              extra=extra, at=at, notification=notification)
+    seq, prev_hash, checkpoint_at, notification_id = result
+    extra = {**(extra or {}), "notification_id": notification_id}
     # The hash covers the moment in UTC, as the database gives it back to verify_chain.
     at = (at or utcnow()).astimezone(UTC)
     data = canonical_data(_payload(before, after, extra))
@@ -166,13 +175,9 @@ def append_event(actor: str, action: str, subject_type: str, subject_id: Any, *,
     digest = compute_hash(seq, at, actor, action, subject_type, subject_id, data, prev_hash)
     values = {"seq": seq, "at": at, "actor": actor, "action": action, "subject_type": subject_type,
               "subject_id": subject_id, "data": data, "prev_hash": prev_hash, "hash": digest}
-    if ride:
-        _INSERT_EVENT_AND_NOTIFICATION_SET_HEAD.execute(connection, {
-            "digest": digest, **{f"event_{k}": v for k, v in values.items()},
-            **{f"notification_{k}": v for k, v in notification.items()}, "notification_id": notification_id})
-    else:
-        _INSERT_EVENT.execute(connection, values)
-        _SET_HEAD_HASH.execute(connection, {"digest": digest})
+    _INSERT_EVENT_AND_NOTIFICATION_SET_HEAD.execute(connection, {
+        "digest": digest, **{f"event_{k}": v for k, v in values.items()},
+        **{f"notification_{k}": v for k, v in notification.items()}, "notification_id": notification_id})
     _checkpoint_if_due(connection, seq, digest, at, checkpoint_at)
     return AppendedEvent(**values)
 
@@ -188,10 +193,11 @@ def _payload(before: dict | None, after: dict | None, extra: dict | None) -> dic
     return payload
 
 
-def _append_in_one(connection, actor: str, action: str, subject_type: str, subject_id: Any, *,
+def _append_hashed(connection, actor: str, action: str, subject_type: str, subject_id: Any, *,
                    before: dict | None, after: dict | None, extra: dict | None, at: datetime | None,
                    notification: dict | None) -> AppendedEvent:
-    """append_event on PostgreSQL in one statement (see _APPEND_SQL); `notification` with its id drawn."""
+    """append_event with the hash made in the head's UPDATE: on PostgreSQL in one statement (_APPEND_SQL;
+    `notification` with its id drawn), on SQLite that UPDATE and the event's INSERT (`notification` None)."""
     if notification is not None:
         extra = {**(extra or {}), "notification_id": notification["id"]}
     at = (at or utcnow()).astimezone(UTC)
@@ -200,16 +206,20 @@ def _append_in_one(connection, actor: str, action: str, subject_type: str, subje
     values = {"at": at, "actor": actor, "action": action, "subject_type": subject_type, "subject_id": subject_id,
               "data": data}
     middle = middle_text(at, actor, action, subject_type, subject_id, data)
-    if notification is None:
+    if connection.dialect.name != "postgresql":
+        result = _HASH_HEAD_SQLITE.execute(connection, {"middle": middle}).one_or_none()
+    elif notification is None:
         result = _APPEND_PG.execute(connection, {"middle": middle, **values}).one_or_none()
     else:
         result = _APPEND_WITH_NOTIFICATION_PG.execute(connection, {
             "middle": middle, **values, **{f"notification_{k}": v for k, v in notification.items()}}).one_or_none()
     if result is None:
         ensure_head()
-        return _append_in_one(connection, actor, action, subject_type, subject_id, before=before, after=after,
+        return _append_hashed(connection, actor, action, subject_type, subject_id, before=before, after=after,
                               extra=extra, at=at, notification=notification)
     seq, prev_hash, digest, checkpoint_at = result
+    if connection.dialect.name != "postgresql":
+        _INSERT_EVENT.execute(connection, {"seq": seq, **values, "prev_hash": prev_hash, "hash": digest})
     _checkpoint_if_due(connection, seq, digest, at, checkpoint_at)
     return AppendedEvent(seq=seq, prev_hash=prev_hash, hash=digest, **values)
 

@@ -147,3 +147,34 @@ def test_a_read_alone_sends_no_begin_on_sqlite_and_holds_no_transaction(ctx):
         db.session.rollback()
     else:
         assert seen[-1] == "SELECT" and db.session().in_transaction()  # the request's own transaction
+
+
+# ---- UTCDateTime on SQLite: its own one-step processors write and read what the general ones do ----------------
+
+_MOMENTS = [datetime(2026, 12, 6, 3, 4, 5, 6, tzinfo=UTC), datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+            datetime(2027, 1, 1, 8, 30, tzinfo=timezone(timedelta(hours=9))),  # a Seoul new year: 2026 in UTC
+            datetime(1999, 1, 2, 0, 0, tzinfo=timezone(timedelta(hours=-5, minutes=-30))),
+            datetime(999, 3, 4, 5, 6, 7, tzinfo=UTC), datetime(9999, 12, 31, 12, tzinfo=UTC)]
+
+
+def test_utc_datetimes_are_written_and_read_on_sqlite_as_sqlalchemy_does():
+    from sqlalchemy.dialects import sqlite
+    from sqlalchemy.types import TypeDecorator
+
+    from fleet.db import UTCDateTime
+
+    dialect = sqlite.dialect()
+    column = UTCDateTime().dialect_impl(dialect)  # what statements use: its impl SQLite's DATETIME
+    quick_bind, general_bind = column.bind_processor(dialect), TypeDecorator.bind_processor(column, dialect)
+    quick_read, general_read = (column.result_processor(dialect, None),
+                                TypeDecorator.result_processor(column, dialect, None))
+    for moment in _MOMENTS:
+        stored = quick_bind(moment)
+        assert stored == general_bind(moment) and len(stored) == 26
+        assert quick_read(stored) == general_read(stored) == moment and quick_read(stored).tzinfo is UTC
+    assert quick_bind(None) is None and quick_read(None) is None
+    # text not written by Fleet (a default of the database, a date alone) is read by the general processor
+    for text in ("2026-12-06 03:04:05", "2026-12-06", "2026-12-06T03:04:05.000006", "2026-12-06 03:04:05.1"):
+        assert quick_read(text) == general_read(text)
+    with pytest.raises(ValueError, match="naive"):
+        quick_bind(datetime(2026, 12, 6, 3, 4, 5))
