@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import time
 
-from bench import directory as bench_directory
 from bench import scale
 from bench.handover import _cpu_seconds, _workers, baseline_cycle, baseline_server, drive, fleet_cycle, fleet_server
 
@@ -40,44 +38,37 @@ def _processes(name: str) -> list[int]:
 
 
 def main(kind: str, which: str, seconds: float = 10) -> None:
-    slapd = bench_directory.start(10_000)
-    ldap = bench_directory.settings(slapd)
-    cluster = None
     server = None
-    try:
-        if kind == "postgresql":
-            from tests.support.postgres import PostgresCluster
+    with scale.directory_and_databases(kind, "fleet-cpu-split") as (ldap, database):
+        try:
+            url = database("fleet_cpu_split")
+            if which == "fleet":
+                scale.prepare_fleet_database(url, ldap, assets=WORKERS * 4)
+                server = fleet_server(url, ldap).start()
+                cycle = fleet_cycle(server, WORKERS)
+            else:
+                server = baseline_server(url, WORKERS * 4).start()
+                cycle = baseline_cycle(server, WORKERS)
+            _split(kind, which, server, cycle, seconds)
+        finally:
+            if server is not None:
+                server.stop()
 
-            cluster = PostgresCluster().start()
-            url = cluster.create_database("fleet_cpu_split")
-        else:
-            url = f"sqlite:///{tempfile.mkdtemp(prefix='fleet-cpu-split-')}/fleet.sqlite"
-        if which == "fleet":
-            scale.prepare_fleet_database(url, ldap, assets=WORKERS * 4)
-            server = fleet_server(url, ldap).start()
-            cycle = fleet_cycle(server, WORKERS)
-        else:
-            server = baseline_server(url, WORKERS * 4).start()
-            cycle = baseline_cycle(server, WORKERS)
-        drive(cycle, WORKERS, 2, WORKERS * 4)
-        groups = {"workers": _workers(server), "client": [os.getpid()], "slapd": _processes("slapd"),
-                  "postgres": _processes("postgres")}
-        before = {name: _cpu_seconds(pids) for name, pids in groups.items()}
-        all_before, idle_before = _machine()
-        started = time.monotonic()
-        rps, _, errors = drive(cycle, WORKERS, seconds, 100_000)
-        requests = rps * (time.monotonic() - started)
-        all_after, idle_after = _machine()
-        busy = 1 - (idle_after - idle_before) / (all_after - all_before)
-        print(f"{kind} {which}: {rps:.0f} requests/s, {errors} failed cycles, the machine busy {busy:.0%}")
-        for name, pids in groups.items():
-            print(f"  {name:9s} {(_cpu_seconds(pids) - before[name]) / requests * 1000:.2f} ms of CPU a request")
-    finally:
-        if server is not None:
-            server.stop()
-        slapd.stop()
-        if cluster:
-            cluster.stop()
+
+def _split(kind: str, which: str, server, cycle, seconds: float) -> None:
+    drive(cycle, WORKERS, 2, WORKERS * 4)
+    groups = {"workers": _workers(server), "client": [os.getpid()], "slapd": _processes("slapd"),
+              "postgres": _processes("postgres")}
+    before = {name: _cpu_seconds(pids) for name, pids in groups.items()}
+    all_before, idle_before = _machine()
+    started = time.monotonic()
+    rps, _, errors = drive(cycle, WORKERS, seconds, 100_000)
+    requests = rps * (time.monotonic() - started)
+    all_after, idle_after = _machine()
+    busy = 1 - (idle_after - idle_before) / (all_after - all_before)
+    print(f"{kind} {which}: {rps:.0f} requests/s, {errors} failed cycles, the machine busy {busy:.0%}")
+    for name, pids in groups.items():
+        print(f"  {name:9s} {(_cpu_seconds(pids) - before[name]) / requests * 1000:.2f} ms of CPU a request")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ import collections
 import cProfile
 import pstats
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,7 +19,6 @@ from contextlib import contextmanager
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from bench import directory as bench_directory
 from bench import scale
 
 
@@ -40,17 +38,8 @@ def handover_cycles(kind: str, name: str) -> Iterator[tuple[Callable[[int], None
     """A Fleet app in process on a fresh SQLite or PostgreSQL database, against a real slapd with 10,000 people:
     yields `cycle(i)` (one hand-over + return through the API, checked) after 50 warm-up cycles, and the engine
     (to count statements); stops slapd and the cluster afterwards."""
-    slapd = bench_directory.start(10_000)
-    ldap = bench_directory.settings(slapd)
-    cluster = None
-    try:
-        if kind == "postgresql":
-            from tests.support.postgres import PostgresCluster
-
-            cluster = PostgresCluster().start()
-            url = cluster.create_database(f"fleet_{name}")
-        else:
-            url = f"sqlite:///{tempfile.mkdtemp(prefix=f'fleet-{name}-')}/fleet.sqlite"
+    with scale.directory_and_databases(kind, f"fleet-{name}") as (ldap, database):
+        url = database(f"fleet_{name}")
         scale.prepare_fleet_database(url, ldap, assets=8)
         app = scale.make_app(url, ldap)
         client = app.test_client()
@@ -72,10 +61,6 @@ def handover_cycles(kind: str, name: str) -> Iterator[tuple[Callable[[int], None
         with app.app_context():
             engine = db.engine
         yield cycle, engine
-    finally:
-        slapd.stop()
-        if cluster:
-            cluster.stop()
 
 
 def main(kind: str = "sqlite", cycles: int = 400) -> None:

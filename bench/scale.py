@@ -9,7 +9,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -63,6 +63,34 @@ def prepare_fleet_database(url: str, ldap: dict, assets: int) -> None:
 
     with app.app_context():
         db.engine.dispose()
+
+
+@contextmanager
+def directory_and_databases(kind: str, prefix: str) -> Iterator[tuple[dict, Callable[[str], str]]]:
+    """What a one-off measurement of the hand-over needs (bench.compare_trees, bench.cpu_split,
+    bench.profile_handover): slapd with 10,000 people, whose settings it yields, with `database(name)`, which makes
+    an empty database of `kind` ("sqlite" or "postgresql") and answers its URL (a SQLite file in a directory of its
+    own; a database in one PostgreSQL cluster started at the first). All of it stopped at the end."""
+    from bench import directory as bench_directory
+
+    slapd = bench_directory.start(10_000)
+    cluster = None
+
+    def database(name: str) -> str:
+        nonlocal cluster
+        if kind == "postgresql":
+            from tests.support.postgres import PostgresCluster
+
+            cluster = cluster or PostgresCluster().start()
+            return cluster.create_database(name)
+        return f"sqlite:///{tempfile.mkdtemp(prefix=f'{prefix}-')}/fleet.sqlite"
+
+    try:
+        yield bench_directory.settings(slapd), database
+    finally:
+        slapd.stop()
+        if cluster is not None:
+            cluster.stop()
 
 
 def baseline_url(url: str) -> str:
