@@ -147,7 +147,9 @@ class UTCDateTime(TypeDecorator):
         def process(value):
             if value is None:
                 return None
-            if isinstance(value, str) and len(value) == 26 and value[10] == " ":  # as written above
+            # as written above (no offset, six digits of microseconds); any other text as SQLAlchemy reads it
+            if isinstance(value, str) and len(value) == 26 and value[10] == " " and value[19] == "." \
+                    and value[20:].isdigit():
                 return datetime.fromisoformat(value).replace(tzinfo=UTC)
             return general(value)
 

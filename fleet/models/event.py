@@ -45,8 +45,10 @@ class EventHead(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(db.Integer, "sqlite"))
     hash: Mapped[str] = mapped_column(String(64))
-    # Set by the append's head UPDATE to the hash it replaces (SET sees the old row) and read back by the same
-    # statement, so that the event inserted names its predecessor without a read before (NULL until the first).
+    # Set by an append's head UPDATE that hashes the event (SQLite's, and PostgreSQL's but for an event naming a
+    # message whose id its caller did not draw) to the hash it replaces (SET sees the old row), and read back by
+    # the same statement, so that the event inserted names its predecessor without a read before. Nothing else
+    # reads it (NULL until the first such append).
     prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # When the last signed checkpoint was made: read with the head on every append, so that the first
     # event of a new day is checkpointed without a query more.

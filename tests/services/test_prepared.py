@@ -174,7 +174,8 @@ def test_utc_datetimes_are_written_and_read_on_sqlite_as_sqlalchemy_does():
         assert quick_read(stored) == general_read(stored) == moment and quick_read(stored).tzinfo is UTC
     assert quick_bind(None) is None and quick_read(None) is None
     # text not written by Fleet (a default of the database, a date alone) is read by the general processor
-    for text in ("2026-12-06 03:04:05", "2026-12-06", "2026-12-06T03:04:05.000006", "2026-12-06 03:04:05.1"):
+    for text in ("2026-12-06 03:04:05", "2026-12-06", "2026-12-06T03:04:05.000006", "2026-12-06 03:04:05.1",
+                 "2026-12-06 03:04:05.1+0900", "2026-12-06 03:04:05+09:00"):
         assert quick_read(text) == general_read(text)
     with pytest.raises(ValueError, match="naive"):
         quick_bind(datetime(2026, 12, 6, 3, 4, 5))
