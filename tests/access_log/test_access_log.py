@@ -8,10 +8,11 @@ import io
 import json
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from sqlalchemy import text
 
 from fleet.access_log import chain, review
@@ -22,6 +23,7 @@ from fleet.extensions import db
 from fleet.models import Event
 from tests.api.test_loans_api import hand_over, stock
 from tests.fixtures_data import AUDITOR, EMPLOYEE, IT
+from tests.support.clock import FLEET_ZONE, fleet_today
 from tests.web.test_pages import log_in, post
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -152,9 +154,13 @@ TAMPERINGS = {
 
 @pytest.fixture
 def signed(make_app, signing_settings):
-    app = make_app(FLEET_CHECKPOINT_EVENTS="10", **signing_settings)
-    _seed_entries(app, 25)  # checkpoints at 1 (the first of the day), 10, 20
-    return app
+    # At noon in Fleet's time zone, today: the 25 entries (from an hour before) and the test's own requests fall on
+    # one local day, whatever the hour the suite runs at. Between 00:00 and 01:00 in Seoul the first request would
+    # otherwise be the first entry of a new day, which the access log checkpoints itself.
+    with time_machine.travel(datetime.combine(fleet_today(), time(12), tzinfo=FLEET_ZONE), tick=True):
+        app = make_app(FLEET_CHECKPOINT_EVENTS="10", **signing_settings)
+        _seed_entries(app, 25)  # checkpoints at 1 (the first of the day), 10, 20
+        yield app
 
 
 def test_an_untouched_log_verifies_online_and_offline(signed, login, signing_keys, tmp_path):
