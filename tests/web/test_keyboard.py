@@ -67,7 +67,8 @@ def keyboard_page(browser):
 def log_in(page, site, uid, lang="en"):
     page.goto(f"{site}/lang/{lang}")
     page.goto(f"{site}/login")
-    assert focused(page, "input[name=username]")  # the field has the focus: type at once
+    # the field has the focus (autofocus, which Chromium may apply after the load event): type at once
+    expect(page.locator("input[name=username]")).to_be_focused()
     page.keyboard.type(uid)
     page.keyboard.press("Tab")
     page.keyboard.type(uid + "pw")
@@ -94,7 +95,7 @@ def test_hand_over_sign_by_typing_the_names_and_take_back_with_the_keyboard_alon
     page = keyboard_page
     log_in(page, site, "it1")
     page.goto(f"{site}/desk/handover")
-    assert focused(page, "#asset_tag")
+    expect(page.locator("#asset_tag")).to_be_focused()  # autofocus, maybe after the load event
     page.keyboard.type("ys-nb-0001")
     page.keyboard.press("Enter")  # a scanner's Enter: on to the assignee
     assert focused(page, "#assignee")
@@ -145,7 +146,7 @@ def test_hand_over_sign_by_typing_the_names_and_take_back_with_the_keyboard_alon
 
     # Take it back: the tag, Enter, then the choices with the arrow keys.
     page.goto(f"{site}/desk/return")
-    assert focused(page, "#return-tag")
+    expect(page.locator("#return-tag")).to_be_focused()  # autofocus, maybe after the load event
     page.keyboard.type("YS-NB-0001")
     with page.expect_navigation():
         page.keyboard.press("Enter")

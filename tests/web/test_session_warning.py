@@ -123,6 +123,7 @@ def test_a_form_sent_after_the_end_is_kept_and_filled_in_again_after_logging_in(
     with page.expect_navigation():
         page.keyboard.press("Enter")  # "Log in again"
     assert "/login?next=/me/request" in page.url
+    expect(page.locator("input[name=username]")).to_be_focused()  # autofocus, maybe after the load event
     page.keyboard.type("emp1")
     page.keyboard.press("Tab")
     page.keyboard.type("emp1pw")
