@@ -10,14 +10,13 @@ the head's second UPDATE (one round trip), as the event log's does.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, func, insert, select, text, update
+from sqlalchemy import bindparam, delete, func, select, text, update
 
 from fleet.access_log.model import AccessCheckpoint, AccessEntry, AccessHead
 from fleet.clock import check_days
@@ -27,9 +26,8 @@ from fleet.extensions import db
 from fleet.models import GENESIS_HASH, Event, EventHead
 from fleet.services import chains
 from fleet.services.chains import BATCH, Chain, ExportRange, format_at, good_checkpoints, verify_entries
-from fleet.services.events import _checkpoint_due, append_event, canonical_data
+from fleet.services.events import append_event, canonical_data
 from fleet.services.pagination import Page, decode_cursor, make_page
-from fleet.signing import SigningKeyError
 from fleet.verify import query_columns, subjects_column  # the offline verifier's own rule, one copy
 
 HEAD_ID = 1
@@ -38,7 +36,7 @@ EXPORT_FORMAT = "fleet-access-export-v2"  # v1 had no columns
 PURGE_ACTION = "access_log.purged"
 SUBJECTS_SHOWN = 100  # a list, report or export names its people up to this many; beyond, only their number
 
-_HEAD, _ENTRIES, _CHECKPOINTS = AccessHead.__table__, AccessEntry.__table__, AccessCheckpoint.__table__
+_HEAD, _ENTRIES = AccessHead.__table__, AccessEntry.__table__
 # Sent straight to the driver (fleet.db.Prepared): every change, and every read of personal data, appends.
 # PostgreSQL: the whole append in one statement, one round trip; the head's UPDATE hashes the entry itself
 # (chains.hashing_head), which verify_access_log recomputes in Python. SQLite (no data-modifying WITH): that UPDATE,
@@ -72,6 +70,9 @@ def ensure_head() -> None:
     if db.session.get(AccessHead, HEAD_ID) is None:
         db.session.add(AccessHead(id=HEAD_ID, seq=0, hash=GENESIS_HASH, start_seq=1, start_prev_hash=GENESIS_HASH))
         db.session.flush()
+
+
+_APPENDING = chains.Appending(_HASH_HEAD_SQLITE, _INSERT_ENTRY, ensure_head)
 
 
 def entry_data(role: str, ip: str | None, subjects: Iterable[str], subject_count: int, reason: str | None,
@@ -132,21 +133,9 @@ def append_access(actor: str, role: str | None, ip: str | None, access: Access, 
     values = {"at": at, "actor": actor, "role": role or "", "action": access.action, "target_type": target_type,
               "target_id": target_id, "subjects": subjects, "data": data}
     middle = chains.middle_text(at, actor, access.action, target_type, target_id, data)
-    on_postgresql = connection.dialect.name == "postgresql"
-    if on_postgresql:
-        result = _APPEND_PG.execute(connection, {"middle": middle, **values}).one_or_none()
-    else:
-        result = _HASH_HEAD_SQLITE.execute(connection, {"middle": middle}).one_or_none()
-    if result is None:
-        ensure_head()
-        return append_access(actor, role, ip, access, at=at)
-    seq, prev_hash, digest, checkpoint_at = result
-    if not on_postgresql:
-        _INSERT_ENTRY.execute(connection, {"seq": seq, **values, "prev_hash": prev_hash, "hash": digest})
-    values.update(seq=seq, prev_hash=prev_hash, hash=digest)
-    key = current_app.extensions.get("fleet_signing_key")
-    if key is not None and _checkpoint_due(seq, at, checkpoint_at):
-        _checkpoint(connection, seq, digest, at)
+    taken = _APPENDING.append(connection, middle, values, _APPEND_PG, values)
+    values.update(seq=taken[0], prev_hash=taken[1], hash=taken[2])
+    chains.checkpoint_if_due(connection, CHAIN, _HEAD, taken, at)
     return values
 
 
@@ -158,32 +147,10 @@ def checkpoint_message(seq: int, head_hash: str, at: datetime) -> bytes:
     return json.dumps([CHECKPOINT_FORMAT, seq, head_hash, format_at(at)], separators=(",", ":")).encode("utf-8")
 
 
-def _checkpoint(connection, seq: int, head_hash: str, at: datetime, *, of_head: bool = True) -> bool:
-    key = current_app.extensions.get("fleet_signing_key")
-    try:
-        key.check_valid_at(utcnow())
-    except SigningKeyError as exc:
-        current_app.logger.warning("no access-log checkpoint at entry %d: %s", seq, exc)
-        return False
-    if connection.execute(select(_CHECKPOINTS.c.seq).where(_CHECKPOINTS.c.seq == seq)).first() is not None:
-        return False
-    connection.execute(insert(_CHECKPOINTS).values(
-        seq=seq, head_hash=head_hash, at=at, fingerprint=key.fingerprint, certificate=key.certificate_pem(),
-        signature=base64.b64encode(key.sign_bytes(checkpoint_message(seq, head_hash, at))).decode("ascii")))
-    if of_head:
-        connection.execute(update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(checkpoint_at=at))
-    return True
-
-
 def checkpoint_head(now: datetime | None = None) -> AccessCheckpoint | None:
     """Sign the access chain's head now, unless it is signed already or the log is empty (`fleet checkpoint`)."""
-    if current_app.extensions.get("fleet_signing_key") is None:
-        return None
-    connection = db.session.connection()
-    head = connection.execute(select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == HEAD_ID).with_for_update()).one()
-    if head.seq == 0 or not _checkpoint(connection, head.seq, head.hash, now or utcnow()):
-        return None
-    return db.session.get(AccessCheckpoint, head.seq)
+    seq = chains.sign_head(CHAIN, _HEAD, now)
+    return None if seq is None else db.session.get(AccessCheckpoint, seq)
 
 
 def _first_disagreeing() -> Callable[[Sequence], int | None]:
@@ -203,7 +170,7 @@ def _first_disagreeing() -> Callable[[Sequence], int | None]:
 # The access log as fleet.services.chains verifies and exports it: the event log's construction, with the two
 # unhashed columns exported beside the fields and checked against `data`.
 CHAIN = Chain(AccessEntry.__table__, AccessCheckpoint, checkpoint_message, EXPORT_FORMAT, kind="target",
-              columns=("role", "subjects"), columns_check=_first_disagreeing)
+              columns=("role", "subjects"), columns_check=_first_disagreeing, name="access log")
 
 
 # ---- verification ------------------------------------------------------------------------------------------------
@@ -332,7 +299,7 @@ def purge_access_log(actor: str, before: datetime) -> Purge:
         return Purge(0, head.start_seq, head.start_prev_hash, before)
     last_hash, last_at = connection.execute(select(_ENTRIES.c.hash, _ENTRIES.c.at).where(_ENTRIES.c.seq == last)).one()
     if current_app.extensions.get("fleet_signing_key") is not None:
-        _checkpoint(connection, last, last_hash, last_at, of_head=False)
+        chains.sign_checkpoint(connection, CHAIN, last, last_hash, last_at, head=None)
     removed = connection.execute(delete(_ENTRIES).where(_ENTRIES.c.seq <= last)).rowcount
     connection.execute(update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(start_seq=last + 1,
                                                                          start_prev_hash=last_hash))

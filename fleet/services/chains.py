@@ -18,17 +18,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from json.encoder import encode_basestring
 from operator import itemgetter
+from zoneinfo import ZoneInfo
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from flask import current_app
-from sqlalchemy import Table, func, select, text
+from sqlalchemy import Table, func, insert, select, text, update
 
 from fleet.clock import check_days
-from fleet.db import utcnow
+from fleet.db import Prepared, utcnow
 from fleet.extensions import db
 from fleet.models import GENESIS_HASH
-from fleet.signing import fingerprint, verify_bytes
+from fleet.signing import SigningKeyError, fingerprint, verify_bytes
 
 BATCH = 5_000
 HASHED = 9  # seq, at, actor, action, type, id, data, prev_hash and the hash: the first columns of every row read
@@ -48,6 +49,7 @@ class Chain:
     # (rows: the hashed columns, then these), or None; one per verification, which may keep what it learns.
     columns: tuple[str, ...] = ()
     columns_check: Callable[[], Callable[[Sequence], int | None]] | None = None
+    name: str = "event log"  # in what Fleet logs of it
 
     def select_list(self) -> str:
         return ", ".join(["seq", "at", "actor", "action", f"{self.kind}_type", f"{self.kind}_id", "data", "prev_hash",
@@ -91,6 +93,91 @@ def raw_at(value) -> str:
     if isinstance(value, str):  # SQLite stores "YYYY-MM-DD HH:MM:SS.ffffff" in UTC
         return value.replace(" ", "T") + ("Z" if "." in value else ".000000Z")
     return format_at(value.astimezone(UTC))
+
+
+# ---- appending and signed checkpoints ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Appending:
+    """How one chain appends an entry whose hash its head's UPDATE makes (`hashing_head_update`): on SQLite that
+    UPDATE (`hash_head_sqlite`), then the entry's INSERT (`insert_entry`); on PostgreSQL one statement, given by
+    the caller, in which the INSERT rides. A chain without its head row gets it (`ensure_head`), and the append
+    is made again."""
+
+    hash_head_sqlite: Prepared
+    insert_entry: Prepared
+    ensure_head: Callable[[], None]
+
+    def append(self, connection, middle: str, values: dict, in_one: Prepared, in_one_params: dict) -> Sequence:
+        """Append the entry `values` (all but seq, prev_hash and hash) in the caller's transaction: `middle` is its
+        `middle_text`, `in_one` the PostgreSQL statement and `in_one_params` what it binds besides `middle`.
+        Answers (seq, prev_hash, hash, the head's last checkpoint time)."""
+        on_sqlite = connection.dialect.name != "postgresql"
+
+        def take_head():
+            if on_sqlite:
+                return self.hash_head_sqlite.execute(connection, {"middle": middle}).one_or_none()
+            return in_one.execute(connection, {"middle": middle, **in_one_params}).one_or_none()
+
+        taken = take_head()
+        if taken is None:
+            self.ensure_head()
+            taken = take_head()
+        if on_sqlite:
+            seq, prev_hash, digest, _ = taken
+            self.insert_entry.execute(connection, {"seq": seq, **values, "prev_hash": prev_hash, "hash": digest})
+        return taken
+
+
+def checkpoint_due(seq: int, at: datetime, last: datetime | None) -> bool:
+    """Every FLEET_CHECKPOINT_EVENTS entries, and at the first entry of a (local) day since the last checkpoint."""
+    if seq % current_app.config["FLEET_CHECKPOINT_EVENTS"] == 0 or last is None:
+        return True
+    zone = ZoneInfo(current_app.config["FLEET_TIMEZONE"])
+    return at.astimezone(zone).date() != last.astimezone(zone).date()
+
+
+def sign_checkpoint(connection, chain: Chain, seq: int, head_hash: str, at: datetime, *, head: Table | None) -> bool:
+    """Sign (seq, head_hash, at) with Fleet's key and store it in the caller's transaction, never twice for one
+    seq; `head` (the chain's head table), when given, keeps the time of its last checkpoint.
+
+    A key that can no longer sign (its certificate expired) makes no checkpoint and stops nothing: the hand-over
+    goes on, the log says why, and /readyz shows it.
+    """
+    key = current_app.extensions["fleet_signing_key"]
+    try:
+        key.check_valid_at(utcnow())
+    except SigningKeyError as exc:
+        current_app.logger.warning("no checkpoint of the %s at %d: %s", chain.name, seq, exc)
+        return False
+    checkpoints = chain.checkpoint_model.__table__
+    if connection.execute(select(checkpoints.c.seq).where(checkpoints.c.seq == seq)).first() is not None:
+        return False
+    connection.execute(insert(checkpoints).values(
+        seq=seq, head_hash=head_hash, at=at, fingerprint=key.fingerprint, certificate=key.certificate_pem(),
+        signature=base64.b64encode(key.sign_bytes(chain.checkpoint_message(seq, head_hash, at))).decode("ascii")))
+    if head is not None:
+        connection.execute(update(head).where(head.c.id == 1).values(checkpoint_at=at))
+    return True
+
+
+def sign_head(chain: Chain, head: Table, now: datetime | None = None) -> int | None:
+    """`fleet checkpoint`: sign the chain's head now, in the session's transaction, unless Fleet has no key, the
+    chain is empty or its head is signed already. Answers the seq signed, or None."""
+    if current_app.extensions.get("fleet_signing_key") is None:
+        return None
+    connection = db.session.connection()
+    seq, head_hash = connection.execute(select(head.c.seq, head.c.hash).where(head.c.id == 1).with_for_update()).one()
+    if seq == 0 or not sign_checkpoint(connection, chain, seq, head_hash, now or utcnow(), head=head):
+        return None
+    return seq
+
+
+def checkpoint_if_due(connection, chain: Chain, head: Table, taken: Sequence, at: datetime) -> None:
+    """After an append (`taken`: what `Appending.append` answered): its checkpoint, if Fleet signs and one is due."""
+    seq, _, digest, last = taken
+    if current_app.extensions.get("fleet_signing_key") is not None and checkpoint_due(seq, at, last):
+        sign_checkpoint(connection, chain, seq, digest, at, head=head)
 
 
 # ---- verification ------------------------------------------------------------------------------------------------

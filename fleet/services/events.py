@@ -8,13 +8,11 @@ on SQLite), so concurrent writers form one chain, never a fork.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import String, and_, bindparam, cast, func, insert, or_, select, text, update
@@ -24,17 +22,19 @@ from fleet.db import Prepared, insert_of, session_connection, utcnow
 from fleet.extensions import db
 from fleet.models import GENESIS_HASH, Asset, Event, EventCheckpoint, EventHead, Loan, Notification
 from fleet.services.chains import (
+    Appending,
     Chain,
     ChainVerification,
+    checkpoint_if_due,
     format_at,
     good_checkpoints,
     hashing_head,
     hashing_head_update,
     middle_text,
+    sign_head,
     verify_entries,
 )
 from fleet.services.pagination import Page, decode_cursor, make_page
-from fleet.signing import SigningKey, SigningKeyError
 
 HEAD_ID = 1
 EXPORT_FORMAT = "fleet-event-export-v1"
@@ -116,6 +116,7 @@ _APPEND_PG = Prepared(_APPEND_PG)
 _APPEND_WITH_NOTIFICATION_PG = Prepared(_APPEND_WITH_NOTIFICATION_PG)
 _TAKE_SEQ_AND_NOTIFICATION_ID = Prepared(_TAKE_SEQ_AND_NOTIFICATION_ID)
 _INSERT_EVENT_AND_NOTIFICATION_SET_HEAD = Prepared(_INSERT_EVENT_AND_NOTIFICATION_SET_HEAD)
+_APPENDING = Appending(_HASH_HEAD_SQLITE, _INSERT_EVENT, ensure_head)
 
 
 class AppendedEvent(NamedTuple):
@@ -178,7 +179,7 @@ def _append_riding(connection, actor: str, action: str, subject_type: str, subje
     _INSERT_EVENT_AND_NOTIFICATION_SET_HEAD.execute(connection, {
         "digest": digest, **{f"event_{k}": v for k, v in values.items()},
         **{f"notification_{k}": v for k, v in notification.items()}, "notification_id": notification_id})
-    _checkpoint_if_due(connection, seq, digest, at, checkpoint_at)
+    checkpoint_if_due(connection, CHAIN, _HEAD, (seq, prev_hash, digest, checkpoint_at), at)
     return AppendedEvent(**values)
 
 
@@ -206,68 +207,24 @@ def _append_hashed(connection, actor: str, action: str, subject_type: str, subje
     values = {"at": at, "actor": actor, "action": action, "subject_type": subject_type, "subject_id": subject_id,
               "data": data}
     middle = middle_text(at, actor, action, subject_type, subject_id, data)
-    if connection.dialect.name != "postgresql":
-        result = _HASH_HEAD_SQLITE.execute(connection, {"middle": middle}).one_or_none()
-    elif notification is None:
-        result = _APPEND_PG.execute(connection, {"middle": middle, **values}).one_or_none()
+    if notification is None:
+        taken = _APPENDING.append(connection, middle, values, _APPEND_PG, values)
     else:
-        result = _APPEND_WITH_NOTIFICATION_PG.execute(connection, {
-            "middle": middle, **values, **{f"notification_{k}": v for k, v in notification.items()}}).one_or_none()
-    if result is None:
-        ensure_head()
-        return _append_hashed(connection, actor, action, subject_type, subject_id, before=before, after=after,
-                              extra=extra, at=at, notification=notification)
-    seq, prev_hash, digest, checkpoint_at = result
-    if connection.dialect.name != "postgresql":
-        _INSERT_EVENT.execute(connection, {"seq": seq, **values, "prev_hash": prev_hash, "hash": digest})
-    _checkpoint_if_due(connection, seq, digest, at, checkpoint_at)
+        taken = _APPENDING.append(connection, middle, values, _APPEND_WITH_NOTIFICATION_PG,
+                                  values | {f"notification_{k}": v for k, v in notification.items()})
+    seq, prev_hash, digest, _ = taken
+    checkpoint_if_due(connection, CHAIN, _HEAD, taken, at)
     return AppendedEvent(seq=seq, prev_hash=prev_hash, hash=digest, **values)
-
-
-def _checkpoint_if_due(connection, seq: int, digest: str, at: datetime, checkpoint_at: datetime | None) -> None:
-    key = current_app.extensions.get("fleet_signing_key")
-    if key is not None and _checkpoint_due(seq, at, checkpoint_at):
-        _checkpoint(connection, key, seq, digest, at)
 
 
 # ---- signed checkpoints ------------------------------------------------------------------
 
 CHECKPOINT_FORMAT = "fleet-checkpoint-v1"
-_CHECKPOINTS = EventCheckpoint.__table__
 
 
 def checkpoint_message(seq: int, head_hash: str, at: datetime) -> bytes:
     """The bytes a checkpoint signs (docs/event-log.md): JSON ["fleet-checkpoint-v1", seq, head, at], UTF-8."""
     return json.dumps([CHECKPOINT_FORMAT, seq, head_hash, format_at(at)], separators=(",", ":")).encode("utf-8")
-
-
-def _checkpoint_due(seq: int, at: datetime, last: datetime | None) -> bool:
-    """Every FLEET_CHECKPOINT_EVENTS events, and at the first event of a (local) day since the last checkpoint."""
-    if seq % current_app.config["FLEET_CHECKPOINT_EVENTS"] == 0 or last is None:
-        return True
-    zone = ZoneInfo(current_app.config["FLEET_TIMEZONE"])
-    return at.astimezone(zone).date() != last.astimezone(zone).date()
-
-
-def _checkpoint(connection, key: SigningKey, seq: int, head_hash: str, at: datetime) -> bool:
-    """Sign (seq, head_hash, at) and store it, in the caller's transaction; never twice for one head.
-
-    A key that can no longer sign (its certificate expired) makes no checkpoint and stops nothing: the hand-over
-    goes on, the log says why, and /readyz shows it.
-    """
-    try:
-        key.check_valid_at(utcnow())
-    except SigningKeyError as exc:
-        current_app.logger.warning("no checkpoint at event %d: %s", seq, exc)
-        return False
-    exists = connection.execute(select(_CHECKPOINTS.c.seq).where(_CHECKPOINTS.c.seq == seq)).first()
-    if exists is not None:
-        return False
-    connection.execute(insert(_CHECKPOINTS).values(
-        seq=seq, head_hash=head_hash, at=at, fingerprint=key.fingerprint, certificate=key.certificate_pem(),
-        signature=base64.b64encode(key.sign_bytes(checkpoint_message(seq, head_hash, at))).decode("ascii")))
-    connection.execute(update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(checkpoint_at=at))
-    return True
 
 
 # The event log as fleet.services.chains verifies and exports it.
@@ -276,14 +233,8 @@ CHAIN = Chain(_EVENTS, EventCheckpoint, checkpoint_message, EXPORT_FORMAT)
 
 def checkpoint_head(now: datetime | None = None) -> EventCheckpoint | None:
     """Sign the chain's current head now, unless it is signed already or the log is empty (`fleet checkpoint`)."""
-    key = current_app.extensions.get("fleet_signing_key")
-    if key is None:
-        return None
-    connection = db.session.connection()
-    head = connection.execute(select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == HEAD_ID).with_for_update()).one()
-    if head.seq == 0 or not _checkpoint(connection, key, head.seq, head.hash, now or utcnow()):
-        return None
-    return db.session.get(EventCheckpoint, head.seq)
+    seq = sign_head(CHAIN, _HEAD, now)
+    return None if seq is None else db.session.get(EventCheckpoint, seq)
 
 
 def latest_checkpoint(up_to_seq: int | None = None) -> EventCheckpoint | None:
