@@ -81,7 +81,7 @@ class CurrentSession(MethodView):
         """
         principal = require_principal()
         live = principal.session
-        left = max(0, int((live.ends_at - utcnow()).total_seconds()))
+        left = live.seconds_left(utcnow())
         return {"kind": live.kind, "created_at": live.created_at, "ends_at": live.ends_at,
                 "idle_expires_at": live.idle_expires_at, "expires_at": live.expires_at, "seconds_left": left,
                 "idle_minutes": current_app.config["FLEET_IDLE_MINUTES"]}

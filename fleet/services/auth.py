@@ -43,6 +43,10 @@ class LiveSession:
     def ends_at(self) -> datetime:
         return min(self.expires_at, self.idle_expires_at)
 
+    def seconds_left(self, now: datetime) -> int:
+        """Whole seconds until `ends_at`: what a page counts down on its own clock, whatever the time it shows."""
+        return max(0, int((self.ends_at - now).total_seconds()))
+
 
 @dataclass(frozen=True)
 class Principal:

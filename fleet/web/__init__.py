@@ -11,6 +11,7 @@ from flask_babel import Babel, format_date, format_datetime, format_decimal, get
 from fleet import i18n
 from fleet.access_log import pages as access_log_pages
 from fleet.clock import local_time
+from fleet.db import utcnow
 from fleet.errors import FleetError
 from fleet.security import SESSION_COOKIE, current_principal
 from fleet.web import csrf, messages
@@ -64,7 +65,8 @@ def init_app(app: Flask) -> None:
         me = _page_principal()
         return {"lang": select_locale(), "csrf_token": csrf.token, "me": me,
                 "my_roles": sorted(me.roles) if me else [], "my_name": me.name if me else "",
-                "idle_minutes": app.config["FLEET_IDLE_MINUTES"]}
+                "idle_minutes": app.config["FLEET_IDLE_MINUTES"],
+                "session_seconds_left": me.session.seconds_left(utcnow()) if me and me.session else None}
 
     @app.after_request
     def _security_headers(response):

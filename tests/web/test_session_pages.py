@@ -70,6 +70,7 @@ def test_the_page_says_when_the_session_ends_and_asking_does_not_renew(app, make
         page = text(limited.get("/desk"))  # renews the idle clock: ends 0:35
         assert datetime.fromisoformat(META.search(page).group(1)) == T0 + timedelta(minutes=35)
         assert '<meta name="fleet-session-idle-minutes" content="30">' in page
+        assert '<meta name="fleet-session-seconds-left" content="1800">' in page  # what the page counts down
         clock.move_to(T0 + timedelta(minutes=20))
         asked = limited.get("/api/v1/auth/session").get_json()  # the page's cookie, a read: no renewal
         assert datetime.fromisoformat(asked["ends_at"]) == T0 + timedelta(minutes=35)

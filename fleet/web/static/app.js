@@ -216,15 +216,23 @@ function setupNotice() {
   notice.focus();
 }
 
-// KWCAG 2.2 응답시간 조절: when the page says when the session ends (<meta name="fleet-session-expires">), warn two
-// minutes before in a dialog that lets the person stay; after the end, a form sent is kept in sessionStorage
-// across the new log-in and filled in again. Without the meta tag nothing of this runs.
+// KWCAG 2.2 응답시간 조절: when the page says how long its session has left (<meta name="fleet-session-seconds-left">),
+// warn two minutes before the end in a dialog that lets the person stay; after the end, a form sent is kept in
+// sessionStorage across the new log-in and filled in again. Without the meta tag nothing of this runs. The end is
+// counted on this device's clock from the seconds the server gives, never by comparing the server's time with the
+// device's: a phone whose clock is ten minutes off still warns two minutes before the end.
 const SESSION_WARN_MS = 2 * 60 * 1000;
 const PENDING_FORM = "fleet-pending-form";
 
 function sessionMeta(name) {
   const meta = document.querySelector(`meta[name="${name}"]`);
   return meta ? meta.content : null;
+}
+
+// The session's end on this device's clock: now plus the seconds the server says are left; NaN without them.
+function sessionEnd(secondsLeft) {
+  const seconds = secondsLeft === null || secondsLeft === undefined || secondsLeft === "" ? NaN : Number(secondsLeft);
+  return Number.isFinite(seconds) && seconds >= 0 ? Date.now() + seconds * 1000 : NaN;
 }
 
 function keptForms() {
@@ -273,11 +281,9 @@ function restoreForm() {
 }
 
 function setupSessionTimer() {
-  const expiresText = sessionMeta("fleet-session-expires");
   const dialog = document.getElementById("session-warning");
-  if (!expiresText || !dialog) return;
-  let expires = Date.parse(expiresText);
-  if (Number.isNaN(expires)) return;
+  let expires = sessionEnd(sessionMeta("fleet-session-seconds-left"));
+  if (!dialog || Number.isNaN(expires)) return;
   const clockEnd = dialog.querySelector(".session-end");
   const stay = dialog.querySelector(".session-stay");
   const expiredBox = dialog.querySelector(".session-expired");
@@ -311,8 +317,8 @@ function setupSessionTimer() {
       const answer = await fetch(sessionMeta("fleet-session-status") || "/api/v1/auth/session",
                                  { credentials: "same-origin", headers: { Accept: "application/json" } });
       const state = answer.ok ? await answer.json() : null;
-      const next = state && Date.parse(state.expires_at || state.expires);
-      if (next && !Number.isNaN(next)) expires = next;
+      const next = state ? sessionEnd(state.seconds_left) : NaN;  // the end of the idle limit, not the absolute one
+      if (!Number.isNaN(next)) expires = next;
     } catch (err) { /* the warning comes back at the old time */ }
     dialog.close();
     schedule();
