@@ -30,7 +30,7 @@ from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
 
 from fleet.clock import local_time
-from fleet.db import reading, utcnow, writing
+from fleet.db import dialect_name, reading, utcnow, writing
 from fleet.directory import get_directory
 from fleet.errors import DirectoryUnavailable, FleetError
 from fleet.extensions import db
@@ -246,7 +246,7 @@ def _give_up_on_abandoned(now: datetime) -> None:
     sender in turn (a message that crashes the sender would otherwise come back forever)."""
     query = select(Notification).where(Notification.status == "sending", Notification.lease_until < now,
                                        Notification.attempts >= current_app.config["FLEET_MAIL_MAX_ATTEMPTS"])
-    if db.session.connection().dialect.name == "postgresql":
+    if dialect_name() == "postgresql":
         query = query.with_for_update(skip_locked=True)
     for notification in db.session.execute(query.limit(100)).scalars():
         notification.status, notification.lease_until = "failed", None
@@ -264,7 +264,7 @@ def claim(limit: int, now: datetime) -> list[int]:
     with writing():
         _give_up_on_abandoned(now)
         query = select(Notification.id).where(_claimable(now)).order_by(Notification.id).limit(limit)
-        if db.session.connection().dialect.name == "postgresql":
+        if dialect_name() == "postgresql":
             query = query.with_for_update(skip_locked=True)
         ids = list(db.session.execute(query).scalars())
         if ids:

@@ -19,7 +19,7 @@ from flask import current_app
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from fleet.db import MAX_ID, run, utcnow
+from fleet.db import MAX_ID, dialect_name, run, utcnow
 from fleet.directory.base import Person
 from fleet.errors import Conflict, NotFound, ValidationFailed
 from fleet.extensions import db
@@ -68,7 +68,7 @@ def queue(kind: str, *, now: datetime, recipient_uid: str | None = None, to_addr
                         dedupe_key=dedupe_key)
     if dedupe_key is None:
         return run(QUEUE_NOTIFICATION, values).scalar_one()
-    return run(_QUEUE_ONCE[db.session.connection().dialect.name], values).scalar_one_or_none()
+    return run(_QUEUE_ONCE[dialect_name()], values).scalar_one_or_none()
 
 
 def row_for_person(kind: str, person: Person, *, now: datetime, data: dict, document_id: int | None = None,
