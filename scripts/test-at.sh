@@ -21,7 +21,7 @@ if [ $# -eq 0 ]; then
     tests/api/test_requests_api.py tests/services/test_requests.py tests/cli/test_purge.py tests/cli/test_cli.py \
     tests/web/test_demo_logins.py tests/api/test_reservations_api.py tests/services/test_reservations.py \
     tests/web/test_booking_pages.py tests/services/test_booking_mails.py tests/api/test_hand_over_booked.py \
-    tests/access_log/test_access_log.py \
+    tests/access_log/test_access_log.py tests/api/test_incidents_api.py \
     "tests/hardening/test_fuzz.py::test_every_operation_as_every_role[sqlite-employee]"
 fi
 target=$(date -u -d "$moment UTC" +%s)

@@ -27,9 +27,11 @@ def lend(app, client, headers, tag="NB-001", assignee=EMPLOYEE) -> dict:
     """A loan handed over three days ago (an incident cannot have happened before its hand-over)."""
     loan = lend_now(app, client, headers, tag=tag, assignee=assignee)
     with app.app_context():
-        db.session.get(Loan, loan["id"]).checked_out_at = utcnow() - timedelta(days=3)
+        backdated = db.session.get(Loan, loan["id"])
+        backdated.checked_out_at = utcnow() - timedelta(days=3)
         db.session.commit()
-    return loan
+        # A loan's number carries the (local) year of its hand-over: in the first days of January, last year's.
+        return {**loan, "number": backdated.number}
 
 
 def report(client, headers, loan, kind="stolen", hours_ago=3, place="대전 유성구 봉명동 카페",
