@@ -154,10 +154,12 @@ TAMPERINGS = {
 
 @pytest.fixture
 def signed(make_app, signing_settings):
-    # At noon in Fleet's time zone, today: the 25 entries (from an hour before) and the test's own requests fall on
+    # At noon tomorrow in Fleet's time zone: the 25 entries (from an hour before) and the test's own requests fall on
     # one local day, whatever the hour the suite runs at. Between 00:00 and 01:00 in Seoul the first request would
-    # otherwise be the first entry of a new day, which the access log checkpoints itself.
-    with time_machine.travel(datetime.combine(fleet_today(), time(12), tzinfo=FLEET_ZONE), tick=True):
+    # otherwise be the first entry of a new day, which the access log checkpoints itself. Tomorrow, not today: the
+    # clock only moves forward, never to before the session's signing certificate was made (from 5 minutes ago).
+    with time_machine.travel(datetime.combine(fleet_today() + timedelta(days=1), time(12), tzinfo=FLEET_ZONE),
+                             tick=True):
         app = make_app(FLEET_CHECKPOINT_EVENTS="10", **signing_settings)
         _seed_entries(app, 25)  # checkpoints at 1 (the first of the day), 10, 20
         yield app
