@@ -1,5 +1,6 @@
-"""`python -m bench.cpu_split sqlite|postgresql fleet|baseline [SECONDS]`: where the machine's CPU goes while
-hand-over + return cycles run (the `handover` part's servers and cycles, bench/handover.py).
+"""`python -m bench.cpu_split sqlite|postgresql fleet|baseline|session [SECONDS]`: where the machine's CPU goes while
+hand-over + return cycles run (the `handover` part's servers and cycles, bench/handover.py); `session`: Fleet's
+server answering only GET /api/v1/auth/session, what the framework and the session look-up cost any API request.
 
 Prints requests/s, how busy the machine was (from /proc/stat: what is left is time no process could use, such as
 a worker waiting for SQLite's write lock or for the directory), and the CPU a request of the gunicorn workers, the
@@ -13,7 +14,16 @@ import sys
 import time
 
 from bench import scale
-from bench.handover import _cpu_seconds, _workers, baseline_cycle, baseline_server, drive, fleet_cycle, fleet_server
+from bench.handover import (
+    _cpu_seconds,
+    _workers,
+    baseline_cycle,
+    baseline_server,
+    drive,
+    fleet_cycle,
+    fleet_server,
+    session_cycle,
+)
 
 WORKERS = 8  # client threads, as the handover part
 
@@ -42,10 +52,10 @@ def main(kind: str, which: str, seconds: float = 10) -> None:
     with scale.directory_and_databases(kind, "fleet-cpu-split") as (ldap, database):
         try:
             url = database("fleet_cpu_split")
-            if which == "fleet":
+            if which in ("fleet", "session"):
                 scale.prepare_fleet_database(url, ldap, assets=WORKERS * 4)
                 server = fleet_server(url, ldap).start()
-                cycle = fleet_cycle(server, WORKERS)
+                cycle = (fleet_cycle if which == "fleet" else session_cycle)(server, WORKERS)
             else:
                 server = baseline_server(url, WORKERS * 4).start()
                 cycle = baseline_cycle(server, WORKERS)

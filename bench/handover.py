@@ -90,12 +90,17 @@ def fleet_server(url: str, ldap: dict, **settings: str) -> GunicornServer:
     return GunicornServer(env, workers=2)
 
 
+def _bearer(server: GunicornServer) -> dict:
+    """The headers of IT staff u00000's API token (a log-in through the server)."""
+    token = requests.post(f"{server.url}/api/v1/auth/token", json={"username": "u00000", "password": "pw"},
+                          timeout=10).json()["token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
 def fleet_cycle(server: GunicornServer, workers: int, first_asset: int = 0) -> Cycle:
     """A hand-over and its return through the API, as IT staff u00000 (logged in here); each client thread
     takes turns on 4 assets of its own, from BN-<first_asset> on."""
-    token = requests.post(f"{server.url}/api/v1/auth/token", json={"username": "u00000", "password": "pw"},
-                          timeout=10).json()["token"]
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = _bearer(server)
     sessions = [requests.Session() for _ in range(workers)]
 
     def cycle(worker: int, i: int) -> list[float]:
@@ -112,6 +117,25 @@ def fleet_cycle(server: GunicornServer, workers: int, first_asset: int = 0) -> C
         t2 = time.perf_counter()
         assert r2.status_code == 200, r2.text
         return [t1 - t0, t2 - t1]
+
+    return cycle
+
+
+def session_cycle(server: GunicornServer, workers: int) -> Cycle:
+    """What every API request of Fleet's pays before its own work, as a cycle of two requests: GET
+    /api/v1/auth/session as IT staff u00000's bearer (the session look-up, Fleet's hooks and decorators, a small
+    JSON answer; no directory, no write)."""
+    headers = _bearer(server)
+    sessions = [requests.Session() for _ in range(workers)]
+
+    def cycle(worker: int, i: int) -> list[float]:
+        took = []
+        for _ in range(2):
+            t0 = time.perf_counter()
+            r = sessions[worker].get(f"{server.url}/api/v1/auth/session", headers=headers, timeout=30)
+            took.append(time.perf_counter() - t0)
+            assert r.status_code == 200, r.text
+        return took
 
     return cycle
 
