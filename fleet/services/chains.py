@@ -113,16 +113,12 @@ class Appending:
         `middle_text`, `in_one` the PostgreSQL statement and `in_one_params` what it binds besides `middle`.
         Answers (seq, prev_hash, hash, the head's last checkpoint time)."""
         on_sqlite = connection.dialect.name != "postgresql"
-
-        def take_head():
-            if on_sqlite:
-                return self.hash_head_sqlite.execute(connection, {"middle": middle}).one_or_none()
-            return in_one.execute(connection, {"middle": middle, **in_one_params}).one_or_none()
-
-        taken = take_head()
+        statement, params = (self.hash_head_sqlite, {"middle": middle}) if on_sqlite else \
+            (in_one, {"middle": middle, **in_one_params})
+        taken = statement.execute(connection, params).one_or_none()
         if taken is None:
             self.ensure_head()
-            taken = take_head()
+            taken = statement.execute(connection, params).one_or_none()
         if on_sqlite:
             seq, prev_hash, digest, _ = taken
             self.insert_entry.execute(connection, {"seq": seq, **values, "prev_hash": prev_hash, "hash": digest})

@@ -93,3 +93,19 @@ def test_the_migrations_match_the_models(app):
     with app.app_context():
         diff = compare_metadata(MigrationContext.configure(db.session.connection()), db.metadata)
     assert diff == []
+
+
+def test_a_chain_without_its_head_row_gets_one_and_appends(ctx):
+    """Both chains' append (fleet.services.chains.Appending): when the head row is missing (a database made
+    without the migrations' rows), the head is made and the append made again, as the first entry of the chain."""
+    from fleet.access_log.chain import Access, append_access, verify_access_log
+
+    db.session.execute(text("DELETE FROM event_head"))
+    db.session.execute(text("DELETE FROM access_head"))
+    db.session.commit()
+    _append(2)
+    append_access("it1", "it", "10.0.0.1", Access("view", "loan:1", ("emp1",)))
+    db.session.commit()
+    assert [e.seq for e in db.session.execute(db.select(Event).order_by(Event.seq)).scalars()] == [1, 2]
+    events, accesses = verify_chain(), verify_access_log()
+    assert events.valid and events.count == 2 and accesses.valid and accesses.count == 1
