@@ -94,7 +94,7 @@ def _init_request_cycle(app: Flask) -> None:
         way on SQLite and PostgreSQL, before anything tries to store, hash or print them."""
         body = request.get_data(cache=True) if request.mimetype == "application/json" else b""
         if b"\\u0000" in body or b"\x00" in body or "\x00" in request.path \
-                or any("\x00" in v for v in request.args.values()):
+                or (request.query_string and any("\x00" in v for v in request.args.values())):
             return problems.problem_response(422, "Invalid value", "The request contains a NUL character, "
                                              "which no field accepts.")
         if _has_lone_surrogate(body):

@@ -48,7 +48,8 @@ class KnownQueryParameters:
 
     def check(self) -> None:
         """ValidationFailed naming each unknown parameter of this request, and listing the known ones."""
-        if not request.args or request.blueprint not in self.blueprints:
+        # No query string at all (every write of the desk): nothing to parse into `request.args`.
+        if not request.query_string or not request.args or request.blueprint not in self.blueprints:
             return
         method = "GET" if request.method == "HEAD" else request.method
         known = self.by_operation.get((request.endpoint, method))

@@ -21,6 +21,8 @@ from fleet.web.views.common import bp
 LANGUAGES = ("ko", "en")
 CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
        "connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+SECURITY_HEADERS = (("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"),
+                    ("Referrer-Policy", "same-origin"))
 
 
 def select_locale() -> str:
@@ -37,7 +39,8 @@ class CookieSessions(SecureCookieSessionInterface):
     cookies as Flask's own; some 40 µs less on each such request (the serializer is built per request)."""
 
     def open_session(self, app: Flask, request):
-        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+        if app.secret_key and ("HTTP_COOKIE" not in request.environ  # no cookie at all: nothing to parse
+                               or not request.cookies.get(self.get_cookie_name(app))):
             return self.session_class()
         return super().open_session(app, request)
 
@@ -70,11 +73,15 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
+        # What a view set itself stands; `Headers.setdefault` would raise and catch a KeyError for each one absent.
+        headers = response.headers
+        present = {name.lower() for name, _ in headers.items()}
+        for name, value in SECURITY_HEADERS:
+            if name.lower() not in present:
+                headers.add(name, value)
         if response.mimetype == "text/html":
-            response.headers.setdefault("Content-Security-Policy", CSP)
+            if "content-security-policy" not in present:
+                headers.add("Content-Security-Policy", CSP)
             if g.get("principal") is not None:
                 # Pages of a logged-in person hold personal data: never keep them in a shared cache.
                 response.headers["Cache-Control"] = "no-store"
