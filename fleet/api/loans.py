@@ -1,9 +1,8 @@
-from flask import url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from fleet.access_log.recording import filters_of, note_access
 from fleet.api.common import SECURITY, committed, documented_errors
+from fleet.api.documents import document_url
 from fleet.schemas.loans import (
     BatchSchema,
     BulkLoanCreateSchema,
@@ -14,6 +13,7 @@ from fleet.schemas.loans import (
     LoanReturnSchema,
     LoanSchema,
 )
+from fleet.schemas.parsing import Blueprint
 from fleet.schemas.quick import QuickDump
 from fleet.security import get_directory, require_principal, roles_required
 from fleet.services import loans as loan_service
@@ -26,7 +26,7 @@ LOAN_ANSWER = QuickDump(LoanSchema())  # the hand-over's and the return's answer
 def document_ref(document_id: int | None) -> dict | None:
     if document_id is None:
         return None
-    return {"id": document_id, "url": url_for("documents.DocumentPdf", document_id=document_id)}
+    return {"id": document_id, "url": document_url(document_id)}
 
 
 def loan_view(loan) -> dict:

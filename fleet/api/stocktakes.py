@@ -1,10 +1,10 @@
-from flask import url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from fleet.api.common import SECURITY, documented_errors
+from fleet.api.documents import document_url
 from fleet.db import write_intent
 from fleet.downloads import send_pdf
+from fleet.schemas.parsing import Blueprint
 from fleet.schemas.stocktakes import (
     ScanCreateSchema,
     ScanSchema,
@@ -28,7 +28,7 @@ def stocktake_view(stocktake) -> dict:
             "closed_at": stocktake.closed_at, "scans": stocktake_service.scan_count(stocktake),
             "result": stocktake_service.current_result(stocktake),
             "report": {"id": stocktake.document_id,
-                       "url": url_for("documents.DocumentPdf", document_id=stocktake.document_id)}
+                       "url": document_url(stocktake.document_id)}
             if stocktake.document_id else None}
 
 

@@ -54,6 +54,20 @@ def test_hand_over_snapshots_the_assignee(app, client, it_headers):
         assert verify_chain().valid
 
 
+def test_a_loans_form_addresses_follow_the_mount_point(app, client, it_headers):
+    """The forms' addresses are Flask's own (`url_for`), also under a script root (Fleet behind /fleet), where
+    they are worked out once per root."""
+    stock(app, "NB-001", "NB-002")
+    first = hand_over(client, it_headers).get_json()["handover_document"]
+    assert first["url"] == f"/api/v1/documents/{first['id']}.pdf"
+    mounted = client.post("/api/v1/loans", json={"asset_tag": "NB-002", "assignee": EMPLOYEE2},
+                          headers=it_headers, base_url="http://localhost/fleet")
+    second = mounted.get_json()["handover_document"]
+    assert mounted.status_code == 201 and second["url"] == f"/fleet/api/v1/documents/{second['id']}.pdf"
+    assert hand_over(client, it_headers, tag="NB-001").status_code == 409  # the plain root is unchanged by it
+    assert client.get(first["url"], headers=it_headers).status_code == 200
+
+
 def test_loan_and_batch_numbers_take_the_local_year(app, client, it_headers):
     """31 December 15:30 UTC is 1 January 00:30 in Seoul: the numbers say the year printed on the form."""
     stock(app, "NB-001", "NB-002", "NB-003")
