@@ -13,7 +13,9 @@ import collections
 import contextvars
 import functools
 import hashlib
+import os
 import sqlite3
+import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -302,8 +304,57 @@ def read_alone(statement: Prepared, params: dict) -> PreparedResult:
     what is committed when it starts, and a SELECT locks no row)."""
     if dialect_name() != "sqlite":
         return run(statement, params)
-    with db.engine.connect() as connection:
+    key, connection = _ALONE.take(db.engine)
+    try:
         return statement.execute(connection, params)
+    finally:
+        _ALONE.give_back(key, connection)
+
+
+class _AloneConnections:
+    """The few SQLite connections `read_alone` reads on, kept open between requests: taking one of the engine's
+    pool and giving it back (a `Connection` built, the pool's checkout, its reset and checkin) cost a hand-over
+    some 3 % of its CPU, more than the read itself. Each is a connection of the engine's pool, held out of it; it
+    holds no transaction between reads (each read is an implicit one, ended with the statement, see
+    `Prepared.execute`). At most `KEEP` are kept idle (one in a gunicorn sync worker; a threaded server opens
+    more when it needs them and closes those); a new engine, a `dispose()` of it or a new process (a fork) starts
+    a new set, and the old set's connections go back to their pool (dropped unclosed after a fork: they are the
+    parent's)."""
+
+    KEEP = 2
+
+    def __init__(self):
+        self._key: tuple | None = None
+        self._idle: list = []
+        self._lock = threading.Lock()
+
+    def take(self, engine: Engine) -> tuple[tuple, object]:
+        key = (engine, engine.pool, os.getpid())
+        with self._lock:
+            if key != self._key:
+                self._drop(self._key, self._idle)
+                self._key, self._idle = key, []
+            while self._idle:
+                connection = self._idle.pop()
+                if not connection.closed and not connection.invalidated:
+                    return key, connection
+        return key, engine.connect()
+
+    def give_back(self, key: tuple, connection) -> None:
+        with self._lock:
+            if key == self._key and len(self._idle) < self.KEEP and not connection.invalidated:
+                self._idle.append(connection)
+                return
+        self._drop(key, [connection])
+
+    @staticmethod
+    def _drop(key: tuple | None, connections: list) -> None:
+        if key is not None and key[2] == os.getpid():
+            for connection in connections:
+                connection.close()
+
+
+_ALONE = _AloneConnections()
 
 
 def insert_of(table, columns, **fixed):
