@@ -7,7 +7,6 @@ from dataclasses import asdict
 
 from flask import Response, stream_with_context
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from fleet.access_log import chain, review
 from fleet.access_log.recording import note_access
@@ -24,6 +23,7 @@ from fleet.access_log.schemas import (
 from fleet.api.common import SECURITY, documented_errors
 from fleet.api.documents import send_pdf
 from fleet.db import write_intent
+from fleet.schemas.parsing import Blueprint
 from fleet.security import require_principal, roles_required
 from fleet.services import audit_reports
 

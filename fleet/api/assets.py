@@ -1,6 +1,5 @@
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from fleet.access_log.recording import note_access, people_in_events
 from fleet.api.common import SECURITY, documented_errors
@@ -17,6 +16,7 @@ from fleet.schemas.assets import (
 )
 from fleet.schemas.common import PageArgsSchema
 from fleet.schemas.events import EventPageSchema
+from fleet.schemas.parsing import Blueprint
 from fleet.security import require_principal, roles_required
 from fleet.services import asset_import
 from fleet.services import assets as asset_service

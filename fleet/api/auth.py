@@ -1,6 +1,5 @@
 from flask import current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from fleet.access_log.recording import note_access
 from fleet.api.common import documented_errors
@@ -14,6 +13,7 @@ from fleet.schemas.auth import (
     TokenCreateSchema,
     TokenSchema,
 )
+from fleet.schemas.parsing import Blueprint
 from fleet.security import get_directory, keep_idle_clock, remember_log_in, require_principal, roles_required
 from fleet.services import auth as auth_service
 from fleet.services import people as people_service

@@ -1,5 +1,4 @@
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from fleet.api.common import SECURITY, documented_errors
 from fleet.schemas.centers import (
@@ -9,6 +8,7 @@ from fleet.schemas.centers import (
     CenterSchema,
     CenterUpdateSchema,
 )
+from fleet.schemas.parsing import Blueprint
 from fleet.security import require_principal, roles_required
 from fleet.services import centers as center_service
 

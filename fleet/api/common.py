@@ -5,10 +5,10 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from flask import Response, abort, current_app
-from flask_smorest import Blueprint
 
 from fleet.access_log.recording import record_change_now
 from fleet.db import commit_or_refusal
+from fleet.schemas.parsing import Blueprint
 from fleet.schemas.quick import QuickDump
 
 SECURITY = [{"bearerAuth": []}]

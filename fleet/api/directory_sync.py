@@ -1,9 +1,9 @@
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from fleet.access_log.recording import note_access
 from fleet.api.common import documented_errors
 from fleet.schemas.directory_sync import SyncResultSchema
+from fleet.schemas.parsing import Blueprint
 from fleet.security import get_directory, require_principal, roles_required
 from fleet.services import directory_sync
 

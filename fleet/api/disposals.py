@@ -1,9 +1,9 @@
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from fleet.api.common import SECURITY, documented_errors
 from fleet.api.loans import document_ref
 from fleet.schemas.disposals import DisposalCreateSchema, DisposalSchema
+from fleet.schemas.parsing import Blueprint
 from fleet.security import require_principal, roles_required
 from fleet.services import disposals as disposal_service
 

@@ -3,7 +3,6 @@ from dataclasses import asdict
 
 from flask import Response, stream_with_context
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from fleet.access_log.recording import filters_of, note_access, people_in_events
 from fleet.access_log.rules import require_reason
@@ -16,6 +15,7 @@ from fleet.schemas.events import (
     EventQueryArgsSchema,
     ExportArgsSchema,
 )
+from fleet.schemas.parsing import Blueprint
 from fleet.security import roles_required
 from fleet.services import event_export
 from fleet.services import events as event_service

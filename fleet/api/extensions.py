@@ -1,7 +1,6 @@
 """Extensions of loans: thin views over fleet.services.extensions."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from fleet.access_log.recording import filters_of, note_access
 from fleet.api.common import SECURITY, documented_errors
@@ -13,6 +12,7 @@ from fleet.schemas.extensions import (
     ExtensionQueryArgsSchema,
     ExtensionSchema,
 )
+from fleet.schemas.parsing import Blueprint
 from fleet.security import get_directory, require_principal, roles_required
 from fleet.services import extensions as extension_service
 from fleet.services import loans as loan_service

@@ -1,4 +1,3 @@
-from flask_smorest import Blueprint
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -7,6 +6,7 @@ from fleet.errors import DirectoryUnavailable
 from fleet.extensions import db
 from fleet.problems import problem_response
 from fleet.schemas.auth import StatusSchema
+from fleet.schemas.parsing import Blueprint
 from fleet.security import get_directory
 from fleet.services.signatures import signing_state
 

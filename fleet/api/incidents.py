@@ -1,7 +1,6 @@
 """Incident reports and swaps: thin views over fleet.services.incidents and fleet.services.swaps."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from fleet.access_log.recording import filters_of, note_access
 from fleet.api.common import SECURITY, documented_errors
@@ -17,6 +16,7 @@ from fleet.schemas.incidents import (
     SwapCreateSchema,
     SwapSchema,
 )
+from fleet.schemas.parsing import Blueprint
 from fleet.security import get_directory, require_principal, roles_required
 from fleet.services import incidents as incident_service
 from fleet.services import loans as loan_service

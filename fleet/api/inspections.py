@@ -1,5 +1,4 @@
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from fleet.access_log.recording import note_access
 from fleet.api.common import SECURITY, documented_errors
@@ -9,6 +8,7 @@ from fleet.schemas.inspections import (
     InspectionCreateSchema,
     InspectionSchema,
 )
+from fleet.schemas.parsing import Blueprint
 from fleet.security import require_principal, roles_required
 from fleet.services import inspections as inspection_service
 

@@ -1,10 +1,10 @@
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from fleet.api.common import documented_errors
 from fleet.db import write_intent
 from fleet.downloads import send_pdf
+from fleet.schemas.parsing import Blueprint
 from fleet.security import require_principal, roles_required
 from fleet.services import labels as label_service
 

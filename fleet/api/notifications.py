@@ -1,11 +1,11 @@
 """The notification outbox: thin views over fleet.services.notifications."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from fleet.access_log.recording import filters_of, note_access
 from fleet.api.common import SECURITY, documented_errors
 from fleet.schemas.notifications import NotificationPageSchema, NotificationQueryArgsSchema, NotificationSchema
+from fleet.schemas.parsing import Blueprint
 from fleet.security import require_principal, roles_required
 from fleet.services import notifications as notification_service
 

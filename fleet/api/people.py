@@ -1,9 +1,9 @@
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from fleet.access_log.recording import note_access
 from fleet.api.common import documented_errors
 from fleet.schemas.auth import PersonSchema
+from fleet.schemas.parsing import Blueprint
 from fleet.security import get_directory, require_principal
 from fleet.services import people as people_service
 

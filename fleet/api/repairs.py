@@ -1,7 +1,7 @@
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from fleet.api.common import SECURITY, documented_errors
+from fleet.schemas.parsing import Blueprint
 from fleet.schemas.repairs import (
     RepairCloseSchema,
     RepairCreateSchema,

@@ -1,6 +1,5 @@
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from fleet.access_log.recording import note_access
@@ -9,6 +8,7 @@ from fleet.api.common import SECURITY, documented_errors
 from fleet.db import write_intent
 from fleet.downloads import send_pdf
 from fleet.errors import ValidationFailed
+from fleet.schemas.parsing import Blueprint
 from fleet.security import require_principal, roles_required
 from fleet.services import audit_reports
 

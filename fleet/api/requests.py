@@ -1,10 +1,10 @@
 """Requests for devices and the queue: thin views over fleet.services.requests."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from fleet.access_log.recording import filters_of, note_requests
 from fleet.api.common import SECURITY, documented_errors
+from fleet.schemas.parsing import Blueprint
 from fleet.schemas.requests import (
     DecisionSchema,
     RequestCreateSchema,

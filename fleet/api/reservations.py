@@ -1,13 +1,13 @@
 """Reservations and availability: thin views over fleet.services.reservations."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from fleet.access_log.recording import filters_of, note_access
 from fleet.api.common import SECURITY, documented_errors
 from fleet.api.loans import loan_view
 from fleet.clock import local_time, local_zone
 from fleet.schemas.loans import LoanSchema
+from fleet.schemas.parsing import Blueprint
 from fleet.schemas.reservations import (
     AvailabilityArgsSchema,
     AvailabilitySchema,
