@@ -13,9 +13,7 @@ import collections
 import contextvars
 import functools
 import hashlib
-import os
 import sqlite3
-import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -28,6 +26,7 @@ from sqlalchemy.orm.attributes import instance_state, set_committed_value
 from sqlalchemy.types import TypeDecorator
 
 from fleet import problems
+from fleet.connections import KEPT
 from fleet.extensions import db
 
 # Every table's id is an INTEGER column: 32 bits on PostgreSQL. A larger id names nothing (a 404), and is never
@@ -297,64 +296,18 @@ def columns_of(row, prefix: str = "") -> dict:
 def read_alone(statement: Prepared, params: dict) -> PreparedResult:
     """A read made before the request's own work, that no transaction need hold: the caller's session look-up.
 
-    On SQLite it runs on a connection of the pool with no BEGIN and no COMMIT: SQLite reads it in an implicit
-    read transaction that ends with the statement, so no snapshot is held while the request goes on (a hand-over
-    asks the directory next), and a write after it begins with BEGIN IMMEDIATE. On PostgreSQL it is the first
+    On SQLite it runs on a kept connection (fleet.connections) with no BEGIN and no COMMIT: SQLite reads it in an
+    implicit read transaction that ends with the statement, so no snapshot is held while the request goes on (a
+    hand-over asks the directory next), and a write after it begins with BEGIN IMMEDIATE. On PostgreSQL it is the first
     statement of the request's transaction, as `run` (no round trip more: under READ COMMITTED each statement sees
     what is committed when it starts, and a SELECT locks no row)."""
     if dialect_name() != "sqlite":
         return run(statement, params)
-    key, connection = _ALONE.take(db.engine)
+    key, connection = KEPT.borrow(db.engine)  # fleet.connections: no checkout from the pool
     try:
         return statement.execute(connection, params)
     finally:
-        _ALONE.give_back(key, connection)
-
-
-class _AloneConnections:
-    """The few SQLite connections `read_alone` reads on, kept open between requests: taking one of the engine's
-    pool and giving it back (a `Connection` built, the pool's checkout, its reset and checkin) cost a hand-over
-    some 3 % of its CPU, more than the read itself. Each is a connection of the engine's pool, held out of it; it
-    holds no transaction between reads (each read is an implicit one, ended with the statement, see
-    `Prepared.execute`). At most `KEEP` are kept idle (one in a gunicorn sync worker; a threaded server opens
-    more when it needs them and closes those); a new engine, a `dispose()` of it or a new process (a fork) starts
-    a new set, and the old set's connections go back to their pool (dropped unclosed after a fork: they are the
-    parent's)."""
-
-    KEEP = 2
-
-    def __init__(self):
-        self._key: tuple | None = None
-        self._idle: list = []
-        self._lock = threading.Lock()
-
-    def take(self, engine: Engine) -> tuple[tuple, object]:
-        key = (engine, engine.pool, os.getpid())
-        with self._lock:
-            if key != self._key:
-                self._drop(self._key, self._idle)
-                self._key, self._idle = key, []
-            while self._idle:
-                connection = self._idle.pop()
-                if not connection.closed and not connection.invalidated:
-                    return key, connection
-        return key, engine.connect()
-
-    def give_back(self, key: tuple, connection) -> None:
-        with self._lock:
-            if key == self._key and len(self._idle) < self.KEEP and not connection.invalidated:
-                self._idle.append(connection)
-                return
-        self._drop(key, [connection])
-
-    @staticmethod
-    def _drop(key: tuple | None, connections: list) -> None:
-        if key is not None and key[2] == os.getpid():
-            for connection in connections:
-                connection.close()
-
-
-_ALONE = _AloneConnections()
+        KEPT.give_back(key, connection)
 
 
 def insert_of(table, columns, **fixed):

@@ -16,7 +16,8 @@ from sqlalchemy import bindparam, event, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import DetachedInstanceError
 
-from fleet.db import Prepared, _AloneConnections, columns_of, detached, insert_of, read_alone, run
+from fleet.connections import KEPT
+from fleet.db import Prepared, columns_of, detached, insert_of, read_alone, run
 from fleet.extensions import db
 from fleet.models import Asset, Center, Loan, Notification
 from tests.factories import create_asset
@@ -229,7 +230,7 @@ def test_read_alones_at_once_in_threads_each_read_and_few_stay_open(app):
     assert answers == ["NB-1"] * 120
     with app.app_context():
         checked_out = db.engine.pool.checkedout()
-    assert checked_out <= _AloneConnections.KEEP  # the rest went back to the pool
+    assert checked_out <= KEPT.KEEP  # the rest went back to the pool
 
 
 # ---- UTCDateTime on SQLite: its own one-step processors write and read what the general ones do ----------------
