@@ -5,9 +5,6 @@ from their rows) and `read_alone` (the session look-up)."""
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -16,7 +13,6 @@ from sqlalchemy import bindparam, event, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import DetachedInstanceError
 
-from fleet.connections import KEPT
 from fleet.db import Prepared, columns_of, detached, insert_of, read_alone, run
 from fleet.extensions import db
 from fleet.models import Asset, Center, Loan, Notification
@@ -151,86 +147,6 @@ def test_a_read_alone_sends_no_begin_on_sqlite_and_holds_no_transaction(ctx):
         db.session.rollback()
     else:
         assert seen[-1] == "SELECT" and db.session().in_transaction()  # the request's own transaction
-
-
-def _sqlite_only() -> None:
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("read_alone is the request's own transaction on PostgreSQL")
-
-
-@contextmanager
-def _connections_seen():
-    """The connections the engine's statements run on, in order."""
-    seen: list = []
-
-    def listen(connection, *_args) -> None:
-        seen.append(connection)
-
-    event.listen(db.engine, "before_cursor_execute", listen)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listen)
-
-
-def test_a_read_alone_keeps_its_connection_and_no_transaction_between_reads(ctx):
-    _sqlite_only()
-    create_asset(asset_tag="NB-1")
-    db.session.commit()
-    with _connections_seen() as seen:
-        read_alone(_ASSET_BY_TAG, {"tag": "NB-1"})
-        read_alone(_ASSET_BY_TAG, {"tag": "NB-1"})
-    assert len(seen) == 2 and seen[0] is seen[1]  # one connection, kept: no checkout and checkin per read
-    kept = seen[0]
-    assert not kept.connection.dbapi_connection.in_transaction
-    # and it holds no snapshot: a checkpoint of the whole WAL, which a reader's snapshot would hold back, goes through
-    run(_RENAME, {"tag": "NB-1", "model": "gram 17", "now": datetime(2027, 1, 4, 1, tzinfo=UTC)})
-    db.session.commit()
-    other = sqlite3.connect(db.engine.url.database, timeout=5)  # a connection of no pool
-    try:
-        busy, _, _ = other.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-    finally:
-        other.close()
-    assert busy == 0
-    assert read_alone(_ASSET_BY_TAG, {"tag": "NB-1"}).one().model == "gram 17"
-
-
-def test_a_read_alone_after_a_dispose_reads_on_a_new_connection_and_closes_the_old(ctx):
-    _sqlite_only()
-    create_asset(asset_tag="NB-1")
-    db.session.commit()
-    with _connections_seen() as seen:
-        read_alone(_ASSET_BY_TAG, {"tag": "NB-1"})
-        db.session.remove()
-        db.engine.dispose()  # as `fleet restore` does before it overwrites the file
-        assert read_alone(_ASSET_BY_TAG, {"tag": "NB-1"}).one().asset_tag == "NB-1"
-    old, new = seen
-    assert new is not old and old.closed and not new.closed
-
-
-def test_read_alones_at_once_in_threads_each_read_and_few_stay_open(app):
-    with app.app_context():
-        _sqlite_only()
-        create_asset(asset_tag="NB-1")
-        db.session.commit()
-    answers: list = []
-    start = threading.Barrier(6)
-
-    def read() -> None:
-        with app.app_context():
-            start.wait()
-            for _ in range(20):
-                answers.append(read_alone(_ASSET_BY_TAG, {"tag": "NB-1"}).one().asset_tag)
-
-    threads = [threading.Thread(target=read) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert answers == ["NB-1"] * 120
-    with app.app_context():
-        checked_out = db.engine.pool.checkedout()
-    assert checked_out <= KEPT.KEEP  # the rest went back to the pool
 
 
 # ---- UTCDateTime on SQLite: its own one-step processors write and read what the general ones do ----------------
