@@ -13,7 +13,9 @@ from unittest.mock import patch
 import pytest
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
 
+import fleet.api
 import fleet.schemas
+from fleet.access_log import api as access_log_api
 from fleet.access_log import schemas as access_log_schemas
 from fleet.schemas.loans import LoanCreateSchema, LoanReturnSchema
 from fleet.schemas.quick import QuickLoad
@@ -31,10 +33,10 @@ def _marshmallow(schema: Schema, data):
 
 
 def _api_schemas() -> list[type[Schema]]:
-    """Every schema class of the API's schema modules."""
-    modules = [importlib.import_module(f"fleet.schemas.{info.name}")
-               for info in pkgutil.iter_modules(fleet.schemas.__path__)]
-    found = {cls for module in [*modules, access_log_schemas] for cls in vars(module).values()
+    """Every schema class of the API's schema modules and of its views' modules (a few keep theirs there)."""
+    modules = [importlib.import_module(f"{package.__name__}.{info.name}") for package in (fleet.schemas, fleet.api)
+               for info in pkgutil.iter_modules(package.__path__)]
+    found = {cls for module in [*modules, access_log_schemas, access_log_api] for cls in vars(module).values()
              if isinstance(cls, type) and issubclass(cls, Schema) and cls.__module__ == module.__name__}
     return sorted(found, key=lambda cls: f"{cls.__module__}.{cls.__name__}")
 
