@@ -1,7 +1,7 @@
 from flask.views import MethodView
 
 from fleet.api.common import SECURITY, documented_errors
-from fleet.api.loans import document_ref
+from fleet.api.documents import document_ref
 from fleet.schemas.disposals import DisposalCreateSchema, DisposalSchema
 from fleet.schemas.parsing import Blueprint
 from fleet.security import require_principal, roles_required

@@ -38,6 +38,13 @@ _PLACEHOLDER = 918273645  # a number no other part of the address holds
 _URL_TEMPLATES: dict[str, str] = {}
 
 
+def document_ref(document_id: int | None) -> dict | None:
+    """How an answer names a registered document (a loan's forms, a batch's, a report's): its id and address."""
+    if document_id is None:
+        return None
+    return {"id": document_id, "url": document_url(document_id)}
+
+
 def signature_view(check) -> dict:
     return {**asdict(check), "genuine": check.genuine}
 

@@ -4,8 +4,8 @@ from flask.views import MethodView
 
 from fleet.access_log.recording import filters_of, note_access
 from fleet.api.common import SECURITY, documented_errors
-from fleet.api.documents import PDF_RESPONSE, send_pdf
-from fleet.api.loans import document_ref, loan_view
+from fleet.api.documents import PDF_RESPONSE, document_ref, send_pdf
+from fleet.api.loans import loan_view
 from fleet.db import write_intent
 from fleet.schemas.incidents import (
     IncidentCreateSchema,

@@ -2,7 +2,7 @@ from flask.views import MethodView
 
 from fleet.access_log.recording import filters_of, note_access
 from fleet.api.common import SECURITY, committed, documented_errors
-from fleet.api.documents import document_url
+from fleet.api.documents import document_ref
 from fleet.schemas.loans import (
     BatchSchema,
     BulkLoanCreateSchema,
@@ -21,12 +21,6 @@ from fleet.services import loans as loan_service
 blp = Blueprint("loans", __name__, url_prefix="/api/v1", description="Hand-over and return of devices")
 errors = documented_errors(blp)
 LOAN_ANSWER = QuickDump(LoanSchema())  # the hand-over's and the return's answer (fleet.schemas.quick)
-
-
-def document_ref(document_id: int | None) -> dict | None:
-    if document_id is None:
-        return None
-    return {"id": document_id, "url": document_url(document_id)}
 
 
 def loan_view(loan) -> dict:

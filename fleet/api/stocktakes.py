@@ -1,7 +1,7 @@
 from flask.views import MethodView
 
 from fleet.api.common import SECURITY, documented_errors
-from fleet.api.documents import document_url
+from fleet.api.documents import document_ref
 from fleet.db import write_intent
 from fleet.downloads import send_pdf
 from fleet.schemas.parsing import Blueprint
@@ -27,9 +27,7 @@ def stocktake_view(stocktake) -> dict:
             "started_by": stocktake.started_by, "started_at": stocktake.started_at, "closed_by": stocktake.closed_by,
             "closed_at": stocktake.closed_at, "scans": stocktake_service.scan_count(stocktake),
             "result": stocktake_service.current_result(stocktake),
-            "report": {"id": stocktake.document_id,
-                       "url": document_url(stocktake.document_id)}
-            if stocktake.document_id else None}
+            "report": document_ref(stocktake.document_id)}
 
 
 @blp.route("/stocktakes")
