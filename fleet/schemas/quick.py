@@ -152,7 +152,7 @@ def _loading(field: fields.Field) -> Callable:
         def convert(value):
             if type(value) is not list:
                 raise _Slow
-            return [_none_or(inner, each) if each is None else item(each) for each in value]
+            return [_none_if_allowed(inner) if each is None else item(each) for each in value]
 
     if convert is None:
         return lambda value: field.deserialize(value)
@@ -170,7 +170,7 @@ def _loading(field: fields.Field) -> Callable:
     return validated
 
 
-def _none_or(field: fields.Field, value):
+def _none_if_allowed(field: fields.Field):
     if not field.allow_none:
         raise _Slow
     return None
