@@ -90,6 +90,27 @@ def ldap_operations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return sent
 
 
+@pytest.fixture
+def ldap_exchanges(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """As ldap_operations, with each read of an answer as "result" between them."""
+    seen: list[str] = []
+    original = SimpleLDAPObject._ldap_call
+
+    def recording(self: SimpleLDAPObject, func, *args, **kwargs):
+        name = getattr(func, "__name__", "")
+        if name in LDAP_REQUESTS or name == "result4":
+            seen.append("result" if name == "result4" else name)
+        return original(self, func, *args, **kwargs)
+
+    monkeypatch.setattr(SimpleLDAPObject, "_ldap_call", recording)
+    return seen
+
+
+def round_trips(exchanges: list[str]) -> int:
+    """How many times the client waited for the server: requests sent, then their answers read, count once."""
+    return sum(1 for i, name in enumerate(exchanges) if name != "result" and (i == 0 or exchanges[i - 1] == "result"))
+
+
 @pytest.fixture(scope="session")
 def samba_dc() -> Iterator[SambaDC]:
     """A real Active Directory domain controller (Samba) for the session, started on first use (~15 s).

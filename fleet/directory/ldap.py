@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 import ldap
+import ldap.dn
 import ldap.filter
 import ldapurl
 from ldap.controls import SimplePagedResultsControl
@@ -104,6 +105,12 @@ def _plausible_password(password: object) -> bool:
 def _match_key(uid: str) -> str:
     """How the directory compares uids (caseIgnoreMatch): case and repeated spaces do not count."""
     return " ".join(unicodedata.normalize("NFKC", uid).casefold().split())
+
+
+def _send_compares(conn: LDAPObject, pairs: list[tuple[str, str]]) -> list[tuple[tuple[str, str], int]]:
+    """Send one compare of `member` per (group DN, person DN), without waiting: their answers come back in one
+    round trip (read by LdapDirectory._compare_answers)."""
+    return [((group, dn), conn.compare_ext(group, "member", dn.encode("utf-8"))) for group, dn in pairs]
 
 
 def _values(entry: Entry, attr: str) -> list[str]:
@@ -266,6 +273,9 @@ class LdapDirectory:
         self._local = threading.local()
         self._preferred = 0  # index of the URI that answered last; shared by the threads
         self._group_rids: dict[str, tuple[float, frozenset[int]]] = {}
+        # Whether the last person found had the DN `<uid attr>=<uid>,<people base>` (None: nobody found yet): then
+        # a look-up sends its group compares with the search, for the DN that layout gives (see _find).
+        self._dn_by_uid: bool | None = None
         self.refusal, self.warnings = self._check_protection()
 
     def __repr__(self) -> str:
@@ -514,17 +524,21 @@ class LdapDirectory:
 
     # -- single operations -------------------------------------------------------------
 
-    def _paged_search(self, conn: LDAPObject, base: str, scope: int, filterstr: str,
-                      attrs: list[str]) -> list[tuple[str, Entry]]:
+    def _paged_search(self, conn: LDAPObject, base: str, scope: int, filterstr: str, attrs: list[str], *,
+                      along: Callable[[], object] | None = None) -> list[tuple[str, Entry]]:
         """All entries of one search, fetched in pages (the Simple Paged Results control).
 
         A server caps what one search returns (AD: 1,000 entries); with pages nothing is
         cut off. Each page is one operation; a server without paging answers in one.
+        `along`: sends requests that travel with the first page's (its answers are the caller's to read).
         """
         control = SimplePagedResultsControl(criticality=False, size=self.page_size, cookie=b"")
         found: list[tuple[str, Entry]] = []
         while True:
             msgid = conn.search_ext(base, scope, filterstr, attrs, serverctrls=[control], timeout=self.timeout)
+            if along is not None:
+                along()
+                along = None
             _, data, _, controls = conn.result3(msgid, all=1, timeout=self.timeout)
             found.extend((dn, entry) for dn, entry in data if dn)  # drops search references
             cookie = next(
@@ -553,10 +567,13 @@ class LdapDirectory:
 
         found = self._call(search)
         if found is None:
-            raise DirectoryUnavailable(
-                f"The staff directory has no entry {self.people_base!r}; check FLEET_LDAP_PEOPLE_BASE."
-            )
+            raise self._no_people_base()
         return found
+
+    def _no_people_base(self) -> DirectoryUnavailable:
+        return DirectoryUnavailable(
+            f"The staff directory has no entry {self.people_base!r}; check FLEET_LDAP_PEOPLE_BASE."
+        )
 
     def _member_of(self, group_dn: str, person_dn: str) -> bool:
         """Whether the groupOfNames lists the person: one compare, never a read of the member list."""
@@ -573,18 +590,29 @@ class LdapDirectory:
         """Which of these people the group lists: pipelined compares, one round trip per batch."""
 
         def compare_all(conn: LDAPObject) -> set[str]:
-            sent = [(dn, conn.compare_ext(group_dn, "member", dn.encode("utf-8"))) for dn in person_dns]
-            members = set()
-            for dn, msgid in sent:
-                try:
-                    conn.result3(msgid, all=1, timeout=self.timeout)
-                except ldap.COMPARE_TRUE:
-                    members.add(dn)
-                except (ldap.COMPARE_FALSE, *NOT_A_MEMBER):
-                    pass
-            return members
+            answers = self._compare_answers(conn, _send_compares(conn, [(group_dn, dn) for dn in person_dns]))
+            return {dn for (_, dn), member in answers.items() if member}
 
         return self._call(compare_all) if person_dns else set()
+
+    def _compare_answers(self, conn: LDAPObject, sent: list[tuple[tuple[str, str], int]], *,
+                         strict: bool = True) -> dict[tuple[str, str], bool]:
+        """The answers to compares sent (`_send_compares`): whether each group lists each DN. `strict`: any other
+        answer than yes, no, or "no such group" is the directory's fault; otherwise it is left out."""
+        answers: dict[tuple[str, str], bool] = {}
+        failure: ldap.LDAPError | None = None
+        for pair, msgid in sent:  # every answer is read, so that none is left waiting on the connection
+            try:
+                conn.result3(msgid, all=1, timeout=self.timeout)
+            except ldap.COMPARE_TRUE:
+                answers[pair] = True
+            except (ldap.COMPARE_FALSE, *NOT_A_MEMBER):
+                answers[pair] = False
+            except ldap.LDAPError as exc:
+                failure = failure or exc
+        if failure is not None and (strict or isinstance(failure, UNREACHABLE)):
+            raise failure
+        return answers
 
     def _in_chain(self, group_dn: str, person_dn: str) -> bool:
         """AD: whether the person is in the group directly or through nested groups (one base search)."""
@@ -662,14 +690,15 @@ class LdapDirectory:
             return False
         return int(primary) in self._primary_group_rids(group_dn)
 
-    def _groups_of(self, dn: str, entry: Entry, groups: list[str]) -> set[str]:
+    def _groups_of(self, dn: str, entry: Entry, groups: list[str], known: dict[str, bool] | None = None) -> set[str]:
         """Which of `groups` the person belongs to: directly, through the primary group, and when
         FLEET_LDAP_NESTED_GROUPS is on, through nested groups.
 
-        Without nesting: one compare per group. AD with nesting: one in-chain search per
-        group. Other servers with nesting: a compare per group, and for the groups that
-        said no, one upward walk of `member` shared by them.
+        Without nesting: one compare per group (`known`: the answers of compares already made for this DN).
+        AD with nesting: one in-chain search per group. Other servers with nesting: a compare per group, and
+        for the groups that said no, one upward walk of `member` shared by them.
         """
+        known = known or {}
         member: set[str] = set()
         undecided: list[str] = []
         for group in groups:
@@ -678,7 +707,7 @@ class LdapDirectory:
             elif self.nested_groups and self.flavor == "ad":
                 if self._in_chain(group, dn):
                     member.add(group)
-            elif self._member_of(group, dn):
+            elif known[group] if group in known else self._member_of(group, dn):
                 member.add(group)
             else:
                 undecided.append(group)
@@ -724,7 +753,9 @@ class LdapDirectory:
 
     def _find(self, match: str, uid: str, *, with_roles: bool) -> Person | None:
         attrs = self._attrs()
-        found = self._search_people(f"(&{match}{self.active_filter})", attrs)
+        guess = self._guessed_dn(uid)
+        found, known = self._search_active(f"(&{match}{self.active_filter})", attrs, guess,
+                                           self._groups_wanted(True, with_roles) if guess else [])
         active = bool(found)
         if not found:
             found = self._search_people(match, attrs)
@@ -733,29 +764,83 @@ class LdapDirectory:
                 log.warning("uid %r is held by %d directory entries; treated as unknown", uid, len(found))
             return None
         dn, entry = found[0]
-        wanted = [g for g in ([self.eligible_group] if active else []) if g]
-        role_groups = self._role_groups()
-        if with_roles and active:
-            wanted += list(role_groups.values())
-        groups = self._groups_of(dn, entry, list(dict.fromkeys(wanted))) if wanted else set()
+        self._learn_layout(dn, entry)
+        wanted = self._groups_wanted(active, with_roles)
+        same = guess is not None and _dn_key(dn) == _dn_key(guess)
+        groups = self._groups_of(dn, entry, wanted, known if same else None) if wanted else set()
         eligible = active and (self.eligible_group is None or self.eligible_group in groups)
         roles: set[str] = set()
         if with_roles and active:
             roles.add(ROLE_EMPLOYEE)
-            roles.update(role for role, group in role_groups.items() if group in groups)
+            roles.update(role for role, group in self._role_groups().items() if group in groups)
         return self._person(dn, entry, uid=uid, active=active, eligible=eligible, roles=frozenset(roles))
+
+    def _groups_wanted(self, active: bool, with_roles: bool) -> list[str]:
+        """The groups a look-up asks about: the eligible group, and the role groups on request (none for a
+        person who is not active)."""
+        if not active:
+            return []
+        wanted = [self.eligible_group] if self.eligible_group else []
+        if with_roles:
+            wanted += list(self._role_groups().values())
+        return list(dict.fromkeys(wanted))
+
+    def _guessed_dn(self, uid: str) -> str | None:
+        """The DN the person would have if the directory names people by uid under the people base (OpenLDAP's
+        usual layout), as the last person found was; None when it does not, or when groups are nested in AD
+        (asked by in-chain searches, not compares)."""
+        if self._dn_by_uid is False or (self.nested_groups and self.flavor == "ad"):
+            return None
+        return self._dn_by_layout(uid)
+
+    def _dn_by_layout(self, uid: str) -> str:
+        return f"{self.uid_attr}={ldap.dn.escape_dn_chars(uid)},{self.people_base}"
+
+    def _learn_layout(self, dn: str, entry: Entry) -> None:
+        key = _dn_key(dn)
+        self._dn_by_uid = any(key == _dn_key(self._dn_by_layout(value)) for value in _values(entry, self.uid_attr))
+
+    def _search_active(self, filterstr: str, attrs: list[str], guess: str | None,
+                       groups: list[str]) -> tuple[list[tuple[str, Entry]], dict[str, bool]]:
+        """The active people that match, and, sent with the search so that both take one round trip, whether
+        each of `groups` lists `guess` (the DN the person is expected to have; the caller uses the answers only if
+        the person found has it). An answer the directory could not give is left out: the caller asks again."""
+        if not groups:
+            return self._search_people(filterstr, attrs), {}
+        filterstr = f"(&{filterstr}{self.person_filter})"
+
+        def search_and_compare(conn: LDAPObject) -> tuple[list[tuple[str, Entry]] | None, dict[str, bool]]:
+            sent: list[tuple[tuple[str, str], int]] = []
+            pairs = [(group, guess) for group in groups]
+            try:
+                found = self._paged_search(conn, self.people_base, ldap.SCOPE_SUBTREE, filterstr, attrs,
+                                           along=lambda: sent.extend(_send_compares(conn, pairs)))
+            except ldap.NO_SUCH_OBJECT:
+                found = None
+            # (any other failure of the search: _call drops the connection, answers unread with it)
+            answers = self._compare_answers(conn, sent, strict=False)
+            return found, {group: member for (group, _), member in answers.items()}
+
+        found, known = self._call(search_and_compare)
+        if found is None:
+            raise self._no_people_base()
+        return found, known
 
     def get_person(self, uid: str, *, with_roles: bool = False) -> Person | None:
         """The person with this uid as the directory has them now, or None.
 
-        At most 3 LDAP operations without roles (the service bind of a new connection
-        included): the server applies the active filter in the search that finds an active
-        person; only when that finds nobody does a second search tell a disabled person
-        from an unknown uid. Eligibility is one compare on the eligible group. A uid that
-        matches two entries in one search is ambiguous and counts as not found (no guessing
-        whose password to check). An entry that is no person (a group, a computer) is not
-        found. Roles, on request, are one compare per role group: `employee` for every
-        active person, nothing for a disabled one.
+        One round trip for an active person on a directory that names people by uid under
+        the people base (OpenLDAP's usual layout); at most 3 otherwise, the service bind of a
+        new connection included. The server applies the active filter in the search that
+        finds an active person; only when that finds nobody does a second search tell a
+        disabled person from an unknown uid. Eligibility is one compare on the eligible
+        group, and roles, on request, one compare per role group. The compares travel with
+        the search, for the DN that layout gives the uid, while the last person found had such
+        a DN; their answers count only if the person found has that DN, otherwise they are
+        asked again for the DN found. A uid that matches two entries in one search is
+        ambiguous and counts as not found (no guessing whose password to check). An entry
+        that is no person (a group, a computer) is not found. `employee` is a role of every
+        active person; a disabled one has none.
         """
         if not plausible_uid(uid):
             return None

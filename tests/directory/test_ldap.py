@@ -10,6 +10,7 @@ from ldap.ldapobject import SimpleLDAPObject
 
 from fleet.directory import ROLE_AUDITOR, ROLE_EMPLOYEE, ROLE_IT, LdapDirectory, Person, directory_from_config
 from fleet.errors import DirectoryUnavailable
+from tests.fixtures_directory import round_trips
 from tests.support.slapd import person_dn
 
 INJECTIONS = [
@@ -173,10 +174,51 @@ def test_password_checks_keep_their_own_connection_and_reuse_it(fresh_directory,
 
 
 @pytest.mark.parametrize("uid", ["emp1", "gone1", "outsider1", "nobody"])
-def test_a_look_up_takes_at_most_three_operations_even_on_a_new_connection(fresh_directory, ldap_operations, uid):
+def test_a_look_up_takes_at_most_three_round_trips_even_on_a_new_connection(fresh_directory, ldap_exchanges, uid):
     fresh_directory.get_person(uid)
-    assert ldap_operations[0] == "simple_bind"  # the service bind of the new connection counts too
-    assert len(ldap_operations) <= 3, ldap_operations
+    assert ldap_exchanges[0] == "simple_bind"  # the service bind of the new connection counts too
+    assert round_trips(ldap_exchanges) <= 3, ldap_exchanges
+    # the compare sent with the first search, on the chance that the person is active, is the one request more
+    assert len([name for name in ldap_exchanges if name != "result"]) <= 4, ldap_exchanges
+
+
+def test_an_active_person_takes_one_round_trip(fresh_directory, ldap_exchanges):
+    fresh_directory.get_person("emp2")  # the first look-up learns how the directory names people
+    fresh_directory.ping()
+    ldap_exchanges.clear()
+    assert fresh_directory.get_person("emp1").eligible
+    assert ldap_exchanges == ["search_ext", "compare_ext", "result", "result"]
+    ldap_exchanges.clear()
+    assert fresh_directory.get_person("it1", with_roles=True).roles == {ROLE_EMPLOYEE, ROLE_IT}
+    assert round_trips(ldap_exchanges) == 1 and ldap_exchanges.count("compare_ext") == 4, ldap_exchanges
+    ldap_exchanges.clear()
+    assert not fresh_directory.get_person("outsider1").eligible  # the compare that travelled said no
+    assert round_trips(ldap_exchanges) == 1, ldap_exchanges
+
+
+def test_a_person_named_otherwise_is_asked_about_again_by_the_dn_found(fresh_directory, slapd, ldap_exchanges):
+    """The compares that travel with the search are for the DN `uid=<uid>,<people base>`: for a person with
+    another DN their answers do not count; the groups are asked again for the DN found, and the next look-up
+    sends no compare with its search until a person named by uid is found again."""
+    odd = "cn=Odd Person,ou=people,dc=example,dc=kr"
+    slapd.load(f"dn: {odd}\nobjectClass: inetOrgPerson\nuid: odd1\ncn: Odd Person\nsn: Person\n")
+    group = "dn: cn=fleet-eligible,ou=groups,dc=example,dc=kr\nchangetype: modify\n{op}: member\nmember: " + odd
+    slapd.modify(group.format(op="add"))
+    try:
+        fresh_directory.get_person("emp1")
+        ldap_exchanges.clear()
+        odd1 = fresh_directory.get_person("odd1")
+        assert odd1.dn == odd and odd1.eligible  # uid=odd1,... is no member; cn=Odd Person,... is
+        assert round_trips(ldap_exchanges) == 2 and ldap_exchanges.count("compare_ext") == 2, ldap_exchanges
+        ldap_exchanges.clear()
+        assert fresh_directory.get_person("emp2").eligible
+        assert ldap_exchanges == ["search_ext", "result", "compare_ext", "result"]  # no guess after odd1
+        ldap_exchanges.clear()
+        assert fresh_directory.get_person("emp3").eligible
+        assert round_trips(ldap_exchanges) == 1  # emp2 is named by uid: the guess is back
+    finally:
+        slapd.modify(group.format(op="delete"))
+        slapd.ldapdelete(odd)
 
 
 def test_a_look_up_on_an_open_connection_takes_two_operations(fresh_directory, ldap_operations):
