@@ -12,6 +12,7 @@ from flask import Config
 
 from fleet.clock import parse_working_hours
 from fleet.models.asset import CATEGORIES
+from fleet.writers import QueuedConnection
 
 DEFAULTS: dict[str, str] = {
     "FLEET_LDAP_URI": "",
@@ -246,5 +247,5 @@ def _access_log_settings(settings: dict) -> None:
 
 def _engine_options(url: str) -> dict:
     if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+        return {"connect_args": {"timeout": 30, "check_same_thread": False, "factory": QueuedConnection}}
     return {"pool_pre_ping": True}

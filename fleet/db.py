@@ -28,6 +28,7 @@ from sqlalchemy.types import TypeDecorator
 from fleet import problems
 from fleet.connections import KEPT
 from fleet.extensions import db
+from fleet.writers import QueuedConnection
 
 # Every table's id is an INTEGER column: 32 bits on PostgreSQL. A larger id names nothing (a 404), and is never
 # sent to the database, which would refuse it (and SQLite would not: the same request would differ by database).
@@ -422,8 +423,7 @@ def utcnow() -> datetime:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_on_connect(dbapi_connection, connection_record):
-    module = type(dbapi_connection).__module__
-    if not module.startswith("sqlite3"):
+    if not isinstance(dbapi_connection, sqlite3.Connection):
         return
     # Take transaction control away from pysqlite so that the "begin" hook decides.
     dbapi_connection.isolation_level = None
@@ -453,4 +453,16 @@ _BEGIN = {True: Prepared(text("BEGIN IMMEDIATE")), False: Prepared(text("BEGIN")
 def _sqlite_on_begin(conn):
     if conn.dialect.name != "sqlite":
         return
-    _BEGIN[_write_intent.get()].execute(conn, {})
+    if not _write_intent.get():
+        _BEGIN[False].execute(conn, {})
+        return
+    driver = conn.connection.dbapi_connection
+    queued = isinstance(driver, QueuedConnection)
+    if queued:
+        driver.enter_queue()  # fleet.writers: wait for the other writers there, not in SQLite's busy handler
+    try:
+        _BEGIN[True].execute(conn, {})
+    except BaseException:
+        if queued:
+            driver.leave_queue()
+        raise
