@@ -37,6 +37,12 @@ class QueuedConnection(sqlite3.Connection):
     _lock_pid = 0  # the process that looked for it: a child of a fork opens its own
     _holding = False
 
+    def __init__(self, database, *args, **kwargs):
+        super().__init__(database, *args, **kwargs)
+        # A database opened read-only (`file:…?mode=ro`, as `fleet backup` checks its copy) writes nothing: no lock
+        # file is made beside it.
+        self._read_only = "mode=ro" in str(database)
+
     def enter_queue(self) -> None:
         """Wait for the writers' queue (see the module): before BEGIN IMMEDIATE."""
         lock_file = self._queue_file()
@@ -83,6 +89,8 @@ class QueuedConnection(sqlite3.Connection):
         return self._lock_file
 
     def _open_lock_file(self):
+        if self._read_only:
+            return None
         path = next((row[2] for row in self.execute("PRAGMA database_list") if row[1] == "main"), "")
         if not path:
             return None

@@ -145,6 +145,15 @@ def test_a_writer_leaves_a_queue_held_too_long_for_sqlites_own_wait(database, mo
     assert _queue_free(database)
 
 
+def test_a_database_opened_read_only_gets_no_lock_file(database):
+    reader = sqlite3.connect(f"file:{database}?mode=ro", uri=True, factory=QueuedConnection, isolation_level=None)
+    reader.enter_queue()
+    reader.execute("BEGIN IMMEDIATE")
+    reader.rollback()
+    reader.close()
+    assert not database.with_name("fleet.sqlite-writers").exists()
+
+
 def test_a_database_in_memory_has_no_queue():
     memory = sqlite3.connect(":memory:", factory=QueuedConnection, isolation_level=None)
     memory.enter_queue()
