@@ -295,7 +295,8 @@ def columns_of(row, prefix: str = "") -> dict:
 
 
 def read_alone(statement: Prepared, params: dict) -> PreparedResult:
-    """A read made before the request's own work, that no transaction need hold: the caller's session look-up.
+    """A read made before the request's own work, that no transaction need hold: the caller's session look-up, and
+    the loan a return or a loss closes (`fleet.services.loans.read_loan`: they change it only if it is unchanged).
 
     On SQLite it runs on a kept connection (fleet.connections) with no BEGIN and no COMMIT: SQLite reads it in an
     implicit read transaction that ends with the statement, so no snapshot is held while the request goes on (a

@@ -22,7 +22,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from fleet.clock import format_local, local_time, local_today, local_zone
-from fleet.db import MAX_ID, Prepared, columns_of, detached, dialect_name, insert_of, run, utcnow
+from fleet.db import MAX_ID, Prepared, columns_of, detached, dialect_name, insert_of, read_alone, run, utcnow
 from fleet.directory.base import Directory, Person
 from fleet.errors import Conflict, NotFound, RuleViolation, ValidationFailed
 from fleet.extensions import db
@@ -678,9 +678,13 @@ def get_loan_by_ref(ref: str) -> Loan:
 def read_loan(ref: str) -> Loan:
     """A loan by id or number with its asset and their centers, read by one prepared statement into objects
     outside the session (fleet.db.detached): for the API's answers about one loan and its return or loss, which
-    change it by Core statements only. Reading any other relationship of it raises DetachedInstanceError."""
+    change it by Core statements only. Reading any other relationship of it raises DetachedInstanceError.
+
+    Read alone (fleet.db.read_alone), before the view's unit of work: on SQLite the write lock of a return or a
+    loss is then not held while the loan is read and checked. They close it only if it is still active, and move
+    its asset only if it is still on loan (one winner), so a change in between is refused, not overwritten."""
     loan_id = _loan_id_of(ref)
-    row = None if loan_id is None else run(_LOAN_BY_ID, {"loan_id": loan_id}).one_or_none()
+    row = None if loan_id is None else read_alone(_LOAN_BY_ID, {"loan_id": loan_id}).one_or_none()
     if row is None:
         return _check_ref(None, ref)
     center = detached(Center, columns_of(row, "center__"))
