@@ -56,7 +56,7 @@ class QueuedConnection(sqlite3.Connection):
         self._holding = True
 
     def leave_queue(self) -> None:
-        if self._holding:
+        if self._holding and self._lock_pid == os.getpid():  # a child of a fork never lets go of its parent's lock
             self._holding = False
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fcntl
 import gc
+import os
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -142,6 +143,22 @@ def test_a_writer_leaves_a_queue_held_too_long_for_sqlites_own_wait(database, mo
     writer.commit()
     assert not _queue_free(database)  # the holder's lock was never taken from it
     holder.leave_queue()
+    assert _queue_free(database)
+
+
+def test_a_child_of_a_fork_does_not_let_go_of_its_parents_lock(database):
+    """The lock file's open description is shared with a child: its end of an inherited transaction is not ours."""
+    writer = _connect(database)
+    writer.enter_queue()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child
+        try:
+            writer.leave_queue()
+        finally:
+            os._exit(0)
+    os.waitpid(child, 0)
+    assert not _queue_free(database)
+    writer.leave_queue()
     assert _queue_free(database)
 
 
