@@ -556,24 +556,34 @@ class LdapDirectory:
         A people base that does not exist is a configuration fault, not "nobody is there":
         otherwise a typo in the settings would make every borrower a leaver.
         """
+        return self._search_people_asking(filterstr, attrs, [], scope, people_only=people_only)[0]
+
+    def _search_people_asking(
+        self, filterstr: str, attrs: list[str], compares: list[tuple[str, str]], scope: int = ldap.SCOPE_SUBTREE,
+        *, people_only: bool = True,
+    ) -> tuple[list[tuple[str, Entry]], dict[tuple[str, str], bool]]:
+        """As `_search_people`, and the answers of `compares` ((group DN, person DN) pairs), sent with the search's
+        first page so that both take one round trip: whether each group lists each DN. An answer the directory
+        could not give is left out (the caller asks again)."""
         if people_only:
             filterstr = f"(&{filterstr}{self.person_filter})"
 
-        def search(conn: LDAPObject) -> list[tuple[str, Entry]] | None:
+        def search(conn: LDAPObject) -> tuple[list[tuple[str, Entry]] | None, dict[tuple[str, str], bool]]:
+            sent: list[tuple[tuple[str, str], int]] = []
+            along = (lambda: sent.extend(_send_compares(conn, compares))) if compares else None
             try:
-                return self._paged_search(conn, self.people_base, scope, filterstr, attrs)
+                found = self._paged_search(conn, self.people_base, scope, filterstr, attrs, along=along)
             except ldap.NO_SUCH_OBJECT:
-                return None
+                found = None
+            # (any other failure of the search: _call drops the connection, the answers unread with it)
+            return found, self._compare_answers(conn, sent, strict=False)
 
-        found = self._call(search)
+        found, answers = self._call(search)
         if found is None:
-            raise self._no_people_base()
-        return found
-
-    def _no_people_base(self) -> DirectoryUnavailable:
-        return DirectoryUnavailable(
-            f"The staff directory has no entry {self.people_base!r}; check FLEET_LDAP_PEOPLE_BASE."
-        )
+            raise DirectoryUnavailable(
+                f"The staff directory has no entry {self.people_base!r}; check FLEET_LDAP_PEOPLE_BASE."
+            )
+        return found, answers
 
     def _member_of(self, group_dn: str, person_dn: str) -> bool:
         """Whether the groupOfNames lists the person: one compare, never a read of the member list."""
@@ -754,8 +764,9 @@ class LdapDirectory:
     def _find(self, match: str, uid: str, *, with_roles: bool) -> Person | None:
         attrs = self._attrs()
         guess = self._guessed_dn(uid)
-        found, known = self._search_active(f"(&{match}{self.active_filter})", attrs, guess,
-                                           self._groups_wanted(True, with_roles) if guess else [])
+        groups = self._groups_asked(with_roles)
+        found, answers = self._search_people_asking(f"(&{match}{self.active_filter})", attrs,
+                                                    [(group, guess) for group in groups] if guess else [])
         active = bool(found)
         if not found:
             found = self._search_people(match, attrs)
@@ -765,21 +776,20 @@ class LdapDirectory:
             return None
         dn, entry = found[0]
         self._learn_layout(dn, entry)
-        wanted = self._groups_wanted(active, with_roles)
-        same = guess is not None and _dn_key(dn) == _dn_key(guess)
-        groups = self._groups_of(dn, entry, wanted, known if same else None) if wanted else set()
-        eligible = active and (self.eligible_group is None or self.eligible_group in groups)
+        known = None
+        if guess is not None and _dn_key(dn) == _dn_key(guess):
+            known = {group: member for (group, _), member in answers.items()}
+        member_of = self._groups_of(dn, entry, groups, known) if active and groups else set()
+        eligible = active and (self.eligible_group is None or self.eligible_group in member_of)
         roles: set[str] = set()
         if with_roles and active:
             roles.add(ROLE_EMPLOYEE)
-            roles.update(role for role, group in self._role_groups().items() if group in groups)
+            roles.update(role for role, group in self._role_groups().items() if group in member_of)
         return self._person(dn, entry, uid=uid, active=active, eligible=eligible, roles=frozenset(roles))
 
-    def _groups_wanted(self, active: bool, with_roles: bool) -> list[str]:
-        """The groups a look-up asks about: the eligible group, and the role groups on request (none for a
-        person who is not active)."""
-        if not active:
-            return []
+    def _groups_asked(self, with_roles: bool) -> list[str]:
+        """The groups a look-up asks about for an active person (a disabled one has none): the eligible group,
+        and the role groups on request."""
         wanted = [self.eligible_group] if self.eligible_group else []
         if with_roles:
             wanted += list(self._role_groups().values())
@@ -799,32 +809,6 @@ class LdapDirectory:
     def _learn_layout(self, dn: str, entry: Entry) -> None:
         key = _dn_key(dn)
         self._dn_by_uid = any(key == _dn_key(self._dn_by_layout(value)) for value in _values(entry, self.uid_attr))
-
-    def _search_active(self, filterstr: str, attrs: list[str], guess: str | None,
-                       groups: list[str]) -> tuple[list[tuple[str, Entry]], dict[str, bool]]:
-        """The active people that match, and, sent with the search so that both take one round trip, whether
-        each of `groups` lists `guess` (the DN the person is expected to have; the caller uses the answers only if
-        the person found has it). An answer the directory could not give is left out: the caller asks again."""
-        if not groups:
-            return self._search_people(filterstr, attrs), {}
-        filterstr = f"(&{filterstr}{self.person_filter})"
-
-        def search_and_compare(conn: LDAPObject) -> tuple[list[tuple[str, Entry]] | None, dict[str, bool]]:
-            sent: list[tuple[tuple[str, str], int]] = []
-            pairs = [(group, guess) for group in groups]
-            try:
-                found = self._paged_search(conn, self.people_base, ldap.SCOPE_SUBTREE, filterstr, attrs,
-                                           along=lambda: sent.extend(_send_compares(conn, pairs)))
-            except ldap.NO_SUCH_OBJECT:
-                found = None
-            # (any other failure of the search: _call drops the connection, answers unread with it)
-            answers = self._compare_answers(conn, sent, strict=False)
-            return found, {group: member for (group, _), member in answers.items()}
-
-        found, known = self._call(search_and_compare)
-        if found is None:
-            raise self._no_people_base()
-        return found, known
 
     def get_person(self, uid: str, *, with_roles: bool = False) -> Person | None:
         """The person with this uid as the directory has them now, or None.
