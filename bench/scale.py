@@ -302,7 +302,8 @@ def ldap_requests() -> Iterator[list[str]]:
 
 
 def directory_work(record, ldap: dict, transport: str = "plain") -> None:
-    """LDAP operations and latency of the hand-over's directory check, with 10,000 people.
+    """LDAP operations and latency of the hand-over's directory check, with 10,000 people, and the latency of a
+    log-in's look-up (the person with roles: the eligible and role groups' compares sent with the search).
 
     `transport` names the figures: plain ldap://, ldaps:// or StartTLS. The connection is
     opened (and bound) by a first check before the measured ones, as a running worker has it;
@@ -323,6 +324,11 @@ def directory_work(record, ldap: dict, transport: str = "plain") -> None:
             check_assignee(directory, f"u{(i * 37) % 10000:05d}")
             latencies.append(time.perf_counter() - t0)
             ops.append(len(sent) - before)
+    log_ins = []
+    for i in range(300):
+        t0 = time.perf_counter()
+        directory.get_person(f"u{(i * 37) % 10000:05d}", with_roles=True)
+        log_ins.append(time.perf_counter() - t0)
     suffix = "" if transport == "plain" else f"_{transport}"
     record(f"ldap_ops_per_handover{suffix}", max(ops), f"LDAP operations per hand-over check, {transport} "
            "(target <= 3)", "")
@@ -332,6 +338,10 @@ def directory_work(record, ldap: dict, transport: str = "plain") -> None:
            f"first check, opening the connection ({transport})", "ms")
     record(f"ldap_check_p95_ms{suffix}", round(percentile(latencies, 95) * 1000, 2),
            f"directory check p95, {transport}", "ms")
+    record(f"ldap_login_lookup_p50_ms{suffix}", round(percentile(log_ins, 50) * 1000, 2),
+           f"log-in's look-up with roles p50, {transport}", "ms")
+    record(f"ldap_login_lookup_p95_ms{suffix}", round(percentile(log_ins, 95) * 1000, 2),
+           f"log-in's look-up with roles p95, {transport}", "ms")
 
 
 def read_scale(record, ldap: dict, sizes: tuple[int, ...], event_counts: tuple[int, int]) -> None:
