@@ -775,9 +775,10 @@ class LdapDirectory:
                 log.warning("uid %r is held by %d directory entries; treated as unknown", uid, len(found))
             return None
         dn, entry = found[0]
-        self._learn_layout(dn, entry)
+        key = _dn_key(dn)
+        self._learn_layout(key, entry)
         known = None
-        if guess is not None and _dn_key(dn) == _dn_key(guess):
+        if guess is not None and key == _dn_key(guess):
             known = {group: member for (group, _), member in answers.items()}
         member_of = self._groups_of(dn, entry, groups, known) if active and groups else set()
         eligible = active and (self.eligible_group is None or self.eligible_group in member_of)
@@ -806,8 +807,8 @@ class LdapDirectory:
     def _dn_by_layout(self, uid: str) -> str:
         return f"{self.uid_attr}={ldap.dn.escape_dn_chars(uid)},{self.people_base}"
 
-    def _learn_layout(self, dn: str, entry: Entry) -> None:
-        key = _dn_key(dn)
+    def _learn_layout(self, key: str, entry: Entry) -> None:
+        """`key`: the DN found, as `_dn_key` gives it."""
         self._dn_by_uid = any(key == _dn_key(self._dn_by_layout(value)) for value in _values(entry, self.uid_attr))
 
     def get_person(self, uid: str, *, with_roles: bool = False) -> Person | None:
